@@ -1,0 +1,62 @@
+/* mvpmu public API: what a guest program sees of its CPU.  The same program
+ * runs on bare metal (directly on a simulated CPU) or in a VM (every call
+ * is one step of the vCPU: intercepted, passed through, faulted or
+ * interrupted).  Accessors follow the `_safe` style of KVM's selftests:
+ * they return X86_OK or the fault vector instead of crashing. */
+#ifndef MVPMU_GUEST_H
+#define MVPMU_GUEST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mvpmu/events.h"
+#include "mvpmu/x86.h"
+
+struct mv_guest;
+
+typedef void (*mv_irq_fn)(struct mv_guest *g, unsigned vector, void *arg);
+
+/* One implementation per environment (bare metal, vCPU). */
+struct mv_guest_ops {
+	int (*wrmsr)(struct mv_guest *g, uint32_t msr, uint64_t val);
+	int (*rdmsr)(struct mv_guest *g, uint32_t msr, uint64_t *val);
+	int (*rdpmc)(struct mv_guest *g, uint32_t ecx, uint64_t *val);
+	void (*cpuid)(struct mv_guest *g, uint32_t leaf, uint32_t sub,
+		      uint32_t r[4]);
+	void (*run)(struct mv_guest *g, const struct mv_work *w);
+	/* An instruction the hypervisor must emulate (1 instruction, and one
+	 * branch if `branch`); native on bare metal. */
+	void (*emulate)(struct mv_guest *g, bool branch);
+	void (*set_cpl)(struct mv_guest *g, unsigned cpl);
+	void (*set_cr4_pce)(struct mv_guest *g, bool pce);
+};
+
+struct mv_guest {
+	const struct mv_guest_ops *ops;
+	void *env;		/* the environment's own state */
+	int cpu;		/* the CPU index as the program sees it */
+	mv_irq_fn irq;		/* interrupt handler, NULL: none */
+	void *irq_arg;
+	bool in_irq;		/* interrupts are held while a handler runs */
+	const char *label;	/* label of the work being executed */
+	bool kernel;		/* privilege of the work being executed */
+	uint64_t nr_irqs;	/* interrupts taken by this program */
+	uint64_t nr_faults;	/* faults returned by the accessors */
+};
+
+int mv_wrmsr_safe(struct mv_guest *g, uint32_t msr, uint64_t val);
+int mv_rdmsr_safe(struct mv_guest *g, uint32_t msr, uint64_t *val);
+int mv_rdpmc_safe(struct mv_guest *g, uint32_t ecx, uint64_t *val);
+void mv_cpuid(struct mv_guest *g, uint32_t leaf, uint32_t sub, uint32_t r[4]);
+void mv_run(struct mv_guest *g, const struct mv_work *w);
+void mv_emulate(struct mv_guest *g, bool branch);
+void mv_set_cpl(struct mv_guest *g, unsigned cpl);
+void mv_set_cr4_pce(struct mv_guest *g, bool pce);
+void mv_set_irq_handler(struct mv_guest *g, mv_irq_fn fn, void *arg);
+
+/* Called by an environment to deliver an interrupt to the program: runs
+ * the handler unless one is already running (then it reports false, and
+ * the environment keeps the interrupt pending). */
+bool mv_guest_deliver(struct mv_guest *g, unsigned vector);
+
+#endif

@@ -1,0 +1,23 @@
+/* cli_run: assembles the machine a scenario describes (CPUs, host kernel
+ * with perf, hypervisor, VMs, guest programs), runs it to completion and
+ * fills the result.  The CLI and the tests call this; it never exits. */
+#ifndef CLI_RUN_H
+#define CLI_RUN_H
+
+#include <stddef.h>
+
+#include "mvpmu/scenario.h"
+#include "sim/sim_trace.h"
+
+/* Fills `sc` with the defaults a scenario file starts from. */
+void cli_scenario_defaults(struct mv_scenario *sc);
+
+/* Runs `sc`.  Returns 0 when it ran (res->inv_violated tells whether an
+ * invariant broke), or 2 when the scenario cannot be built (unknown CPU,
+ * bad event, ...) with a one-line message in `err`.  When sc->keep_trace
+ * is set, *trace receives every trace record (free() it). */
+int cli_run_scenario(const struct mv_scenario *sc, struct mv_result *res,
+		     struct sim_trace_rec **trace, size_t *nr_trace,
+		     char *err, size_t errlen);
+
+#endif

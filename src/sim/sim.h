@@ -1,0 +1,79 @@
+/* sim: the deterministic engine every layer shares: simulated time in
+ * cycles, the seeded RNG, the trace, ground truth, time accounting and the
+ * invariant checker.  One `struct sim` is one run; nothing here is global. */
+#ifndef SIM_H
+#define SIM_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sim_rng.h"
+#include "sim_trace.h"
+#include "sim_truth.h"
+
+/* Where simulated cycles went (for overhead reports). */
+enum sim_time_bucket {
+	SIM_T_HOST,		/* host work of its own */
+	SIM_T_GUEST,		/* guest work and passed-through accesses */
+	SIM_T_TRANSITION,	/* VM-entry/VM-exit round trips, PMU load/put */
+	SIM_T_HOST_FOR_GUEST,	/* host work on the guest's behalf: exit handling, perf */
+	SIM_T_NR
+};
+
+/* The invariants of DESIGN.md, numbered as there. */
+enum sim_invariant {
+	INV_ISOLATION = 1,
+	INV_CONSERVATION,
+	INV_PMI,
+	INV_ORDERING,
+	INV_NO_LEAK,
+	INV_EXCLUSION,
+	INV_TIME,
+	INV_FILTER,
+	INV_NR
+};
+
+#define SIM_MAX_VIOLATIONS 16
+
+struct sim_violation {
+	enum sim_invariant inv;
+	uint64_t seed;
+	uint64_t step;		/* trace sequence number at the violation */
+	char msg[160];
+	char trace[SIM_TRACE_WINDOW / 2 * 120]; /* the trace leading to it */
+};
+
+struct sim {
+	uint64_t seed;
+	uint64_t cycle;		/* simulated time */
+	struct sim_rng rng;
+	struct sim_trace trace;
+	struct sim_truth truth;
+	uint64_t time[SIM_T_NR];
+	uint64_t inv_checked;
+	uint64_t inv_violated;
+	uint64_t inv_checked_by[INV_NR];
+	struct sim_violation violations[SIM_MAX_VIOLATIONS];
+	unsigned nr_violations;	/* recorded (<= SIM_MAX_VIOLATIONS) */
+	int cur_cpu;		/* physical CPU of the record being added */
+	int cur_ctx;		/* truth context running on it */
+};
+
+void sim_init(struct sim *sim, uint64_t seed, bool keep_trace);
+void sim_free(struct sim *sim);
+
+/* Advances simulated time, charging the cycles to a bucket. */
+void sim_advance(struct sim *sim, uint64_t cycles, enum sim_time_bucket b);
+
+void sim_trace(struct sim *sim, enum sim_trace_kind kind, uint32_t a,
+	       uint64_t b, uint64_t c, const char *what);
+
+/* Counts one check of invariant `inv`; when `ok` is false records a
+ * violation (seed, step, message, the recent trace).  Returns `ok`. */
+bool sim_check(struct sim *sim, enum sim_invariant inv, bool ok,
+	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+const char *sim_invariant_name(enum sim_invariant inv);
+
+#endif

@@ -1,0 +1,27 @@
+/* sim_truth: ground truth.  For every block of work executed the engine
+ * records who executed it (host or a guest, user or kernel mode), how many
+ * events of each kind it had, and under which label. */
+#ifndef SIM_TRUTH_H
+#define SIM_TRUTH_H
+
+#include "mvpmu/events.h"
+
+#define SIM_CTX_MAX 8		/* context 0 is the host, 1.. are VMs */
+#define SIM_LABEL_MAX 32
+
+struct sim_truth {
+	uint64_t ev[SIM_CTX_MAX][2][MV_EV_NR];	/* [ctx][kernel][event] */
+	const char *label[SIM_LABEL_MAX];
+	uint64_t label_ev[SIM_CTX_MAX][SIM_LABEL_MAX][MV_EV_NR];
+	unsigned nr_labels;
+};
+
+void sim_truth_add(struct sim_truth *t, int ctx, bool kernel,
+		   const char *label, const uint64_t ev[MV_EV_NR]);
+/* Events of kind `ev` executed by `ctx` in the selected modes. */
+uint64_t sim_truth_get(const struct sim_truth *t, int ctx, enum mv_event ev,
+		       bool user, bool kernel);
+/* Index of a label (labels are compared by string), -1 when never seen. */
+int sim_truth_label(const struct sim_truth *t, const char *label);
+
+#endif
