@@ -41,10 +41,12 @@ struct hw_pmu_ops {
 	bool (*cpuid)(struct hw_cpu *cpu, uint32_t leaf, uint32_t sub, uint32_t r[4]);
 	/* The event a selector counts, -1 when it counts nothing modelled. */
 	int (*decode)(uint64_t sel);
-	/* Whether GP counter i counts now at this privilege. */
+	/* Whether GP / fixed counter i counts now at this privilege. */
 	bool (*gp_active)(const struct hw_cpu *cpu, unsigned i, bool kernel);
-	bool (*gp_int)(const struct hw_cpu *cpu, unsigned i);
-	unsigned (*gp_status_bit)(unsigned i);
+	bool (*fixed_active)(const struct hw_cpu *cpu, unsigned i, bool kernel);
+	/* Records an overflow (status bits, freeze); true when a PMI is asked. */
+	bool (*overflow)(struct hw_cpu *cpu, bool fixed, unsigned i);
+	/* Delivering a PMI sets the LVTPC mask bit (Intel, not AMD). */
 	bool lvtpc_mask_on_pmi;
 	void (*reset)(struct hw_cpu *cpu);
 };
@@ -78,6 +80,9 @@ struct hw_cpu {
 	bool cr4_pce;
 	uint64_t efer;
 	bool in_nmi;		/* NMIs blocked until the handler returns */
+	bool nmi_latched;	/* an NMI arrived while blocked */
+	const char *cur_label;	/* label of the work executing (for samples) */
+	bool cur_kernel;
 	enum sim_time_bucket bucket;	/* where this CPU's cycles are charged */
 
 	uint64_t skid;		/* instructions between overflow and PMI */
@@ -100,9 +105,10 @@ void hw_cpuid(struct hw_cpu *cpu, uint32_t leaf, uint32_t sub, uint32_t r[4]);
  * active counter, splitting it at each overflow and delivering PMIs. */
 void hw_run_work(struct hw_cpu *cpu, const struct mv_work *work);
 
-/* Raw access for a hypervisor's save/restore and for tests: no faults, no
- * trace, no cost (the caller charges what the real path costs). */
+/* Width mask of GP (fixed == false) or fixed counters. */
 uint64_t hw_pmu_counter_mask(const struct hw_cpu *cpu, bool fixed);
+/* Event counted by fixed counter i (architectural assignment). */
+enum mv_event hw_fixed_event(unsigned i);
 
 /* The APIC delivers a PMI through LVTPC (used by the counter engine). */
 void hw_apic_pmi(struct hw_cpu *cpu);

@@ -1,0 +1,382 @@
+/* hw_cpu: MSR / CPUID / RDPMC dispatch with architectural faults, the local
+ * APIC's LVTPC, and the counter engine that executes blocks of work,
+ * splitting them at the exact event where a counter wraps. */
+#include <string.h>
+
+#include "hw_cpu.h"
+
+#define FIXED_IDX_BASE 32	/* status/enable bit of fixed counter 0 */
+
+/* Intel SDM vol. 3 table 21-2: fixed 0 instructions, 1 core cycles,
+ * 2 reference cycles, 3 topdown slots. */
+enum mv_event hw_fixed_event(unsigned i)
+{
+	static const enum mv_event fixed_ev[HW_MAX_FIXED] = {
+		MV_EV_INSTRUCTIONS, MV_EV_CYCLES, MV_EV_REF_CYCLES,
+		MV_EV_TOPDOWN_SLOTS,
+	};
+	return i < HW_MAX_FIXED ? fixed_ev[i] : MV_EV_NR;
+}
+
+const struct hw_pmu_ops *hw_pmu_ops_for(const struct hw_model *model)
+{
+	return model->vendor == HW_INTEL ? &hw_pmu_intel_ops : &hw_pmu_amd_ops;
+}
+
+uint64_t hw_pmu_counter_mask(const struct hw_cpu *cpu, bool fixed)
+{
+	return X86_MASK(fixed ? cpu->model->fixed_width : cpu->model->gp_width);
+}
+
+void hw_cpu_init(struct hw_cpu *cpu, int id, struct sim *sim,
+		 const struct hw_model *model)
+{
+	memset(cpu, 0, sizeof(*cpu));
+	cpu->id = id;
+	cpu->sim = sim;
+	cpu->model = model;
+	cpu->ops = hw_pmu_ops_for(model);
+	cpu->apic.lvtpc = APIC_LVTPC_RESET;
+	cpu->bucket = SIM_T_HOST;
+	cpu->ops->reset(cpu);
+}
+
+static void enter(struct hw_cpu *cpu, uint32_t cost)
+{
+	cpu->sim->cur_cpu = cpu->id;
+	cpu->sim->cur_ctx = cpu->ctx;
+	sim_advance(cpu->sim, cost, cpu->guest_mode ? SIM_T_GUEST : cpu->bucket);
+}
+
+/* ---- local APIC ---- */
+
+/* Bits software may write in an LVT entry: vector, delivery mode, mask.
+ * Delivery status (bit 12) is read-only (SDM vol. 3, 11.5.1). */
+#define LVT_WRITABLE (APIC_LVT_VECTOR | APIC_LVT_DM_MASK | APIC_LVT_MASKED)
+
+static void deliver(struct hw_cpu *cpu, unsigned vector, bool nmi)
+{
+	if (nmi && cpu->in_nmi && !cpu->guest_mode) {
+		cpu->nmi_latched = true;	/* NMIs are blocked until IRET */
+		return;
+	}
+	do {
+		cpu->nmi_latched = false;
+		if (cpu->guest_mode && cpu->hooks.guest_intr) {
+			cpu->hooks.guest_intr(cpu, vector, nmi, cpu->hooks.guest_opaque);
+		} else if (cpu->hooks.intr) {
+			bool was = cpu->in_nmi;
+
+			cpu->in_nmi = cpu->in_nmi || nmi;
+			cpu->hooks.intr(cpu, vector, nmi, cpu->hooks.intr_opaque);
+			cpu->in_nmi = was;
+		} else {
+			sim_trace(cpu->sim, TR_NOTE, vector, nmi, 0, "interrupt with no handler");
+		}
+	} while (cpu->nmi_latched && !cpu->in_nmi);
+}
+
+void hw_apic_pmi(struct hw_cpu *cpu)
+{
+	uint32_t lvt = cpu->apic.lvtpc;
+
+	if (lvt & APIC_LVT_MASKED) {
+		sim_trace(cpu->sim, TR_PMI_DROPPED, lvt, 0, 0, "lvtpc masked");
+		return;
+	}
+	bool nmi = (lvt & APIC_LVT_DM_MASK) == APIC_DM_NMI;
+	unsigned vector = nmi ? NMI_VECTOR : (lvt & APIC_LVT_VECTOR);
+
+	/* SDM vol. 3 11.5.1: on Intel the LVTPC mask bit is set when the PMI
+	 * is delivered; AMD's APIC leaves it clear (FACTS.md s.1). */
+	if (cpu->ops->lvtpc_mask_on_pmi)
+		cpu->apic.lvtpc |= APIC_LVT_MASKED;
+	cpu->nr_pmis++;
+	sim_trace(cpu->sim, TR_PMI, vector, nmi, cpu->apic.lvtpc, cpu->guest_mode ? "in guest" : "in host");
+	deliver(cpu, vector, nmi);
+}
+
+/* ---- MSR, CPUID, RDPMC ---- */
+
+static bool common_wrmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t val, int *fault)
+{
+	switch (msr) {
+	case MSR_X2APIC_LVTPC:
+		cpu->apic.lvtpc = (uint32_t)(val & LVT_WRITABLE);
+		*fault = (val >> 32) ? X86_GP : X86_OK;
+		return true;
+	case MSR_X2APIC_EOI:
+		cpu->apic.nr_eoi++;
+		sim_trace(cpu->sim, TR_EOI, 0, 0, 0, NULL);
+		*fault = val ? X86_GP : X86_OK;	/* x2APIC EOI takes only 0 */
+		return true;
+	case MSR_EFER:
+		cpu->efer = val;
+		*fault = X86_OK;
+		return true;
+	}
+	return false;
+}
+
+static bool common_rdmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t *val, int *fault)
+{
+	switch (msr) {
+	case MSR_X2APIC_LVTPC:
+		*val = cpu->apic.lvtpc;
+		break;
+	case MSR_EFER:
+		*val = cpu->efer;
+		break;
+	default:
+		return false;
+	}
+	*fault = X86_OK;
+	return true;
+}
+
+int hw_wrmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t val)
+{
+	int fault = X86_GP;
+
+	enter(cpu, cpu->model->cost.wrmsr);
+	cpu->nr_wrmsr++;
+	if (cpu->hooks.on_pmu_write)
+		cpu->hooks.on_pmu_write(cpu, msr, val, cpu->hooks.write_opaque);
+	if (!common_wrmsr(cpu, msr, val, &fault) &&
+	    !cpu->ops->wrmsr(cpu, msr, val, &fault))
+		fault = X86_GP;	/* no such MSR */
+	sim_trace(cpu->sim, TR_WRMSR, msr, val, fault, cpu->guest_mode ? "guest" : NULL);
+	return fault;
+}
+
+int hw_rdmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t *val)
+{
+	int fault = X86_GP;
+	uint64_t v = 0;
+
+	enter(cpu, cpu->model->cost.rdmsr);
+	cpu->nr_rdmsr++;
+	if (!common_rdmsr(cpu, msr, &v, &fault) &&
+	    !cpu->ops->rdmsr(cpu, msr, &v, &fault))
+		fault = X86_GP;
+	if (fault)
+		v = 0;
+	*val = v;
+	sim_trace(cpu->sim, TR_RDMSR, msr, v, fault, cpu->guest_mode ? "guest" : NULL);
+	return fault;
+}
+
+int hw_rdpmc(struct hw_cpu *cpu, uint32_t ecx, uint64_t *val)
+{
+	int fault;
+
+	enter(cpu, cpu->model->cost.rdpmc);
+	*val = 0;
+	/* SDM RDPMC: #GP(0) at CPL > 0 when CR4.PCE = 0. */
+	if (cpu->cpl > 0 && !cpu->cr4_pce)
+		fault = X86_GP;
+	else
+		fault = cpu->ops->rdpmc(cpu, ecx, val);
+	if (fault)
+		*val = 0;
+	sim_trace(cpu->sim, TR_RDPMC, ecx, *val, fault, cpu->guest_mode ? "guest" : NULL);
+	return fault;
+}
+
+static void vendor_string(const struct hw_model *m, uint32_t r[4])
+{
+	/* CPUID leaf 0 spells the vendor in EBX, EDX, ECX order. */
+	const char *s = m->vendor == HW_INTEL ? "GenuineIntel" : "AuthenticAMD";
+
+	memcpy(&r[1], s, 4);
+	memcpy(&r[3], s + 4, 4);
+	memcpy(&r[2], s + 8, 4);
+}
+
+/* CPUID.1:EAX signature: family above 0xF goes to the extended family
+ * field, the model's high nibble to the extended model field. */
+static uint32_t signature(const struct hw_model *m)
+{
+	uint32_t fam = m->family > 0xF ? 0xF : m->family;
+	uint32_t ext_fam = m->family > 0xF ? m->family - 0xF : 0;
+
+	return (ext_fam << 20) | ((m->model_id >> 4) << 16) | (fam << 8) |
+	       ((m->model_id & 0xF) << 4);
+}
+
+void hw_cpuid(struct hw_cpu *cpu, uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+	const struct hw_model *m = cpu->model;
+
+	enter(cpu, m->cost.cpuid);
+	memset(r, 0, 4 * sizeof(r[0]));
+	if (leaf == 0) {
+		r[0] = 0xD;
+		vendor_string(m, r);
+	} else if (leaf == 1) {
+		r[0] = signature(m);
+	} else if (leaf == 0x80000000) {
+		r[0] = 0x80000022;
+		vendor_string(m, r);
+	}
+	cpu->ops->cpuid(cpu, leaf, sub, r);
+	sim_trace(cpu->sim, TR_CPUID, leaf, ((uint64_t)r[0] << 32) | r[1],
+		  ((uint64_t)r[2] << 32) | r[3], NULL);
+}
+
+/* ---- the counter engine ---- */
+
+struct ctr_ref {
+	uint64_t *val;
+	uint64_t mask;
+	int ev;
+	bool fixed;
+	unsigned idx;
+};
+
+static unsigned active_counters(struct hw_cpu *cpu, bool kernel,
+				struct ctr_ref out[HW_MAX_GP + HW_MAX_FIXED])
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < cpu->model->nr_gp; i++) {
+		int ev = cpu->ops->decode(cpu->pmu.gp_sel[i]);
+
+		if (ev >= 0 && cpu->ops->gp_active(cpu, i, kernel))
+			out[n++] = (struct ctr_ref){ &cpu->pmu.gp_ctr[i],
+				hw_pmu_counter_mask(cpu, false), ev, false, i };
+	}
+	for (unsigned i = 0; i < HW_MAX_FIXED; i++)
+		if (cpu->ops->fixed_active(cpu, i, kernel))
+			out[n++] = (struct ctr_ref){ &cpu->pmu.fixed_ctr[i],
+				hw_pmu_counter_mask(cpu, true), (int)hw_fixed_event(i), true, i };
+	return n;
+}
+
+/* Events of kind e are spread evenly over the block's positions 0..M:
+ * by position p, floor(ev[e] * p / M) of them have happened. */
+static uint64_t cum(uint64_t count, uint64_t p, uint64_t m)
+{
+	return (uint64_t)((unsigned __int128)count * p / m);
+}
+
+/* First position after `pos` by which `need` more events of a kind with
+ * `count` events in M positions have happened; UINT64_MAX when never. */
+static uint64_t position_of(uint64_t count, uint64_t m, uint64_t pos,
+			    uint64_t need)
+{
+	if (count == 0)
+		return UINT64_MAX;
+	unsigned __int128 target = (unsigned __int128)cum(count, pos, m) + need;
+	unsigned __int128 p = (target * m + count - 1) / count;
+
+	return p > m ? UINT64_MAX : (uint64_t)p;
+}
+
+static uint64_t block_length(const struct mv_work *w)
+{
+	uint64_t m = 0;
+
+	for (int e = 0; e < MV_EV_NR; e++)
+		if (w->ev[e] > m)
+			m = w->ev[e];
+	return m;
+}
+
+static void run_piece(struct hw_cpu *cpu, const struct mv_work *w,
+		      uint64_t m, uint64_t from, uint64_t to,
+		      struct ctr_ref *ctr, unsigned nr)
+{
+	uint64_t d[MV_EV_NR];
+	bool pmi = false;
+
+	for (int e = 0; e < MV_EV_NR; e++)
+		d[e] = cum(w->ev[e], to, m) - cum(w->ev[e], from, m);
+	for (unsigned i = 0; i < nr; i++) {
+		uint64_t before = *ctr[i].val;
+		uint64_t left = ctr[i].mask - before + 1;
+
+		*ctr[i].val = (before + d[ctr[i].ev]) & ctr[i].mask;
+		if (d[ctr[i].ev] >= left) {
+			sim_trace(cpu->sim, TR_OVERFLOW, ctr[i].fixed ? 32 + ctr[i].idx : ctr[i].idx,
+				  ctr[i].idx, 0, NULL);
+			pmi |= cpu->ops->overflow(cpu, ctr[i].fixed, ctr[i].idx);
+		}
+	}
+	sim_truth_add(&cpu->sim->truth, cpu->ctx, w->kernel, w->label, d);
+	cpu->sim->cur_cpu = cpu->id;
+	cpu->sim->cur_ctx = cpu->ctx;
+	sim_advance(cpu->sim, d[MV_EV_CYCLES],
+		    cpu->guest_mode ? SIM_T_GUEST : cpu->bucket);
+	sim_trace(cpu->sim, TR_WORK, w->kernel, d[MV_EV_INSTRUCTIONS],
+		  d[MV_EV_CYCLES], w->label);
+	if (cpu->skid_left && d[MV_EV_INSTRUCTIONS])
+		cpu->skid_left -= d[MV_EV_INSTRUCTIONS] < cpu->skid_left ?
+				  d[MV_EV_INSTRUCTIONS] : cpu->skid_left;
+	if (pmi) {
+		cpu->pmi_pending = true;
+		cpu->skid_left = cpu->skid;
+	}
+}
+
+/* The next position at which something happens: a counter wraps, or a
+ * skidded PMI becomes due. */
+static uint64_t next_stop(const struct hw_cpu *cpu, const struct mv_work *w,
+			  uint64_t m, uint64_t pos, struct ctr_ref *ctr,
+			  unsigned nr)
+{
+	uint64_t stop = m;
+
+	for (unsigned i = 0; i < nr; i++) {
+		uint64_t left = ctr[i].mask - *ctr[i].val + 1;
+		uint64_t p = position_of(w->ev[ctr[i].ev], m, pos, left);
+
+		if (p < stop)
+			stop = p;
+	}
+	if (cpu->pmi_pending && cpu->skid_left) {
+		uint64_t p = position_of(w->ev[MV_EV_INSTRUCTIONS], m, pos,
+					 cpu->skid_left);
+		if (p < stop)
+			stop = p;
+	}
+	return stop;
+}
+
+static void deliver_pending_pmi(struct hw_cpu *cpu)
+{
+	if (!cpu->pmi_pending || cpu->skid_left)
+		return;
+	cpu->pmi_pending = false;
+	hw_apic_pmi(cpu);
+}
+
+void hw_run_work(struct hw_cpu *cpu, const struct mv_work *w)
+{
+	uint64_t m = block_length(w);
+	uint64_t pos = 0;
+	struct ctr_ref ctr[HW_MAX_GP + HW_MAX_FIXED];
+
+	const char *saved_label = cpu->cur_label;
+	bool saved_kernel = cpu->cur_kernel;
+
+	cpu->cur_label = w->label;
+	cpu->cur_kernel = w->kernel;
+	deliver_pending_pmi(cpu);
+	while (pos < m) {
+		/* Recomputed each piece: an interrupt handler may have
+		 * reprogrammed the PMU, or a VM-exit switched it. */
+		unsigned nr = active_counters(cpu, w->kernel, ctr);
+		uint64_t to = next_stop(cpu, w, m, pos, ctr, nr);
+
+		if (to <= pos)
+			to = pos + 1;
+		run_piece(cpu, w, m, pos, to, ctr, nr);
+		pos = to;
+		cpu->cur_label = w->label;
+		cpu->cur_kernel = w->kernel;
+		deliver_pending_pmi(cpu);
+	}
+	cpu->cur_label = saved_label;
+	cpu->cur_kernel = saved_kernel;
+}

@@ -1,0 +1,102 @@
+/* sim: the run-wide engine state, time accounting and invariant checks. */
+#include <stdio.h>
+#include <string.h>
+
+#include "sim.h"
+
+static const char *const inv_names[INV_NR] = {
+	[INV_ISOLATION] = "isolation",	 [INV_CONSERVATION] = "conservation",
+	[INV_PMI] = "pmi",		 [INV_ORDERING] = "ordering",
+	[INV_NO_LEAK] = "no-leak",	 [INV_EXCLUSION] = "exclusion",
+	[INV_TIME] = "time",		 [INV_FILTER] = "filter",
+};
+
+const char *sim_invariant_name(enum sim_invariant inv)
+{
+	return (inv > 0 && inv < INV_NR) ? inv_names[inv] : "?";
+}
+
+void sim_init(struct sim *sim, uint64_t seed, bool keep_trace)
+{
+	memset(sim, 0, sizeof(*sim));
+	sim->seed = seed;
+	sim_rng_seed(&sim->rng, seed);
+	sim_trace_init(&sim->trace, keep_trace);
+	sim->cur_cpu = -1;
+}
+
+void sim_free(struct sim *sim)
+{
+	sim_trace_free(&sim->trace);
+}
+
+void sim_advance(struct sim *sim, uint64_t cycles, enum sim_time_bucket b)
+{
+	sim->cycle += cycles;
+	if ((unsigned)b < SIM_T_NR)
+		sim->time[b] += cycles;
+}
+
+void sim_trace(struct sim *sim, enum sim_trace_kind kind, uint32_t a,
+	       uint64_t b, uint64_t c, const char *what)
+{
+	struct sim_trace_rec r = {
+		.cycle = sim->cycle, .cpu = sim->cur_cpu, .ctx = sim->cur_ctx,
+		.kind = kind, .a = a, .b = b, .c = c,
+	};
+
+	if (what)
+		snprintf(r.what, sizeof(r.what), "%s", what);
+	sim_trace_add(&sim->trace, &r);
+}
+
+static void record_violation(struct sim *sim, enum sim_invariant inv,
+			     const char *msg)
+{
+	struct sim_violation *v = &sim->violations[sim->nr_violations++];
+	struct sim_trace_rec tail[SIM_TRACE_WINDOW / 2];
+	size_t n = sim_trace_tail(&sim->trace, tail, SIM_TRACE_WINDOW / 2);
+	size_t off = 0;
+
+	v->inv = inv;
+	v->seed = sim->seed;
+	v->step = sim->trace.seq;
+	snprintf(v->msg, sizeof(v->msg), "%s", msg);
+	v->trace[0] = '\0';
+	for (size_t i = 0; i < n && off < sizeof(v->trace) - 1; i++) {
+		int w = sim_trace_format(&tail[i], v->trace + off,
+					 sizeof(v->trace) - off - 1);
+
+		if (w < 0)
+			break;
+		off += (size_t)w;
+		if (off >= sizeof(v->trace) - 1) {
+			off = sizeof(v->trace) - 1;
+			break;
+		}
+		v->trace[off++] = '\n';
+		v->trace[off] = '\0';
+	}
+}
+
+bool sim_check(struct sim *sim, enum sim_invariant inv, bool ok,
+	       const char *fmt, ...)
+{
+	sim->inv_checked++;
+	if ((unsigned)inv < INV_NR)
+		sim->inv_checked_by[inv]++;
+	if (ok)
+		return true;
+
+	char msg[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	sim->inv_violated++;
+	sim_trace(sim, TR_INVARIANT, inv, 0, 0, sim_invariant_name(inv));
+	if (sim->nr_violations < SIM_MAX_VIOLATIONS)
+		record_violation(sim, inv, msg);
+	return false;
+}
