@@ -112,7 +112,10 @@ enum mv_event hw_fixed_event(unsigned i);
 
 /* The APIC delivers a PMI through LVTPC (used by the counter engine). */
 void hw_apic_pmi(struct hw_cpu *cpu);
-/* Whether the PMU ops table belongs to Intel or AMD. */
+/* The modelled event a selector value counts on `vendor`'s PMU, -1 none:
+ * the oracle tools use to compute the truth for an event. */
+int hw_decode_event(enum hw_vendor vendor, uint64_t sel);
+/* The ops table of a model's vendor. */
 const struct hw_pmu_ops *hw_pmu_ops_for(const struct hw_model *model);
 
 extern const struct hw_pmu_ops hw_pmu_intel_ops;

@@ -6,7 +6,10 @@
 
 #include "mvpmu/events.h"
 
-#define SIM_CTX_MAX 8		/* context 0 is the host, 1.. are VMs */
+/* Context 0 is the host; guest vCPU v of VM n is 1 + 4n + v (at most
+ * 4 VMs of 4 vCPUs, as scenario.h allows). */
+#define SIM_CTX_MAX 17
+#define SIM_CTX_GUEST(vm, vcpu) (1 + 4 * (vm) + (vcpu))
 #define SIM_LABEL_MAX 32
 
 struct sim_truth {

@@ -1,0 +1,102 @@
+/* guest_bare: bare-metal implementation of the guest program API. */
+#include <string.h>
+
+#include "guest_bare.h"
+
+static struct guest_bare *B(struct mv_guest *g)
+{
+	return g->env;
+}
+
+static int bare_wrmsr(struct mv_guest *g, uint32_t msr, uint64_t val)
+{
+	return hw_wrmsr(B(g)->cpu, msr, val);
+}
+
+static int bare_rdmsr(struct mv_guest *g, uint32_t msr, uint64_t *val)
+{
+	return hw_rdmsr(B(g)->cpu, msr, val);
+}
+
+static int bare_rdpmc(struct mv_guest *g, uint32_t ecx, uint64_t *val)
+{
+	return hw_rdpmc(B(g)->cpu, ecx, val);
+}
+
+static void bare_cpuid(struct mv_guest *g, uint32_t leaf, uint32_t sub,
+		       uint32_t r[4])
+{
+	hw_cpuid(B(g)->cpu, leaf, sub, r);
+}
+
+static void drain(struct guest_bare *gb)
+{
+	while (gb->nr_pending && !gb->g.in_irq) {
+		unsigned v = gb->pending[0];
+
+		memmove(gb->pending, gb->pending + 1,
+			--gb->nr_pending * sizeof(gb->pending[0]));
+		mv_guest_deliver(&gb->g, v);
+	}
+}
+
+static void bare_run(struct mv_guest *g, const struct mv_work *w)
+{
+	hw_run_work(B(g)->cpu, w);
+	drain(B(g));
+}
+
+/* Natively an "emulated" instruction is just one more instruction. */
+static void bare_emulate(struct mv_guest *g, bool branch)
+{
+	struct mv_work w = { .kernel = g->kernel, .label = g->label };
+
+	w.ev[MV_EV_INSTRUCTIONS] = 1;
+	w.ev[MV_EV_BRANCHES] = branch;
+	w.ev[MV_EV_CYCLES] = 1;
+	w.ev[MV_EV_REF_CYCLES] = 1;
+	hw_run_work(B(g)->cpu, &w);
+	drain(B(g));
+}
+
+static void bare_set_cpl(struct mv_guest *g, unsigned cpl)
+{
+	B(g)->cpu->cpl = cpl;
+}
+
+static void bare_set_cr4_pce(struct mv_guest *g, bool pce)
+{
+	B(g)->cpu->cr4_pce = pce;
+}
+
+static const struct mv_guest_ops bare_ops = {
+	.wrmsr = bare_wrmsr, .rdmsr = bare_rdmsr, .rdpmc = bare_rdpmc,
+	.cpuid = bare_cpuid, .run = bare_run, .emulate = bare_emulate,
+	.set_cpl = bare_set_cpl, .set_cr4_pce = bare_set_cr4_pce,
+};
+
+/* The CPU's interrupt hook: straight to the program's handler, or held
+ * until the running handler returns. */
+static void bare_intr(struct hw_cpu *cpu, unsigned vector, bool nmi, void *opaque)
+{
+	struct guest_bare *gb = opaque;
+
+	(void)cpu; (void)nmi;
+	sim_trace(cpu->sim, TR_IRQ, vector, (uint64_t)cpu->ctx, 0, "bare metal");
+	if (!mv_guest_deliver(&gb->g, vector) &&
+	    gb->nr_pending < sizeof(gb->pending) / sizeof(gb->pending[0]))
+		gb->pending[gb->nr_pending++] = vector;
+}
+
+void guest_bare_init(struct guest_bare *gb, struct hw_cpu *cpu, int ctx)
+{
+	memset(gb, 0, sizeof(*gb));
+	gb->cpu = cpu;
+	gb->g.ops = &bare_ops;
+	gb->g.env = gb;
+	gb->g.cpu = cpu->id;
+	cpu->ctx = ctx;
+	cpu->bucket = SIM_T_GUEST;
+	cpu->hooks.intr = bare_intr;
+	cpu->hooks.intr_opaque = gb;
+}
