@@ -147,4 +147,19 @@ uint64_t perf_nr_bugs(const struct perf *p);
 unsigned perf_nr_gp(const struct perf *p);
 unsigned perf_nr_fixed(const struct perf *p);
 
+/* Additions beyond the original contract. */
+
+/* Linux perf_event_pause: disables the event and returns its count,
+ * zeroing it when `reset` (KVM's emulated vPMU on counter writes). */
+uint64_t perf_event_pause(struct perf_event *ev, bool reset);
+/* AMD: SVM enabled/disabled on `cpu` (Linux amd_pmu_enable_virt /
+ * amd_pmu_disable_virt): HostOnly bits are kept only while enabled, and
+ * the reload sets every supported GlobalCtl bit.  No-ops on Intel. */
+void perf_amd_enable_virt(struct perf *p, int cpu);
+void perf_amd_disable_virt(struct perf *p, int cpu);
+/* MSR accesses that faulted (a guest PMU may lack MSRs). */
+uint64_t perf_nr_msr_faults(const struct perf *p);
+/* Mediated VMs currently created (perf_create_mediated_pmu count). */
+uint64_t perf_nr_mediated_vms(const struct perf *p);
+
 #endif

@@ -1,0 +1,185 @@
+/* perf_internal: the state behind struct perf and the interfaces between
+ * perf core, the x86 driver (vendor ops), mediated support and the host binding. */
+#ifndef PERF_INTERNAL_H
+#define PERF_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "host/perf.h"
+#include "mvpmu/x86.h"
+
+#define PERF_X86_MAX_GP 8
+#define PERF_X86_MAX_FIXED 4
+/* Hardware index space: GP counters 0.., fixed counters 32.. */
+#define PERF_IDX_FIXED 32
+#define PERF_IDX_NR (PERF_IDX_FIXED + PERF_X86_MAX_FIXED)
+#define PERF_SAMPLES_MAX (1u << 16)
+/* Intel PMI handler: how many times it re-reads GLOBAL_STATUS. */
+#define PERF_PMI_MAX_LOOPS 100
+
+enum perf_ack { PERF_ACK_EARLY, PERF_ACK_MID, PERF_ACK_LATE };
+
+struct perf_event {
+	struct perf *p;
+	struct perf_event_attr attr;
+	int cpu;			/* -1: any CPU (task events) */
+	struct perf_task *task;
+	perf_overflow_fn cb;
+	void *cb_arg;
+
+	uint64_t seq;			/* creation order */
+	uint64_t rot_key;		/* order among flexible events (rotation) */
+	struct perf_event *next;	/* all events, by creation */
+
+	/* What the driver made of the attr. */
+	uint64_t config;		/* vendor selector bits, no EN/USR/OS/INT */
+	int fixed_idx;			/* fixed counter it may use, -1 none */
+	bool fixed_only;
+	bool mediated_counted;		/* counted in nr_include_guest */
+
+	bool enabled;
+	bool error;			/* pinned event that did not fit */
+	int on_cpu;			/* CPU whose context it is in, -1 none */
+	int hw_idx;			/* -1 or the counter it occupies */
+
+	uint64_t count;
+	uint64_t prev_raw;		/* counter value at the last update */
+	uint64_t period;		/* sampling period (0: counting) */
+	int64_t period_left;
+
+	uint64_t time_enabled, time_running, tstamp;
+
+	struct perf_sample *samples;
+	size_t nr_samples, cap_samples;
+	uint64_t lost;
+};
+
+struct perf_cpu {
+	struct perf_event *active[PERF_IDX_NR];
+	uint64_t fixed_ctrl;		/* shadow of FIXED_CTR_CTRL */
+	int disable_depth;		/* perf_pmu_disable nesting */
+	bool irqs_off;
+	bool guest_loaded;
+	bool guest_lvtpc;
+	bool amd_virt;			/* SVM enabled: keep HostOnly bits */
+	/* A flexible event of the CPU / task context did not fit. */
+	bool rotate_cpu, rotate_task;
+	struct perf_task *cur_task;
+	uint64_t nr_pmis, nr_ignored_nmis;
+};
+
+struct perf_x86_ops;
+
+struct perf {
+	struct sim *sim;
+	int ctx;
+	int nr_cpus;
+	const struct perf_hw_ops *ops;
+	void *hw[PERF_MAX_CPUS];
+	struct perf_cpu cpu[PERF_MAX_CPUS];
+
+	struct perf_event *events, **events_tail;
+	uint64_t seq;
+
+	/* What the driver discovered. */
+	const struct perf_x86_ops *x86;
+	bool has_pmu;
+	unsigned version;		/* Intel arch version, AMD 2 = PerfMonV2 */
+	unsigned nr_gp, nr_fixed;
+	uint32_t fixed_mask;		/* fixed counters that exist */
+	unsigned gp_width, fixed_width;
+	uint32_t arch_events_unavail, arch_events_len;
+	uint64_t perf_caps;
+	bool fw_write;
+	bool has_global;		/* global ctrl/status MSRs */
+	bool amd_perfctr_core;
+	uint64_t max_period;
+	enum perf_ack ack;
+	bool mediated_capable;
+
+	/* Mediated vPMU accounting (Linux 7.0). */
+	uint64_t nr_include_guest;	/* events on this PMU with !exclude_guest */
+	uint64_t nr_mediated;		/* mediated VMs */
+	void (*guest_pmi_fn)(void *arg, int cpu);
+	void *guest_pmi_arg;
+
+	uint64_t nr_bugs;
+	uint64_t nr_msr_faults;
+
+	/* The host binding (host_cpu.c), freed with the instance. */
+	void *host;
+	void (*host_free)(void *host);
+	/* Called when a CPU re-enables interrupts (pending IRQ delivery). */
+	void (*on_irq_enable)(struct perf *p, int cpu);
+};
+
+/* Vendor part of the x86 driver, one table per vendor. */
+struct perf_x86_ops {
+	const char *name;
+	/* Reads CPUID/PERF_CAPABILITIES of CPU 0 into p; false: no PMU. */
+	bool (*init)(struct perf *p);
+	/* Generic id to selector bits; -ENOENT when unsupported. */
+	int (*event_map)(struct perf *p, unsigned id, uint64_t *config);
+	/* Fixed counter a selector may use (-1 none); *only: fixed-only. */
+	int (*fixed_idx)(const struct perf *p, uint64_t config, bool *only);
+	/* Raw config bits the vendor keeps. */
+	uint64_t raw_mask;
+	/* The full selector (EN excluded) for a scheduled event. */
+	uint64_t (*hw_config)(struct perf *p, int cpu, const struct perf_event *ev);
+	uint32_t (*sel_msr)(const struct perf *p, unsigned idx);
+	uint32_t (*ctr_msr)(const struct perf *p, unsigned idx);
+	void (*enable_all)(struct perf *p, int cpu);
+	void (*disable_all)(struct perf *p, int cpu);
+	bool (*handle_irq)(struct perf *p, int cpu);
+	unsigned (*guest_get_msrs)(struct perf *p, int cpu,
+				   struct perf_guest_switch_msr *out, unsigned max);
+};
+
+extern const struct perf_x86_ops perf_intel_ops;
+extern const struct perf_x86_ops perf_amd_ops;
+
+/* perf_core.c */
+void perf_bug(struct perf *p, int cpu, const char *what);
+void perf_sync_times(struct perf *p);
+void perf_ctx_resched(struct perf *p, int cpu);
+void perf_ctx_sched_out_all(struct perf *p, int cpu);
+bool perf_event_counts_guest(const struct perf_event *ev);
+
+/* perf_x86.c: the common driver */
+bool perf_x86_init(struct perf *p);
+int perf_x86_event_init(struct perf *p, struct perf_event *ev);
+int perf_x86_wrmsr(struct perf *p, int cpu, uint32_t msr, uint64_t val);
+uint64_t perf_x86_rdmsr(struct perf *p, int cpu, uint32_t msr);
+void perf_x86_lvtpc_nmi(struct perf *p, int cpu);
+/* Picks a free counter for ev on cpu, -1 when none. */
+int perf_x86_pick_counter(struct perf *p, int cpu, const struct perf_event *ev);
+void perf_x86_add(struct perf *p, int cpu, struct perf_event *ev, int idx);
+void perf_x86_del(struct perf *p, int cpu, struct perf_event *ev);
+/* Folds the counter's progress into ev->count; returns the delta. */
+uint64_t perf_x86_update(struct perf *p, int cpu, struct perf_event *ev);
+/* Re-arms a sampling event; true when a period elapsed (take a sample). */
+bool perf_x86_set_period(struct perf *p, int cpu, struct perf_event *ev);
+/* Counter overflowed: update, re-arm and sample. */
+void perf_x86_overflow(struct perf *p, int cpu, struct perf_event *ev);
+bool perf_x86_handle_irq_legacy(struct perf *p, int cpu);
+void perf_pmu_disable(struct perf *p, int cpu);
+void perf_pmu_enable(struct perf *p, int cpu);
+uint64_t perf_x86_ctr_mask(const struct perf *p, int idx);
+/* GP/fixed bits of active events, minus those whose attr excludes `host`
+ * (exclude_host when host is true, exclude_guest otherwise). */
+uint64_t perf_x86_active_mask(const struct perf *p, int cpu, bool host);
+void perf_x86_set_ack(struct perf *p, enum perf_ack ack);
+enum perf_ack perf_x86_ack_for_model(const char *model);
+
+/* perf_core.c: samples */
+void perf_event_record_sample(struct perf *p, int cpu, struct perf_event *ev);
+
+/* perf_mediated.c */
+bool perf_mediated_event_counts(const struct perf *p,
+				const struct perf_event_attr *attr);
+int perf_mediated_account(struct perf *p, struct perf_event *ev);
+void perf_mediated_unaccount(struct perf *p, struct perf_event *ev);
+
+#endif

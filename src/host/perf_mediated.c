@@ -1,0 +1,174 @@
+/* perf_mediated: perf's side of the mediated vPMU (Linux 7.0): the
+ * exclude_guest accounting, guest context load/put, the LVTPC switch and
+ * the dedicated guest PMI vector. */
+#include <errno.h>
+
+#include "host/perf_internal.h"
+
+bool perf_mediated_capable(const struct perf *p)
+{
+	return p && p->has_pmu && p->mediated_capable;
+}
+
+/* Events that would count guest work on a PMU the guest may own. */
+bool perf_mediated_event_counts(const struct perf *p,
+				const struct perf_event_attr *attr)
+{
+	return perf_mediated_capable(p) && !attr->exclude_guest;
+}
+
+int perf_mediated_account(struct perf *p, struct perf_event *ev)
+{
+	if (!perf_mediated_event_counts(p, &ev->attr))
+		return 0;
+	/* A mediated VM owns the PMU while it runs: an event that wants to
+	 * see guest work cannot be honoured. */
+	if (p->nr_mediated)
+		return -EOPNOTSUPP;
+	p->nr_include_guest++;
+	ev->mediated_counted = true;
+	return 0;
+}
+
+void perf_mediated_unaccount(struct perf *p, struct perf_event *ev)
+{
+	if (!ev->mediated_counted)
+		return;
+	ev->mediated_counted = false;
+	if (p->nr_include_guest)
+		p->nr_include_guest--;
+	else
+		perf_bug(p, -1, "include_guest underflow");
+}
+
+int perf_create_mediated_pmu(struct perf *p)
+{
+	if (!p)
+		return -EINVAL;
+	if (p->nr_include_guest) {
+		sim_trace(p->sim, TR_PERF, 0, p->nr_include_guest, 0,
+			  "mediated create: EBUSY");
+		return -EBUSY;
+	}
+	p->nr_mediated++;
+	sim_trace(p->sim, TR_PERF, 0, p->nr_mediated, 0, "mediated create");
+	return 0;
+}
+
+void perf_release_mediated_pmu(struct perf *p)
+{
+	if (!p)
+		return;
+	if (!p->nr_mediated) {
+		perf_bug(p, -1, "mediated release without create");
+		return;
+	}
+	p->nr_mediated--;
+	sim_trace(p->sim, TR_PERF, 0, p->nr_mediated, 0, "mediated release");
+}
+
+uint64_t perf_nr_mediated_vms(const struct perf *p)
+{
+	return p ? p->nr_mediated : 0;
+}
+
+static bool cpu_ok(const struct perf *p, int cpu)
+{
+	return p && cpu >= 0 && cpu < p->nr_cpus;
+}
+
+void perf_load_guest_context(struct perf *p, int cpu)
+{
+	struct perf_cpu *pc;
+
+	if (!cpu_ok(p, cpu))
+		return;
+	pc = &p->cpu[cpu];
+	/* Linux lockdep_assert_irqs_disabled(): report, carry on. */
+	if (!pc->irqs_off)
+		perf_bug(p, cpu, "load guest ctx: irqs enabled");
+	if (pc->guest_loaded) {
+		perf_bug(p, cpu, "double load guest ctx");
+		return;
+	}
+	perf_sync_times(p);
+	if (p->has_pmu && p->mediated_capable) {
+		/* Out, then the usual enable: on AMD v2 that sets every
+		 * GlobalCtl bit, the reason KVM clears it afterwards. */
+		perf_pmu_disable(p, cpu);
+		perf_ctx_sched_out_all(p, cpu);
+		perf_pmu_enable(p, cpu);
+	}
+	pc->guest_loaded = true;
+	sim_trace(p->sim, TR_PERF, (uint32_t)cpu, 0, 0, "load guest ctx");
+}
+
+void perf_put_guest_context(struct perf *p, int cpu)
+{
+	struct perf_cpu *pc;
+
+	if (!cpu_ok(p, cpu))
+		return;
+	pc = &p->cpu[cpu];
+	if (!pc->irqs_off)
+		perf_bug(p, cpu, "put guest ctx: irqs enabled");
+	if (!pc->guest_loaded) {
+		perf_bug(p, cpu, "double put guest ctx");
+		return;
+	}
+	perf_sync_times(p);
+	pc->guest_loaded = false;
+	sim_trace(p->sim, TR_PERF, (uint32_t)cpu, 0, 0, "put guest ctx");
+	perf_ctx_resched(p, cpu);
+}
+
+bool perf_guest_loaded(const struct perf *p, int cpu)
+{
+	return cpu_ok(p, cpu) && p->cpu[cpu].guest_loaded;
+}
+
+void perf_load_guest_lvtpc(struct perf *p, int cpu, uint32_t guest_lvtpc)
+{
+	uint32_t val;
+
+	if (!cpu_ok(p, cpu))
+		return;
+	/* The guest's PMIs become a plain IRQ on the mediated vector; the
+	 * guest's own mask bit decides whether they are delivered. */
+	val = PERF_GUEST_MEDIATED_PMI_VECTOR | APIC_DM_FIXED |
+		(guest_lvtpc & APIC_LVT_MASKED);
+	perf_x86_wrmsr(p, cpu, MSR_X2APIC_LVTPC, val);
+	p->cpu[cpu].guest_lvtpc = true;
+	sim_trace(p->sim, TR_PERF, (uint32_t)cpu, val, 0, "load guest lvtpc");
+}
+
+void perf_put_guest_lvtpc(struct perf *p, int cpu)
+{
+	if (!cpu_ok(p, cpu))
+		return;
+	perf_x86_lvtpc_nmi(p, cpu);
+	p->cpu[cpu].guest_lvtpc = false;
+	sim_trace(p->sim, TR_PERF, (uint32_t)cpu, APIC_DM_NMI, 0,
+		  "put guest lvtpc");
+}
+
+void perf_register_guest_pmi(struct perf *p, void (*fn)(void *arg, int cpu),
+			     void *arg)
+{
+	if (!p)
+		return;
+	p->guest_pmi_fn = fn;
+	p->guest_pmi_arg = arg;
+}
+
+void perf_guest_pmi_irq(struct perf *p, int cpu)
+{
+	if (!cpu_ok(p, cpu))
+		return;
+	/* A fixed-delivery interrupt needs its EOI, unlike the NMI. */
+	perf_x86_wrmsr(p, cpu, MSR_X2APIC_EOI, 0);
+	sim_trace(p->sim, TR_PERF, (uint32_t)cpu, PERF_GUEST_MEDIATED_PMI_VECTOR,
+		  p->guest_pmi_fn != NULL, "guest pmi irq");
+	if (p->guest_pmi_fn)
+		p->guest_pmi_fn(p->guest_pmi_arg, cpu);
+}
