@@ -22,6 +22,9 @@ BENCH_SRC := $(wildcard bench/*.c)
 
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+# Built-in scenarios: scenarios/ YAML files embedded as C strings (sh + awk).
+SCENARIOS := $(sort $(wildcard scenarios/*.yaml))
+CLI_OBJ  += $(BUILD)/gen/cli_builtin_data.o
 TESTS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 BENCHES  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
@@ -35,6 +38,13 @@ all: $(BIN) $(LIB)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/gen/cli_builtin_data.c: $(SCENARIOS) src/cli/cli_builtin_gen.awk
+	@mkdir -p $(dir $@)
+	awk -f src/cli/cli_builtin_gen.awk $(SCENARIOS) </dev/null >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/cli_builtin_data.o: $(BUILD)/gen/cli_builtin_data.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(LIB): $(CORE_OBJ)

@@ -1,0 +1,822 @@
+/* cli_scenario: YAML scenario files (libyaml's document API) into struct
+ * mv_scenario.  Fields are described by tables so every key is checked the same way. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
+#include "cli_run.h"
+#include "cli_scenario.h"
+#include "host/perf.h"
+
+/* The model's physical CPUs are perf's per-CPU contexts. */
+#define CLI_MAX_PCPUS PERF_MAX_CPUS
+
+struct pctx {
+	const char *fname;
+	yaml_document_t *doc;
+	char *err;
+	size_t errlen;
+	struct mv_scenario *sc;
+	unsigned vm;			/* VM being parsed */
+	bool has_bare;
+	/* Where each pin was given, to check it once pcpus is known. */
+	unsigned pin_line[MV_MAX_VMS][MV_MAX_VCPUS];
+	unsigned nr_progs[MV_MAX_VMS];	/* checked against vcpus at the end */
+};
+
+enum ftype { F_U64, F_UINT, F_U32, F_INT, F_BOOL, F_STR, F_SUB };
+
+typedef int (*sub_fn)(struct pctx *p, yaml_node_t *val, void *obj);
+
+/* One key of a mapping: where its value goes in the object and its range. */
+struct field {
+	const char *key;
+	enum ftype type;
+	size_t off, size;
+	uint64_t min, max;
+	sub_fn sub;
+};
+
+#define FNUM(k, t, s, m, lo, hi) { k, t, offsetof(s, m), sizeof(((s *)0)->m), lo, hi, NULL }
+#define FBOOL(k, s, m) { k, F_BOOL, offsetof(s, m), sizeof(bool), 0, 1, NULL }
+#define FSTR(k, s, m) { k, F_STR, offsetof(s, m), sizeof(((s *)0)->m), 0, 0, NULL }
+#define FSUB(k, fn) { k, F_SUB, 0, 0, 0, 0, fn }
+#define NFIELDS(t) (sizeof(t) / sizeof((t)[0]))
+
+static unsigned node_line(const yaml_node_t *n)
+{
+	return (unsigned)n->start_mark.line + 1;
+}
+
+/* Records the first error only: later ones are consequences of it. */
+static int fail(struct pctx *p, unsigned line, const char *fmt, ...)
+{
+	int n = snprintf(p->err, p->errlen, "%s:%u: ", p->fname, line);
+	va_list ap;
+
+	if (n < 0 || (size_t)n >= p->errlen)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* What a node is, for the "got" half of a message. */
+static const char *describe(const yaml_node_t *n, char *buf, size_t len)
+{
+	if (n->type == YAML_MAPPING_NODE)
+		return "a mapping";
+	if (n->type == YAML_SEQUENCE_NODE)
+		return "a list";
+	if (n->data.scalar.length == 0)
+		return "nothing";
+	snprintf(buf, len, "'%.*s%s'",
+		 n->data.scalar.length > 40 ? 40 : (int)n->data.scalar.length,
+		 (const char *)n->data.scalar.value,
+		 n->data.scalar.length > 40 ? "..." : "");
+	return buf;
+}
+
+static int expect(struct pctx *p, const yaml_node_t *n, const char *what)
+{
+	char buf[64];
+
+	return fail(p, node_line(n), "expected %s, got %s", what,
+		    describe(n, buf, sizeof(buf)));
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+	return (const char *)n->data.scalar.value;
+}
+
+/* Decimal or 0x hex, nothing else: YAML's own int rules accept more
+ * (octal, underscores) than a scenario should. */
+static int parse_u64(struct pctx *p, yaml_node_t *n, uint64_t *out)
+{
+	const char *s, *digits;
+	char *end;
+	int base = 10;
+
+	if (n->type != YAML_SCALAR_NODE)
+		return expect(p, n, "an integer");
+	s = scalar(n);
+	digits = s;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		digits = s + 2;
+	}
+	if (!(base == 16 ? digits[0] && strchr("0123456789abcdefABCDEF", digits[0])
+			 : digits[0] >= '0' && digits[0] <= '9'))
+		return expect(p, n, "an integer (decimal or 0x hex)");
+	errno = 0;
+	*out = strtoull(digits, &end, base);
+	if (*end)
+		return expect(p, n, "an integer (decimal or 0x hex)");
+	if (errno == ERANGE)
+		return expect(p, n, "an integer below 2^64");
+	return 0;
+}
+
+static int parse_ranged(struct pctx *p, yaml_node_t *n, const char *key,
+			uint64_t min, uint64_t max, uint64_t *out)
+{
+	char what[96];
+
+	if (parse_u64(p, n, out))
+		return -1;
+	if (*out < min || *out > max) {
+		snprintf(what, sizeof(what), "%s from %" PRIu64 " to %" PRIu64,
+			 key, min, max);
+		return expect(p, n, what);
+	}
+	return 0;
+}
+
+static int parse_bool(struct pctx *p, yaml_node_t *n, bool *out)
+{
+	if (n->type == YAML_SCALAR_NODE && !strcmp(scalar(n), "true"))
+		*out = true;
+	else if (n->type == YAML_SCALAR_NODE && !strcmp(scalar(n), "false"))
+		*out = false;
+	else
+		return expect(p, n, "true or false");
+	return 0;
+}
+
+static int parse_str(struct pctx *p, yaml_node_t *n, char *dst, size_t size)
+{
+	char what[64];
+
+	if (n->type != YAML_SCALAR_NODE || n->data.scalar.length == 0)
+		return expect(p, n, "a string");
+	if (n->data.scalar.length >= size) {
+		snprintf(what, sizeof(what), "a string of at most %zu characters",
+			 size - 1);
+		return expect(p, n, what);
+	}
+	memcpy(dst, n->data.scalar.value, n->data.scalar.length + 1);
+	return 0;
+}
+
+/* Stores an integer in a field of whichever width it has. */
+static void store_num(void *dst, enum ftype type, uint64_t v)
+{
+	switch (type) {
+	case F_U64: *(uint64_t *)dst = v; break;
+	case F_UINT: *(unsigned *)dst = (unsigned)v; break;
+	case F_U32: *(uint32_t *)dst = (uint32_t)v; break;
+	case F_INT: *(int *)dst = (int)v; break;
+	default: break;
+	}
+}
+
+static int parse_field(struct pctx *p, const struct field *f, yaml_node_t *val,
+		       void *obj)
+{
+	char *dst = (char *)obj + f->off;
+	uint64_t v;
+
+	switch (f->type) {
+	case F_BOOL:
+		return parse_bool(p, val, (bool *)dst);
+	case F_STR:
+		return parse_str(p, val, dst, f->size);
+	case F_SUB:
+		return f->sub(p, val, obj);
+	default:
+		if (parse_ranged(p, val, f->key, f->min, f->max, &v))
+			return -1;
+		store_num(dst, f->type, v);
+		return 0;
+	}
+}
+
+static void key_list(const struct field *f, size_t nf, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; i < nf && used < len; i++) {
+		int n = snprintf(buf + used, len - used, "%s%s",
+				 i ? ", " : "", f[i].key);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+}
+
+/* Walks a mapping: unknown and repeated keys are errors.  *seen gets one
+ * bit per field index given. */
+static int walk_map(struct pctx *p, yaml_node_t *map, const char *what,
+		    const struct field *f, size_t nf, void *obj, uint64_t *seen)
+{
+	char buf[400], gotbuf[64];
+	yaml_node_pair_t *pair;
+
+	*seen = 0;
+	if (map->type != YAML_MAPPING_NODE) {
+		snprintf(buf, sizeof(buf), "a mapping (%s)", what);
+		return expect(p, map, buf);
+	}
+	for (pair = map->data.mapping.pairs.start;
+	     pair < map->data.mapping.pairs.top; pair++) {
+		yaml_node_t *k = yaml_document_get_node(p->doc, pair->key);
+		yaml_node_t *v = yaml_document_get_node(p->doc, pair->value);
+		size_t i;
+
+		for (i = 0; i < nf && k->type == YAML_SCALAR_NODE; i++)
+			if (!strcmp(scalar(k), f[i].key))
+				break;
+		if (k->type != YAML_SCALAR_NODE || i == nf) {
+			char keys[300];
+
+			key_list(f, nf, keys, sizeof(keys));
+			return fail(p, node_line(k), "expected a key of %s (%s), got %s",
+				    what, keys, describe(k, gotbuf, sizeof(gotbuf)));
+		}
+		if (*seen & (1ULL << i))
+			return fail(p, node_line(k), "expected '%s' once in %s, got it again",
+				    f[i].key, what);
+		*seen |= 1ULL << i;
+		if (parse_field(p, &f[i], v, obj))
+			return -1;
+	}
+	return 0;
+}
+
+static bool was_seen(const struct field *f, size_t nf, uint64_t seen,
+		     const char *key)
+{
+	for (size_t i = 0; i < nf; i++)
+		if (!strcmp(f[i].key, key))
+			return seen & (1ULL << i);
+	return false;
+}
+
+static int require(struct pctx *p, yaml_node_t *map, const char *what,
+		   const struct field *f, size_t nf, uint64_t seen, const char *key)
+{
+	if (was_seen(f, nf, seen, key))
+		return 0;
+	return fail(p, node_line(map), "expected '%s' in %s, got no such key",
+		    key, what);
+}
+
+static int check_seq(struct pctx *p, yaml_node_t *n, const char *what,
+		     size_t max, size_t *count)
+{
+	char buf[96];
+
+	if (n->type != YAML_SEQUENCE_NODE) {
+		snprintf(buf, sizeof(buf), "a list of %s", what);
+		return expect(p, n, buf);
+	}
+	*count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+	if (*count > max)
+		return fail(p, node_line(n), "expected at most %zu %s, got %zu",
+			    max, what, *count);
+	return 0;
+}
+
+static yaml_node_t *seq_item(struct pctx *p, yaml_node_t *seq, size_t i)
+{
+	return yaml_document_get_node(p->doc, seq->data.sequence.items.start[i]);
+}
+
+static int parse_events(struct pctx *p, yaml_node_t *n,
+			char (*ev)[MV_NAME_MAX], unsigned *nr)
+{
+	size_t count;
+
+	if (check_seq(p, n, "events", MV_MAX_EVENTS, &count))
+		return -1;
+	for (size_t i = 0; i < count; i++)
+		if (parse_str(p, seq_item(p, n, i), ev[i], MV_NAME_MAX))
+			return -1;
+	*nr = (unsigned)count;
+	return 0;
+}
+
+/* ---- workloads ---- */
+
+static const struct field segment_fields[] = {
+	FSTR("label", struct mv_segment, label),
+	FNUM("instructions", F_U64, struct mv_segment, instructions, 1, UINT64_MAX / 2),
+	FBOOL("kernel", struct mv_segment, kernel),
+	FNUM("emulated", F_UINT, struct mv_segment, emulated, 0, UINT32_MAX),
+};
+
+static int sub_segments(struct pctx *p, yaml_node_t *n, void *obj)
+{
+	struct mv_workload *w = obj;
+	uint64_t seen;
+	size_t count;
+
+	if (check_seq(p, n, "segments", MV_MAX_SEGMENTS, &count))
+		return -1;
+	if (count == 0)
+		return expect(p, n, "at least one segment");
+	for (size_t i = 0; i < count; i++) {
+		yaml_node_t *s = seq_item(p, n, i);
+
+		if (walk_map(p, s, "segment", segment_fields,
+			     NFIELDS(segment_fields), &w->seg[i], &seen) ||
+		    require(p, s, "segment", segment_fields,
+			    NFIELDS(segment_fields), seen, "label") ||
+		    require(p, s, "segment", segment_fields,
+			    NFIELDS(segment_fields), seen, "instructions"))
+			return -1;
+	}
+	w->nr_seg = (unsigned)count;
+	return 0;
+}
+
+static const struct field work_fields[] = {
+	FNUM("passes", F_U64, struct mv_workload, passes, 1, UINT32_MAX),
+	FNUM("chunk", F_U64, struct mv_workload, chunk, 0, UINT64_MAX / 2),
+	FSUB("segments", sub_segments),
+};
+
+static int parse_work(struct pctx *p, yaml_node_t *n, struct mv_workload *w)
+{
+	uint64_t seen;
+
+	memset(w, 0, sizeof(*w));
+	w->passes = 1;
+	if (walk_map(p, n, "work", work_fields, NFIELDS(work_fields), w, &seen))
+		return -1;
+	return require(p, n, "work", work_fields, NFIELDS(work_fields), seen,
+		       "segments");
+}
+
+/* ---- programs ---- */
+
+struct prog_in {
+	struct mv_program prog;
+	uint64_t pin;
+	unsigned pin_line;
+};
+
+static const char *const kind_names[] = {
+	[MV_PROG_STAT] = "stat", [MV_PROG_RECORD] = "record", [MV_PROG_RR] = "rr",
+	[MV_PROG_EMULATED] = "emulated", [MV_PROG_IDLE] = "idle",
+};
+
+static int sub_kind(struct pctx *p, yaml_node_t *n, void *obj)
+{
+	struct prog_in *in = obj;
+
+	for (size_t i = 0; n->type == YAML_SCALAR_NODE && i < NFIELDS(kind_names); i++) {
+		if (!strcmp(scalar(n), kind_names[i])) {
+			in->prog.kind = (enum mv_program_kind)i;
+			return 0;
+		}
+	}
+	return expect(p, n, "a program kind (stat, record, rr, emulated, idle)");
+}
+
+static int sub_prog_events(struct pctx *p, yaml_node_t *n, void *obj)
+{
+	struct prog_in *in = obj;
+
+	return parse_events(p, n, in->prog.events, &in->prog.nr_events);
+}
+
+static int sub_prog_work(struct pctx *p, yaml_node_t *n, void *obj)
+{
+	struct prog_in *in = obj;
+
+	return parse_work(p, n, &in->prog.work);
+}
+
+static int sub_pin(struct pctx *p, yaml_node_t *n, void *obj)
+{
+	struct prog_in *in = obj;
+
+	in->pin_line = node_line(n);
+	return parse_ranged(p, n, "pin", 0, CLI_MAX_PCPUS - 1, &in->pin);
+}
+
+static const struct field prog_fields[] = {
+	FSUB("kind", sub_kind),
+	FSUB("events", sub_prog_events),
+	FNUM("period", F_U64, struct prog_in, prog.period, 1, UINT64_MAX / 2),
+	FNUM("freq", F_U64, struct prog_in, prog.freq, 1, 1000000000),
+	FNUM("rr_ticks", F_U64, struct prog_in, prog.rr_ticks, 1, UINT64_MAX / 2),
+	FNUM("preset", F_U64, struct prog_in, prog.preset, 1, UINT32_MAX),
+	FSUB("pin", sub_pin),
+	FSUB("work", sub_prog_work),
+};
+
+/* Keys that only make sense for one kind, and what that kind needs. */
+static int check_program(struct pctx *p, yaml_node_t *n, const struct prog_in *in,
+			 uint64_t seen)
+{
+	static const struct { const char *key; enum mv_program_kind kind; } only[] = {
+		{ "period", MV_PROG_RECORD }, { "freq", MV_PROG_RECORD },
+		{ "rr_ticks", MV_PROG_RR }, { "preset", MV_PROG_EMULATED },
+	};
+	const struct mv_program *pr = &in->prog;
+
+	for (size_t i = 0; i < NFIELDS(only); i++)
+		if (was_seen(prog_fields, NFIELDS(prog_fields), seen, only[i].key) &&
+		    pr->kind != only[i].kind)
+			return fail(p, node_line(n), "expected '%s' only with kind: %s, got kind: %s",
+				    only[i].key, kind_names[only[i].kind],
+				    kind_names[pr->kind]);
+	if (pr->kind == MV_PROG_RECORD && !pr->period == !pr->freq)
+		return fail(p, node_line(n), "expected one of period or freq for kind: record, got %s",
+			    pr->period ? "both" : "neither");
+	if (pr->kind == MV_PROG_RR && !pr->rr_ticks)
+		return fail(p, node_line(n), "expected rr_ticks for kind: rr, got no such key");
+	if ((pr->kind == MV_PROG_STAT || pr->kind == MV_PROG_RECORD ||
+	     pr->kind == MV_PROG_EMULATED) && !pr->nr_events)
+		return fail(p, node_line(n), "expected events for kind: %s, got none",
+			    kind_names[pr->kind]);
+	return 0;
+}
+
+static int parse_program(struct pctx *p, yaml_node_t *n, struct prog_in *in)
+{
+	uint64_t seen;
+
+	memset(in, 0, sizeof(*in));
+	in->prog.work.passes = 1;
+	if (walk_map(p, n, "program", prog_fields, NFIELDS(prog_fields), in, &seen) ||
+	    require(p, n, "program", prog_fields, NFIELDS(prog_fields), seen, "kind"))
+		return -1;
+	return check_program(p, n, in, seen);
+}
+
+/* ---- VMs ---- */
+
+static int sub_vm_vpmu(struct pctx *p, yaml_node_t *n, void *obj)
+{
+	struct mv_vm_config *vm = obj;
+
+	if (n->type != YAML_SCALAR_NODE || cli_vpmu_parse(scalar(n), &vm->vpmu))
+		return expect(p, n, "a vPMU (none, emulated, mediated)");
+	vm->vpmu_set = true;
+	return 0;
+}
+
+static int sub_perf_caps(struct pctx *p, yaml_node_t *n, void *obj)
+{
+	struct mv_vm_config *vm = obj;
+	uint64_t v;
+
+	if (parse_ranged(p, n, "perf_capabilities", 0, INT64_MAX, &v))
+		return -1;
+	vm->perf_caps = (int64_t)v;
+	return 0;
+}
+
+/* The guest PMU's version and counter counts (at most what hardware has). */
+static const struct field pmu_fields[] = {
+	FNUM("version", F_INT, struct mv_vm_config, pmu_version, 0, 5),
+	FNUM("gp", F_INT, struct mv_vm_config, nr_gp, 0, 8),
+	FNUM("fixed", F_INT, struct mv_vm_config, nr_fixed, 0, 4),
+	FSUB("perf_capabilities", sub_perf_caps),
+};
+
+static int sub_pmu(struct pctx *p, yaml_node_t *n, void *obj)
+{
+	uint64_t seen;
+
+	return walk_map(p, n, "pmu", pmu_fields, NFIELDS(pmu_fields), obj, &seen);
+}
+
+static int sub_filter_action(struct pctx *p, yaml_node_t *n, void *obj)
+{
+	struct mv_filter *f = obj;
+	const char *s = n->type == YAML_SCALAR_NODE ? scalar(n) : "";
+
+	/* KVM_PMU_EVENT_ALLOW is 0, KVM_PMU_EVENT_DENY is 1. */
+	if (!strcmp(s, "allow") || !strcmp(s, "0"))
+		f->action = 0;
+	else if (!strcmp(s, "deny") || !strcmp(s, "1"))
+		f->action = 1;
+	else
+		return expect(p, n, "a filter action (allow, deny, 0, 1)");
+	return 0;
+}
+
+/* The storage cap is KVM's own limit, so a longer list could never be set. */
+static int sub_filter_events(struct pctx *p, yaml_node_t *n, void *obj)
+{
+	struct mv_filter *f = obj;
+	size_t count;
+
+	if (check_seq(p, n, "filter events", MV_MAX_FILTER_EVENTS, &count))
+		return -1;
+	for (size_t i = 0; i < count; i++)
+		if (parse_u64(p, seq_item(p, n, i), &f->events[i]))
+			return -1;
+	f->nevents = (uint32_t)count;
+	return 0;
+}
+
+static const struct field filter_fields[] = {
+	FSUB("action", sub_filter_action),
+	FSUB("events", sub_filter_events),
+	FNUM("fixed_counter_bitmap", F_U32, struct mv_filter, fixed_counter_bitmap, 0, UINT32_MAX),
+	FNUM("flags", F_U32, struct mv_filter, flags, 0, UINT32_MAX),
+};
+
+static int sub_filter(struct pctx *p, yaml_node_t *n, void *obj)
+{
+	struct mv_vm_config *vm = obj;
+	uint64_t seen;
+
+	memset(&vm->filter, 0, sizeof(vm->filter));
+	vm->filter.present = true;
+	if (walk_map(p, n, "filter", filter_fields, NFIELDS(filter_fields),
+		     &vm->filter, &seen))
+		return -1;
+	return require(p, n, "filter", filter_fields, NFIELDS(filter_fields),
+		       seen, "action");
+}
+
+static int sub_programs(struct pctx *p, yaml_node_t *n, void *obj)
+{
+	struct mv_vm_config *vm = obj;
+	struct prog_in in;
+	size_t count;
+
+	if (check_seq(p, n, "programs", MV_MAX_VCPUS, &count))
+		return -1;
+	for (size_t i = 0; i < count; i++) {
+		if (parse_program(p, seq_item(p, n, i), &in))
+			return -1;
+		vm->prog[i] = in.prog;
+		vm->pin[i] = in.pin_line ? (int)in.pin : -1;
+		p->pin_line[p->vm][i] = in.pin_line;
+	}
+	p->nr_progs[p->vm] = (unsigned)count;
+	return 0;
+}
+
+static const struct field vm_fields[] = {
+	FSTR("name", struct mv_vm_config, name),
+	FNUM("vcpus", F_UINT, struct mv_vm_config, nr_vcpus, 1, MV_MAX_VCPUS),
+	FSUB("vpmu", sub_vm_vpmu),
+	FBOOL("disable_pmu", struct mv_vm_config, disable_pmu),
+	FSUB("pmu", sub_pmu),
+	FSUB("filter", sub_filter),
+	FSUB("programs", sub_programs),
+};
+
+/* vCPUs beyond the programs given run idle. */
+static int finish_vm(struct pctx *p, yaml_node_t *n, struct mv_vm_config *vm)
+{
+	unsigned given = p->nr_progs[p->vm];
+
+	if (given > vm->nr_vcpus)
+		return fail(p, node_line(n), "expected at most %u programs (one per vCPU), got %u",
+			    vm->nr_vcpus, given);
+	for (unsigned i = given; i < MV_MAX_VCPUS; i++) {
+		memset(&vm->prog[i], 0, sizeof(vm->prog[i]));
+		vm->prog[i].kind = MV_PROG_IDLE;
+		vm->pin[i] = -1;
+	}
+	return 0;
+}
+
+static int parse_vm(struct pctx *p, yaml_node_t *n, struct mv_vm_config *vm)
+{
+	uint64_t seen;
+
+	memset(vm, 0, sizeof(*vm));
+	snprintf(vm->name, sizeof(vm->name), "vm%u", p->vm);
+	vm->nr_vcpus = 1;
+	vm->pmu_version = vm->nr_gp = vm->nr_fixed = -1;
+	vm->perf_caps = -1;
+	if (walk_map(p, n, "vm", vm_fields, NFIELDS(vm_fields), vm, &seen))
+		return -1;
+	return finish_vm(p, n, vm);
+}
+
+static int sub_vms(struct pctx *p, yaml_node_t *n, void *obj)
+{
+	struct mv_scenario *sc = obj;
+	size_t count;
+
+	if (check_seq(p, n, "vms", MV_MAX_VMS, &count))
+		return -1;
+	for (size_t i = 0; i < count; i++) {
+		p->vm = (unsigned)i;
+		if (parse_vm(p, seq_item(p, n, i), &sc->vm[i]))
+			return -1;
+	}
+	sc->nr_vms = (unsigned)count;
+	return 0;
+}
+
+/* ---- host and top level ---- */
+
+static int sub_host_events(struct pctx *p, yaml_node_t *n, void *obj)
+{
+	struct mv_host_config *h = obj;
+
+	return parse_events(p, n, h->events, &h->nr_events);
+}
+
+static int sub_host_work(struct pctx *p, yaml_node_t *n, void *obj)
+{
+	struct mv_host_config *h = obj;
+
+	h->has_work = true;
+	return parse_work(p, n, &h->work);
+}
+
+static const struct field host_fields[] = {
+	FSUB("events", sub_host_events),
+	FBOOL("system_wide", struct mv_host_config, system_wide),
+	FSUB("work", sub_host_work),
+};
+
+static int sub_host(struct pctx *p, yaml_node_t *n, void *obj)
+{
+	struct mv_scenario *sc = obj;
+	uint64_t seen;
+
+	return walk_map(p, n, "host", host_fields, NFIELDS(host_fields),
+			&sc->host, &seen);
+}
+
+static int sub_vpmu(struct pctx *p, yaml_node_t *n, void *obj)
+{
+	struct mv_scenario *sc = obj;
+
+	if (n->type != YAML_SCALAR_NODE || cli_vpmu_parse(scalar(n), &sc->vpmu))
+		return expect(p, n, "a vPMU (none, emulated, mediated)");
+	return 0;
+}
+
+static int sub_bare(struct pctx *p, yaml_node_t *n, void *obj)
+{
+	struct mv_scenario *sc = obj;
+	struct prog_in in;
+
+	if (parse_program(p, n, &in))
+		return -1;
+	sc->bare = in.prog;
+	p->has_bare = true;
+	return 0;
+}
+
+static const struct field top_fields[] = {
+	FSTR("name", struct mv_scenario, name),
+	FSTR("description", struct mv_scenario, desc),
+	FSTR("cpu", struct mv_scenario, cpu),
+	FNUM("pcpus", F_UINT, struct mv_scenario, nr_pcpus, 1, CLI_MAX_PCPUS),
+	FSUB("vpmu", sub_vpmu),
+	FNUM("seed", F_U64, struct mv_scenario, seed, 0, UINT64_MAX),
+	FNUM("tick_cycles", F_U64, struct mv_scenario, tick_cycles, 1000, UINT64_MAX / 2),
+	FNUM("skid", F_U64, struct mv_scenario, skid, 0, 1000000),
+	FSUB("host", sub_host),
+	FSUB("vms", sub_vms),
+	FSUB("bare", sub_bare),
+};
+
+/* The file's base name without its extension names an unnamed scenario. */
+static void name_from_file(const char *fname, char *dst, size_t size)
+{
+	const char *base = strrchr(fname, '/');
+	size_t len;
+
+	base = base ? base + 1 : fname;
+	len = strcspn(base, ".");
+	if (len >= size)
+		len = size - 1;
+	memcpy(dst, base, len);
+	dst[len] = 0;
+}
+
+/* Checks pins against pcpus and spreads unpinned vCPUs over the CPUs. */
+static int finish_scenario(struct pctx *p, struct mv_scenario *sc)
+{
+	unsigned next = 0;
+
+	for (unsigned v = 0; v < sc->nr_vms; v++) {
+		for (unsigned i = 0; i < sc->vm[v].nr_vcpus; i++) {
+			int *pin = &sc->vm[v].pin[i];
+
+			if (*pin < 0)
+				*pin = (int)(next % sc->nr_pcpus);
+			else if ((unsigned)*pin >= sc->nr_pcpus)
+				return fail(p, p->pin_line[v][i],
+					    "expected pin below pcpus (%u), got %d",
+					    sc->nr_pcpus, *pin);
+			next++;
+		}
+	}
+	if (!p->has_bare && sc->nr_vms)
+		sc->bare = sc->vm[0].prog[0];
+	if (!sc->name[0])
+		name_from_file(p->fname, sc->name, sizeof(sc->name));
+	return 0;
+}
+
+static int parse_root(struct pctx *p, struct mv_scenario *sc)
+{
+	yaml_node_t *root = yaml_document_get_root_node(p->doc);
+	uint64_t seen;
+
+	if (!root)
+		return fail(p, 1, "expected a scenario mapping, got an empty document");
+	if (walk_map(p, root, "scenario", top_fields, NFIELDS(top_fields), sc, &seen))
+		return -1;
+	return finish_scenario(p, sc);
+}
+
+int cli_scenario_parse(const char *fname, const char *text, size_t len,
+		       struct mv_scenario *sc, char *err, size_t errlen)
+{
+	struct pctx p = { .fname = fname, .err = err, .errlen = errlen, .sc = sc };
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	int ret;
+
+	cli_scenario_defaults(sc);
+	if (!yaml_parser_initialize(&parser)) {
+		snprintf(err, errlen, "%s: out of memory", fname);
+		return 2;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		fail(&p, (unsigned)parser.problem_mark.line + 1,
+		     "expected valid YAML, got %s", parser.problem ? parser.problem : "an error");
+		yaml_parser_delete(&parser);
+		return 2;
+	}
+	p.doc = &doc;
+	ret = parse_root(&p, sc) ? 2 : 0;
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	return ret;
+}
+
+int cli_scenario_load(const char *path, struct mv_scenario *sc,
+		      char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t len = 0, cap = 0, n;
+	int ret;
+
+	if (!f) {
+		snprintf(err, errlen, "%s: expected a readable file, got %s",
+			 path, strerror(errno));
+		return 2;
+	}
+	do {
+		if (len == cap) {
+			char *nb = realloc(buf, cap = cap ? 2 * cap : 8192);
+
+			if (!nb) {
+				free(buf);
+				fclose(f);
+				snprintf(err, errlen, "%s: out of memory", path);
+				return 2;
+			}
+			buf = nb;
+		}
+		n = fread(buf + len, 1, cap - len, f);
+		len += n;
+	} while (n);
+	fclose(f);
+	ret = cli_scenario_parse(path, buf ? buf : "", len, sc, err, errlen);
+	free(buf);
+	return ret;
+}
+
+static const char *const vpmu_names[] = {
+	[MV_VPMU_NONE] = "none", [MV_VPMU_EMULATED] = "emulated",
+	[MV_VPMU_MEDIATED] = "mediated",
+};
+
+const char *cli_vpmu_name(enum mv_vpmu v)
+{
+	return (unsigned)v < NFIELDS(vpmu_names) ? vpmu_names[v] : NULL;
+}
+
+int cli_vpmu_parse(const char *s, enum mv_vpmu *out)
+{
+	for (size_t i = 0; i < NFIELDS(vpmu_names); i++) {
+		if (!strcmp(s, vpmu_names[i])) {
+			*out = (enum mv_vpmu)i;
+			return 0;
+		}
+	}
+	return -1;
+}

@@ -1,0 +1,24 @@
+/* cli_scenario: reads a YAML scenario file (docs/scenarios.md) into a
+ * struct mv_scenario; every error names the file, the line and what was expected. */
+#ifndef CLI_SCENARIO_H
+#define CLI_SCENARIO_H
+
+#include <stddef.h>
+
+#include "mvpmu/scenario.h"
+
+/* Parses `len` bytes of YAML; `fname` only names the source in messages.
+ * Returns 0, or 2 with "FILE:LINE: expected <...>, got <...>" in `err`. */
+int cli_scenario_parse(const char *fname, const char *text, size_t len,
+		       struct mv_scenario *sc, char *err, size_t errlen);
+
+/* Reads and parses the file at `path`; same return values. */
+int cli_scenario_load(const char *path, struct mv_scenario *sc,
+		      char *err, size_t errlen);
+
+/* "none", "emulated", "mediated" (NULL when out of range), and back
+ * (0 ok, -1 unknown). */
+const char *cli_vpmu_name(enum mv_vpmu v);
+int cli_vpmu_parse(const char *s, enum mv_vpmu *out);
+
+#endif
