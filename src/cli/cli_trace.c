@@ -1,0 +1,297 @@
+/* cli_trace: trace records to Chrome trace events: one process per physical
+ * CPU, one thread per context (tid 0 host, n guest of VM n). */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli_trace.h"
+#include "mvpmu/x86.h"
+#include "hw/hw_virt.h"
+
+/* Records without a CPU go to a process of their own. */
+#define NO_CPU_PID 9999
+#define MAX_THREADS 256
+#define MAX_OPEN 64
+
+struct tstate {
+	FILE *f;
+	bool first;
+	int err;
+	/* The guest slice open on each CPU (tid, or -1), closed at exit. */
+	int open_tid[MAX_OPEN];
+	uint64_t last_cycle;
+};
+
+static int pid_of(const struct sim_trace_rec *r)
+{
+	return r->cpu < 0 ? NO_CPU_PID : r->cpu;
+}
+
+static json_t *ts_of(uint64_t cycle)
+{
+	return json_real((double)cycle / CLI_TRACE_CYCLES_PER_US);
+}
+
+/* Writes one event; the array's commas are the only text written by hand. */
+static void emit(struct tstate *t, json_t *ev)
+{
+	if (!ev) {
+		t->err = -1;
+		return;
+	}
+	if (!t->first && fputs(",\n", t->f) == EOF)
+		t->err = -1;
+	t->first = false;
+	if (json_dumpf(ev, t->f, JSON_COMPACT | JSON_PRESERVE_ORDER |
+		       JSON_REAL_PRECISION(15)))
+		t->err = -1;
+	json_decref(ev);
+}
+
+static void emit_instant(struct tstate *t, const struct sim_trace_rec *r,
+			 const char *cat, const char *name, json_t *args)
+{
+	emit(t, json_pack("{s:s, s:s, s:s, s:s, s:o, s:i, s:i, s:o}",
+			  "name", name, "cat", cat, "ph", "i", "s", "t",
+			  "ts", ts_of(r->cycle), "pid", pid_of(r), "tid", r->ctx,
+			  "args", args ? args : json_object()));
+}
+
+static void emit_slice(struct tstate *t, const char *ph, uint64_t cycle,
+		       int pid, int tid, json_t *args)
+{
+	emit(t, json_pack("{s:s, s:s, s:s, s:o, s:i, s:i, s:o}",
+			  "name", "guest", "cat", "vm", "ph", ph,
+			  "ts", ts_of(cycle), "pid", pid, "tid", tid,
+			  "args", args ? args : json_object()));
+}
+
+static const struct { uint32_t code; const char *name; } exit_names[] = {
+	{ VMX_EXIT_NMI, "EXCEPTION_NMI" }, { VMX_EXIT_EXTINT, "EXTERNAL_INTERRUPT" },
+	{ VMX_EXIT_CPUID, "CPUID" }, { VMX_EXIT_HLT, "HLT" },
+	{ VMX_EXIT_RDPMC, "RDPMC" }, { VMX_EXIT_MSR_READ, "MSR_READ" },
+	{ VMX_EXIT_MSR_WRITE, "MSR_WRITE" }, { VMX_EXIT_EPT_MISCONFIG, "EPT_MISCONFIG" },
+	{ SVM_EXIT_INTR, "INTR" }, { SVM_EXIT_NMI, "NMI" }, { SVM_EXIT_RDPMC, "RDPMC" },
+	{ SVM_EXIT_CPUID, "CPUID" }, { SVM_EXIT_HLT, "HLT" }, { SVM_EXIT_MSR, "MSR" },
+	{ SVM_EXIT_NPF, "NPF" },
+};
+
+/* The record's own text wins; VMX and SVM codes do not overlap otherwise. */
+static void exit_name(const struct sim_trace_rec *r, char *buf, size_t len)
+{
+	const char *name = NULL;
+
+	for (size_t i = 0; i < sizeof(exit_names) / sizeof(exit_names[0]); i++)
+		if (exit_names[i].code == r->a)
+			name = exit_names[i].name;
+	if (r->what[0])
+		snprintf(buf, len, "exit %.*s", (int)sizeof(r->what), r->what);
+	else if (name)
+		snprintf(buf, len, "exit %s", name);
+	else
+		snprintf(buf, len, "exit %u", r->a);
+}
+
+static void on_vmentry(struct tstate *t, const struct sim_trace_rec *r)
+{
+	int tid = r->ctx > 0 ? r->ctx : 1;
+
+	if (r->cpu < 0 || r->cpu >= MAX_OPEN)
+		return;
+	if (t->open_tid[r->cpu] >= 0)
+		emit_slice(t, "E", r->cycle, r->cpu, t->open_tid[r->cpu], NULL);
+	t->open_tid[r->cpu] = tid;
+	emit_slice(t, "B", r->cycle, r->cpu, tid,
+		   json_pack("{s:i, s:o}", "vcpu", (int)r->a,
+			     "global_ctrl", json_integer((json_int_t)r->b)));
+}
+
+static void on_vmexit(struct tstate *t, const struct sim_trace_rec *r)
+{
+	char name[64];
+	struct sim_trace_rec at = *r;
+
+	exit_name(r, name, sizeof(name));
+	if (r->cpu >= 0 && r->cpu < MAX_OPEN && t->open_tid[r->cpu] >= 0) {
+		at.ctx = t->open_tid[r->cpu];
+		emit_slice(t, "E", r->cycle, r->cpu, at.ctx, NULL);
+		t->open_tid[r->cpu] = -1;
+	}
+	emit_instant(t, &at, "vmexit", name,
+		     json_pack("{s:i, s:o}", "reason", (int)r->a,
+			       "qualification", json_integer((json_int_t)r->b)));
+}
+
+/* Counter, selector-free MSRs whose value is worth a track of its own. */
+static bool counter_msr(uint32_t msr)
+{
+	return (msr >= MSR_IA32_PMC0 && msr < MSR_IA32_PMC0 + 8) ||
+	       (msr >= MSR_IA32_A_PMC0 && msr < MSR_IA32_A_PMC0 + 8) ||
+	       (msr >= MSR_IA32_FIXED_CTR0 && msr < MSR_IA32_FIXED_CTR0 + 4) ||
+	       (msr >= MSR_K7_PERFCTR0 && msr < MSR_K7_PERFCTR0 + 4) ||
+	       (msr >= MSR_F15H_PERF_CTR0 && msr < MSR_F15H_PERF_CTR0 + 12 &&
+		(msr - MSR_F15H_PERF_CTR0) % 2 == 0) ||
+	       msr == MSR_IA32_PERF_GLOBAL_CTRL || msr == MSR_AMD_GLOBAL_CTL;
+}
+
+static void on_wrmsr(struct tstate *t, const struct sim_trace_rec *r)
+{
+	char name[32];
+
+	if (r->c || !counter_msr(r->a))
+		return;		/* faulted writes changed nothing */
+	snprintf(name, sizeof(name), "msr 0x%x", r->a);
+	emit(t, json_pack("{s:s, s:s, s:o, s:i, s:{s:o}}",
+			  "name", name, "ph", "C", "ts", ts_of(r->cycle),
+			  "pid", pid_of(r), "args",
+			  "value", json_integer((json_int_t)(r->b & INT64_MAX))));
+}
+
+static void on_simple(struct tstate *t, const struct sim_trace_rec *r)
+{
+	char name[64];
+	int what = (int)sizeof(r->what);
+
+	switch (r->kind) {
+	case TR_PMI:
+		emit_instant(t, r, "pmi", "PMI", json_pack("{s:i, s:i}",
+			     "vector", (int)r->a, "nmi", (int)r->b));
+		break;
+	case TR_PMI_DROPPED:
+		emit_instant(t, r, "pmi", "PMI dropped", NULL);
+		break;
+	case TR_IRQ:
+		snprintf(name, sizeof(name), "IRQ 0x%x", r->a);
+		emit_instant(t, r, "irq", name, NULL);
+		break;
+	case TR_INJECT:
+		snprintf(name, sizeof(name), "inject 0x%x", r->a);
+		emit_instant(t, r, "irq", name, NULL);
+		break;
+	case TR_OVERFLOW:
+		emit_instant(t, r, "pmu", "overflow", json_pack("{s:i, s:i}",
+			     "status_bit", (int)r->a, "counter", (int)r->b));
+		break;
+	case TR_PMU_LOAD:
+	case TR_PMU_PUT:
+		snprintf(name, sizeof(name), "%.*s", what,
+			 r->what[0] ? r->what : r->kind == TR_PMU_LOAD ? "load" : "put");
+		emit_instant(t, r, r->kind == TR_PMU_LOAD ? "pmu_load" : "pmu_put",
+			     name, NULL);
+		break;
+	case TR_PERF:
+		snprintf(name, sizeof(name), "perf %.*s", what, r->what);
+		emit_instant(t, r, "perf", name, NULL);
+		break;
+	case TR_FAULT:
+		snprintf(name, sizeof(name), "fault %u %.*s", r->a, what, r->what);
+		emit_instant(t, r, "fault", name, NULL);
+		break;
+	case TR_INVARIANT:
+		snprintf(name, sizeof(name), "invariant %u violated", r->a);
+		emit_instant(t, r, "invariant", name, NULL);
+		break;
+	default:
+		break;	/* MSR reads, work blocks...: too many to draw */
+	}
+}
+
+static void on_record(struct tstate *t, const struct sim_trace_rec *r)
+{
+	if (r->cycle > t->last_cycle)
+		t->last_cycle = r->cycle;
+	if (r->kind == TR_VMENTRY)
+		on_vmentry(t, r);
+	else if (r->kind == TR_VMEXIT)
+		on_vmexit(t, r);
+	else if (r->kind == TR_WRMSR)
+		on_wrmsr(t, r);
+	else
+		on_simple(t, r);
+}
+
+struct thread_id {
+	int pid, tid;
+};
+
+/* Names every (CPU, context) pair seen, in first-seen order. */
+static void emit_names(struct tstate *t, const struct sim_trace_rec *rec,
+		       size_t n)
+{
+	struct thread_id seen[MAX_THREADS];
+	size_t nr = 0;
+	char name[32];
+
+	for (size_t i = 0; i < n && nr < MAX_THREADS; i++) {
+		struct thread_id id = { pid_of(&rec[i]), rec[i].ctx };
+		bool known_pid = false, known = false;
+
+		if (rec[i].kind == TR_VMENTRY && rec[i].ctx <= 0)
+			id.tid = 1;
+		for (size_t j = 0; j < nr; j++) {
+			known_pid |= seen[j].pid == id.pid;
+			known |= seen[j].pid == id.pid && seen[j].tid == id.tid;
+		}
+		if (known)
+			continue;
+		seen[nr++] = id;
+		if (!known_pid) {
+			if (id.pid == NO_CPU_PID)
+				snprintf(name, sizeof(name), "machine");
+			else
+				snprintf(name, sizeof(name), "cpu %d", id.pid);
+			emit(t, json_pack("{s:s, s:s, s:i, s:i, s:{s:s}}", "name",
+					  "process_name", "ph", "M", "pid", id.pid,
+					  "tid", 0, "args", "name", name));
+		}
+		if (id.tid > 0)
+			snprintf(name, sizeof(name), "guest vm %d", id.tid);
+		else
+			snprintf(name, sizeof(name), "host");
+		emit(t, json_pack("{s:s, s:s, s:i, s:i, s:{s:s}}", "name",
+				  "thread_name", "ph", "M", "pid", id.pid,
+				  "tid", id.tid, "args", "name", name));
+	}
+}
+
+int cli_trace_write(FILE *f, const struct sim_trace_rec *rec, size_t n)
+{
+	struct tstate t = { .f = f, .first = true };
+
+	for (int i = 0; i < MAX_OPEN; i++)
+		t.open_tid[i] = -1;
+	if (fputs("{\"traceEvents\": [\n", f) == EOF)
+		return -1;
+	emit_names(&t, rec, n);
+	for (size_t i = 0; i < n; i++)
+		on_record(&t, &rec[i]);
+	/* A run that ends inside the guest still closes its slice. */
+	for (int cpu = 0; cpu < MAX_OPEN; cpu++)
+		if (t.open_tid[cpu] >= 0)
+			emit_slice(&t, "E", t.last_cycle, cpu, t.open_tid[cpu], NULL);
+	if (fputs("\n],\n\"displayTimeUnit\": \"ns\"}\n", f) == EOF)
+		return -1;
+	return t.err;
+}
+
+int cli_trace_write_file(const char *path, const struct sim_trace_rec *rec,
+			 size_t n, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "w");
+	int ret;
+
+	if (!f) {
+		snprintf(err, errlen, "%s: cannot write the trace: %s", path,
+			 strerror(errno));
+		return -1;
+	}
+	ret = cli_trace_write(f, rec, n);
+	if (fclose(f) || ret) {
+		snprintf(err, errlen, "%s: cannot write the trace", path);
+		return -1;
+	}
+	return 0;
+}
