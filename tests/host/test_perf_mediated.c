@@ -1,0 +1,271 @@
+/* Host perf's mediated-vPMU support: exclusion rules, guest context
+ * load/put with time accounting, the LVTPC switch and the guest PMI vector. */
+#include "host_test.h"
+
+static void test_create_busy_then_unsupported(void **state)
+{
+	struct box *b = box_new("skylake");
+	struct perf_event *incl, *ev = NULL;
+
+	(void)state;
+	assert_true(perf_mediated_capable(b->p));
+	/* A host event that counts guests blocks the mediated PMU. */
+	incl = box_open(b, "cycles", 0, NULL, 0);
+	assert_int_equal(perf_create_mediated_pmu(b->p), -EBUSY);
+	assert_int_equal(perf_nr_mediated_vms(b->p), 0);
+	perf_event_close(incl);
+	assert_int_equal(perf_create_mediated_pmu(b->p), 0);
+	assert_int_equal(perf_nr_mediated_vms(b->p), 1);
+
+	/* ...and the other order: no guest-including event while it exists. */
+	assert_int_equal(box_try_open(b, "cycles", &ev), -EOPNOTSUPP);
+	assert_null(ev);
+	assert_int_equal(box_try_open(b, "instructions:G", &ev), -EOPNOTSUPP);
+	assert_int_equal(box_try_open(b, "instructions:H", &ev), 0);
+	perf_event_close(ev);
+
+	/* Two VMs: still refused until both are gone. */
+	assert_int_equal(perf_create_mediated_pmu(b->p), 0);
+	perf_release_mediated_pmu(b->p);
+	assert_int_equal(box_try_open(b, "cycles", &ev), -EOPNOTSUPP);
+	perf_release_mediated_pmu(b->p);
+	assert_int_equal(box_try_open(b, "cycles", &ev), 0);
+	assert_int_equal(perf_create_mediated_pmu(b->p), -EBUSY);
+	perf_event_close(ev);
+	assert_int_equal(perf_create_mediated_pmu(b->p), 0);
+	assert_int_equal(perf_nr_bugs(b->p), 0);
+	box_free(b);
+}
+
+static void test_disabled_event_still_blocks(void **state)
+{
+	struct box *b = box_new("zen4");
+	struct perf_event_attr attr;
+	struct perf_event *ev;
+
+	(void)state;
+	assert_true(perf_mediated_capable(b->p));
+	assert_int_equal(perf_parse_event("instructions", &attr, NULL, 0), 0);
+	attr.disabled = true;
+	assert_int_equal(perf_event_open(b->p, &attr, 0, NULL, NULL, NULL, &ev), 0);
+	assert_int_equal(perf_create_mediated_pmu(b->p), -EBUSY);
+	perf_event_close(ev);
+	assert_int_equal(perf_create_mediated_pmu(b->p), 0);
+	box_free(b);
+}
+
+static void test_release_never_underflows(void **state)
+{
+	struct box *b = box_new("skylake");
+	struct perf_event *ev = NULL;
+
+	(void)state;
+	perf_release_mediated_pmu(b->p);
+	assert_int_equal(perf_nr_bugs(b->p), 1);
+	assert_int_equal(perf_nr_mediated_vms(b->p), 0);
+	/* The bogus release must not have made room for a second count. */
+	assert_int_equal(perf_create_mediated_pmu(b->p), 0);
+	assert_int_equal(box_try_open(b, "cycles", &ev), -EOPNOTSUPP);
+	perf_release_mediated_pmu(b->p);
+	perf_release_mediated_pmu(b->p);
+	assert_int_equal(perf_nr_bugs(b->p), 2);
+	assert_int_equal(perf_nr_mediated_vms(b->p), 0);
+	assert_int_equal(box_try_open(b, "cycles", &ev), 0);
+	box_free(b);
+}
+
+static void test_incapable_pmu_unaffected(void **state)
+{
+	struct box *b = box_new("zen3");
+	struct perf_event *ev = NULL;
+
+	(void)state;
+	assert_false(perf_mediated_capable(b->p));
+	box_open(b, "cycles", 0, NULL, 0);
+	/* perf does not refuse; KVM decides the fallback. */
+	assert_int_equal(perf_create_mediated_pmu(b->p), 0);
+	assert_int_equal(box_try_open(b, "instructions", &ev), 0);
+	box_free(b);
+}
+
+static void test_load_put_stops_host_events(void **state)
+{
+	struct box *b = box_new("skylake");
+	struct perf_event *ins, *br;
+	uint64_t en, run, t0, t_load, t_put, total, guest;
+
+	(void)state;
+	t0 = b->sim.cycle;
+	ins = box_open(b, "instructions:H", 0, NULL, 0);
+	br = box_open(b, "branches:H", 0, NULL, 0);
+	assert_int_equal(perf_event_hw_idx(ins), PERF_IDX_FIXED + 0);
+	assert_true(perf_event_hw_idx(br) >= 0);
+	box_run(b, 0, 10000, false, "host");
+
+	perf_irq_disable(b->p, 0);
+	t_load = b->sim.cycle;
+	perf_load_guest_context(b->p, 0);
+	assert_true(perf_guest_loaded(b->p, 0));
+	assert_int_equal(perf_event_hw_idx(ins), -1);
+	assert_int_equal(perf_event_hw_idx(br), -1);
+	/* Nothing of ours is on the PMU while the guest owns it. */
+	assert_int_equal(b->cpu[0].pmu.fixed_ctrl, 0);
+	for (unsigned i = 0; i < 4; i++)
+		assert_int_equal(b->cpu[0].pmu.gp_sel[i], 0);
+	box_run(b, 0, 50000, false, "guest interval");
+	/* Ticks and enables keep host events out. */
+	perf_tick(b->p, 0);
+	perf_event_disable(br);
+	perf_event_enable(br);
+	assert_int_equal(perf_event_hw_idx(br), -1);
+	perf_put_guest_context(b->p, 0);
+	t_put = b->sim.cycle;
+	perf_irq_enable(b->p, 0);
+	assert_false(perf_guest_loaded(b->p, 0));
+	assert_int_equal(perf_event_hw_idx(ins), PERF_IDX_FIXED + 0);
+	assert_true(perf_event_hw_idx(br) >= 0);
+
+	box_run(b, 0, 20000, false, "host");
+	assert_int_equal(perf_event_read(ins, &en, &run), 30000);
+	assert_int_equal(perf_event_read(br, NULL, NULL), 30000 / 5);
+	total = b->sim.cycle - t0;
+	guest = t_put - t_load;
+	/* The guest interval is missing from both clocks, and only it. */
+	assert_int_equal(run, en);
+	assert_true(en <= total - 25000);
+	assert_true(en >= total - guest);
+	assert_int_equal(perf_nr_bugs(b->p), 0);
+	box_free(b);
+}
+
+static void test_guest_including_event_keeps_enabled_time(void **state)
+{
+	/* On an incapable PMU load/put changes nothing for host events. */
+	struct box *b = box_new("zen3");
+	struct perf_event *ev = box_open(b, "instructions", 0, NULL, 0);
+
+	(void)state;
+	perf_irq_disable(b->p, 0);
+	perf_load_guest_context(b->p, 0);
+	box_run(b, 0, 1000, false, "x");
+	perf_put_guest_context(b->p, 0);
+	perf_irq_enable(b->p, 0);
+	assert_int_equal(perf_event_read(ev, NULL, NULL), 1000);
+	box_free(b);
+}
+
+static void test_load_put_bugs(void **state)
+{
+	struct box *b = box_new("skylake");
+
+	(void)state;
+	perf_load_guest_context(b->p, 0);	/* irqs enabled */
+	assert_int_equal(perf_nr_bugs(b->p), 1);
+	assert_true(perf_guest_loaded(b->p, 0));
+	perf_irq_disable(b->p, 0);
+	perf_load_guest_context(b->p, 0);	/* double load */
+	assert_int_equal(perf_nr_bugs(b->p), 2);
+	assert_true(perf_guest_loaded(b->p, 0));
+	perf_put_guest_context(b->p, 0);
+	assert_int_equal(perf_nr_bugs(b->p), 2);
+	perf_put_guest_context(b->p, 0);	/* double put */
+	assert_int_equal(perf_nr_bugs(b->p), 3);
+	assert_false(perf_guest_loaded(b->p, 0));
+	/* The other CPU is independent. */
+	perf_irq_disable(b->p, 1);
+	perf_load_guest_context(b->p, 1);
+	assert_true(perf_guest_loaded(b->p, 1));
+	assert_false(perf_guest_loaded(b->p, 0));
+	assert_int_equal(perf_nr_bugs(b->p), 3);
+	box_free(b);
+}
+
+static int guest_pmis;
+static void guest_pmi(void *arg, int cpu)
+{
+	(void)arg;
+	assert_int_equal(cpu, 0);
+	guest_pmis++;
+}
+
+static void test_lvtpc_switch_and_guest_pmi(void **state)
+{
+	struct box *b = box_new("skylake");
+	struct hw_cpu *c = &b->cpu[0];
+	uint64_t eoi, wr, rd;
+	struct host_stats st;
+
+	(void)state;
+	guest_pmis = 0;
+	assert_int_equal(c->apic.lvtpc, APIC_DM_NMI);
+	perf_register_guest_pmi(b->p, guest_pmi, NULL);
+	perf_irq_disable(b->p, 0);
+	perf_load_guest_context(b->p, 0);
+	perf_load_guest_lvtpc(b->p, 0, APIC_LVT_MASKED | 0x20);
+	assert_int_equal(c->apic.lvtpc, PERF_GUEST_MEDIATED_PMI_VECTOR | APIC_LVT_MASKED);
+	perf_load_guest_lvtpc(b->p, 0, APIC_DM_NMI);
+	assert_int_equal(c->apic.lvtpc, PERF_GUEST_MEDIATED_PMI_VECTOR);
+
+	/* A PMU NMI now is not perf's: it must not touch the PMU. */
+	wr = c->nr_wrmsr;
+	rd = c->nr_rdmsr;
+	assert_false(perf_pmi(b->p, 0));
+	assert_int_equal(c->nr_wrmsr, wr);
+	assert_int_equal(c->nr_rdmsr, rd);
+
+	/* A PMI through the hardware arrives on 0xF5; held while IRQs are
+	 * off, then EOIed and handed to the hypervisor. */
+	eoi = c->apic.nr_eoi;
+	hw_apic_pmi(c);
+	assert_int_equal(guest_pmis, 0);
+	perf_irq_enable(b->p, 0);
+	assert_int_equal(guest_pmis, 1);
+	assert_int_equal(c->apic.nr_eoi, eoi + 1);
+	host_handle_intr(b->p, 0, PERF_GUEST_MEDIATED_PMI_VECTOR, false);
+	assert_int_equal(guest_pmis, 2);
+
+	perf_irq_disable(b->p, 0);
+	perf_put_guest_lvtpc(b->p, 0);
+	assert_int_equal(c->apic.lvtpc, APIC_DM_NMI);
+	perf_put_guest_context(b->p, 0);
+	perf_irq_enable(b->p, 0);
+	host_get_stats(b->p, &st);
+	assert_int_equal(st.deferred_irqs, 1);
+	assert_int_equal(perf_nr_bugs(b->p), 0);
+	box_free(b);
+}
+
+static void test_amd_load_sets_every_global_bit(void **state)
+{
+	/* Linux 7.0 keeps the AMD v2 enable_all behaviour on load: every
+	 * supported GlobalCtl bit is set, which is why KVM clears it. */
+	struct box *b = box_new("zen4");
+
+	(void)state;
+	box_open(b, "instructions:H", 0, NULL, 0);
+	perf_irq_disable(b->p, 0);
+	perf_load_guest_context(b->p, 0);
+	assert_int_equal(b->cpu[0].pmu.global_ctrl, 0x3F);
+	for (unsigned i = 0; i < 6; i++)
+		assert_int_equal(b->cpu[0].pmu.gp_sel[i] & EVTSEL_EN, 0);
+	perf_put_guest_context(b->p, 0);
+	perf_irq_enable(b->p, 0);
+	box_free(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_create_busy_then_unsupported),
+		cmocka_unit_test(test_disabled_event_still_blocks),
+		cmocka_unit_test(test_release_never_underflows),
+		cmocka_unit_test(test_incapable_pmu_unaffected),
+		cmocka_unit_test(test_load_put_stops_host_events),
+		cmocka_unit_test(test_guest_including_event_keeps_enabled_time),
+		cmocka_unit_test(test_load_put_bugs),
+		cmocka_unit_test(test_lvtpc_switch_and_guest_pmi),
+		cmocka_unit_test(test_amd_load_sets_every_global_bit),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
