@@ -15,9 +15,18 @@
 #define NO_CPU_PID 9999
 #define MAX_THREADS 256
 #define MAX_OPEN 64
+/* Bit 47: the sign of a 48-bit counter, the width of every model's. */
+#define CTR_SIGN (1ULL << 47)
+
+struct thread_id {
+	int pid, tid;
+};
 
 struct tstate {
 	FILE *f;
+	/* Threads already named, so each gets its metadata once. */
+	struct thread_id named[MAX_THREADS];
+	size_t nr_named;
 	bool first;
 	int err;
 	/* The guest slice open on each CPU (tid, or -1), closed at exit. */
@@ -36,7 +45,7 @@ static json_t *ts_of(uint64_t cycle)
 }
 
 /* Writes one event; the array's commas are the only text written by hand. */
-static void emit(struct tstate *t, json_t *ev)
+static void emit_raw(struct tstate *t, json_t *ev)
 {
 	if (!ev) {
 		t->err = -1;
@@ -49,6 +58,54 @@ static void emit(struct tstate *t, json_t *ev)
 		       JSON_REAL_PRECISION(15)))
 		t->err = -1;
 	json_decref(ev);
+}
+
+static void emit_meta(struct tstate *t, const char *what, int pid, int tid,
+		      const char *name)
+{
+	emit_raw(t, json_pack("{s:s, s:s, s:i, s:i, s:{s:s}}", "name", what,
+			      "ph", "M", "pid", pid, "tid", tid, "args",
+			      "name", name));
+}
+
+/* Names a CPU's process and a context's thread the first time they appear. */
+static void name_thread(struct tstate *t, int pid, int tid)
+{
+	bool known_pid = false;
+	char name[32];
+
+	for (size_t j = 0; j < t->nr_named; j++) {
+		if (t->named[j].pid == pid && t->named[j].tid == tid)
+			return;
+		known_pid |= t->named[j].pid == pid;
+	}
+	if (t->nr_named < MAX_THREADS)
+		t->named[t->nr_named++] = (struct thread_id){ pid, tid };
+	if (!known_pid) {
+		if (pid == NO_CPU_PID)
+			snprintf(name, sizeof(name), "machine");
+		else
+			snprintf(name, sizeof(name), "cpu %d", pid);
+		emit_meta(t, "process_name", pid, 0, name);
+	}
+	if (tid < 0)
+		return;		/* counter tracks belong to the process */
+	if (tid > 0)
+		snprintf(name, sizeof(name), "guest (ctx %d)", tid);
+	else
+		snprintf(name, sizeof(name), "host");
+	emit_meta(t, "thread_name", pid, tid, name);
+}
+
+/* Every event but metadata: names its thread first. */
+static void emit(struct tstate *t, json_t *ev)
+{
+	json_t *tid = json_object_get(ev, "tid");
+
+	if (ev)
+		name_thread(t, (int)json_integer_value(json_object_get(ev, "pid")),
+			    tid ? (int)json_integer_value(tid) : -1);
+	emit_raw(t, ev);
 }
 
 static void emit_instant(struct tstate *t, const struct sim_trace_rec *r,
@@ -140,14 +197,20 @@ static bool counter_msr(uint32_t msr)
 static void on_wrmsr(struct tstate *t, const struct sim_trace_rec *r)
 {
 	char name[32];
+	json_int_t v;
 
 	if (r->c || !counter_msr(r->a))
 		return;		/* faulted writes changed nothing */
+	/* Counters preset to -N read as -N, not as 2^48 - N. */
+	if (r->a != MSR_IA32_PERF_GLOBAL_CTRL && r->a != MSR_AMD_GLOBAL_CTL &&
+	    (r->b & CTR_SIGN))
+		v = (json_int_t)(r->b | ~(CTR_SIGN * 2 - 1));
+	else
+		v = (json_int_t)(r->b & INT64_MAX);
 	snprintf(name, sizeof(name), "msr 0x%x", r->a);
-	emit(t, json_pack("{s:s, s:s, s:o, s:i, s:{s:o}}",
+	emit(t, json_pack("{s:s, s:s, s:o, s:i, s:{s:I}}",
 			  "name", name, "ph", "C", "ts", ts_of(r->cycle),
-			  "pid", pid_of(r), "args",
-			  "value", json_integer((json_int_t)(r->b & INT64_MAX))));
+			  "pid", pid_of(r), "args", "value", v));
 }
 
 static void on_simple(struct tstate *t, const struct sim_trace_rec *r)
@@ -213,50 +276,6 @@ static void on_record(struct tstate *t, const struct sim_trace_rec *r)
 		on_simple(t, r);
 }
 
-struct thread_id {
-	int pid, tid;
-};
-
-/* Names every (CPU, context) pair seen, in first-seen order. */
-static void emit_names(struct tstate *t, const struct sim_trace_rec *rec,
-		       size_t n)
-{
-	struct thread_id seen[MAX_THREADS];
-	size_t nr = 0;
-	char name[32];
-
-	for (size_t i = 0; i < n && nr < MAX_THREADS; i++) {
-		struct thread_id id = { pid_of(&rec[i]), rec[i].ctx };
-		bool known_pid = false, known = false;
-
-		if (rec[i].kind == TR_VMENTRY && rec[i].ctx <= 0)
-			id.tid = 1;
-		for (size_t j = 0; j < nr; j++) {
-			known_pid |= seen[j].pid == id.pid;
-			known |= seen[j].pid == id.pid && seen[j].tid == id.tid;
-		}
-		if (known)
-			continue;
-		seen[nr++] = id;
-		if (!known_pid) {
-			if (id.pid == NO_CPU_PID)
-				snprintf(name, sizeof(name), "machine");
-			else
-				snprintf(name, sizeof(name), "cpu %d", id.pid);
-			emit(t, json_pack("{s:s, s:s, s:i, s:i, s:{s:s}}", "name",
-					  "process_name", "ph", "M", "pid", id.pid,
-					  "tid", 0, "args", "name", name));
-		}
-		if (id.tid > 0)
-			snprintf(name, sizeof(name), "guest vm %d", id.tid);
-		else
-			snprintf(name, sizeof(name), "host");
-		emit(t, json_pack("{s:s, s:s, s:i, s:i, s:{s:s}}", "name",
-				  "thread_name", "ph", "M", "pid", id.pid,
-				  "tid", id.tid, "args", "name", name));
-	}
-}
-
 int cli_trace_write(FILE *f, const struct sim_trace_rec *rec, size_t n)
 {
 	struct tstate t = { .f = f, .first = true };
@@ -265,7 +284,6 @@ int cli_trace_write(FILE *f, const struct sim_trace_rec *rec, size_t n)
 		t.open_tid[i] = -1;
 	if (fputs("{\"traceEvents\": [\n", f) == EOF)
 		return -1;
-	emit_names(&t, rec, n);
 	for (size_t i = 0; i < n; i++)
 		on_record(&t, &rec[i]);
 	/* A run that ends inside the guest still closes its slice. */
