@@ -81,27 +81,27 @@ int perf_parse_event(const char *spec, struct perf_event_attr *attr,
 {
 	const char *colon;
 	size_t len;
+	unsigned id;
 
 	if (!spec || !attr)
 		return parse_err(err, errlen, "%s", "no event");
 	memset(attr, 0, sizeof(*attr));
 	colon = strchr(spec, ':');
 	len = colon ? (size_t)(colon - spec) : strlen(spec);
-	if (len && spec[0] == 'r') {
+	for (id = 0; id < PERF_COUNT_HW_MAX; id++)
+		if (strlen(hw_names[id]) == len &&
+		    !strncmp(hw_names[id], spec, len))
+			break;
+	if (id < PERF_COUNT_HW_MAX) {
+		attr->type = PERF_TYPE_HARDWARE;
+		attr->config = id;
+	} else if (spec[0] == 'r') {
+		/* Names first: "ref-cycles" is not a raw event. */
 		attr->type = PERF_TYPE_RAW;
 		if (parse_raw(spec, len, &attr->config))
 			return parse_err(err, errlen, "bad raw event '%s'", spec);
 	} else {
-		unsigned id;
-
-		for (id = 0; id < PERF_COUNT_HW_MAX; id++)
-			if (strlen(hw_names[id]) == len &&
-			    !strncmp(hw_names[id], spec, len))
-				break;
-		if (id == PERF_COUNT_HW_MAX)
-			return parse_err(err, errlen, "unknown event '%s'", spec);
-		attr->type = PERF_TYPE_HARDWARE;
-		attr->config = id;
+		return parse_err(err, errlen, "unknown event '%s'", spec);
 	}
 	if (colon && parse_mods(colon + 1, attr))
 		return parse_err(err, errlen, "bad modifier in '%s'", spec);
