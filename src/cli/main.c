@@ -246,8 +246,12 @@ static int print_compare(const struct opts *o, const struct mv_result res[3])
 		cli_compare_text(stdout, res);
 	}
 	for (int r = 0; r < 3; r++) {
+		if (!res[r].inv_violated)
+			continue;
+		fprintf(stderr, "with --vpmu %s:\n", cli_vpmu_name(res[r].vpmu) ?
+			cli_vpmu_name(res[r].vpmu) : "?");
 		cli_report_violations(stderr, &res[r]);
-		if (res[r].inv_violated && !ret)
+		if (!ret)
 			ret = EXIT_VIOLATION;
 	}
 	return ret;
