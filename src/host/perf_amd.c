@@ -139,6 +139,7 @@ static bool amd_v2_handle_irq(struct perf *p, int cpu)
 	uint64_t status, todo;
 
 	/* No LVTPC write: AMD's APIC does not mask LVTPC on delivery. */
+	p->cpu[cpu].disable_depth++;
 	perf_x86_wrmsr(p, cpu, MSR_AMD_GLOBAL_CTL, 0);
 	status = perf_x86_rdmsr(p, cpu, MSR_AMD_GLOBAL_STATUS);
 	todo = status & amd_global_cntr_mask(p);
@@ -152,7 +153,7 @@ static bool amd_v2_handle_irq(struct perf *p, int cpu)
 	}
 	if (status)
 		perf_x86_wrmsr(p, cpu, MSR_AMD_GLOBAL_STATUS_CLR, status);
-	if (p->cpu[cpu].disable_depth == 0)
+	if (--p->cpu[cpu].disable_depth == 0)
 		amd_enable_all(p, cpu);
 	sim_trace(p->sim, TR_PERF, (uint32_t)cpu, status != 0, status,
 		  "pmi amd v2");

@@ -193,6 +193,9 @@ static bool intel_handle_irq(struct perf *p, int cpu)
 	if (!p->has_global)
 		return perf_x86_handle_irq_legacy(p, cpu);
 	intel_ack_lvtpc(p, cpu, PERF_ACK_EARLY);
+	/* Counted as a disabled section, so an overflow callback that
+	 * reprograms an event does not re-enable the PMU under us. */
+	p->cpu[cpu].disable_depth++;
 	perf_x86_wrmsr(p, cpu, MSR_IA32_PERF_GLOBAL_CTRL, 0);
 	status = perf_x86_rdmsr(p, cpu, MSR_IA32_PERF_GLOBAL_STATUS);
 	while (status) {
@@ -207,7 +210,7 @@ static bool intel_handle_irq(struct perf *p, int cpu)
 		status = perf_x86_rdmsr(p, cpu, MSR_IA32_PERF_GLOBAL_STATUS);
 	}
 	intel_ack_lvtpc(p, cpu, PERF_ACK_MID);
-	if (p->cpu[cpu].disable_depth == 0)
+	if (--p->cpu[cpu].disable_depth == 0)
 		intel_enable_all(p, cpu);
 	intel_ack_lvtpc(p, cpu, PERF_ACK_LATE);
 	sim_trace(p->sim, TR_PERF, (uint32_t)cpu, handled, loops, "pmi intel");

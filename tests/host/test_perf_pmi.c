@@ -205,6 +205,52 @@ static void test_callback_and_period_change(void **state)
 	box_free(b);
 }
 
+static void disable_on_overflow(struct perf_event *ev,
+				const struct perf_sample *s, void *arg)
+{
+	(void)s;
+	(*(int *)arg)++;
+	perf_event_disable(ev);
+}
+
+/* The overflow callback may reprogram perf from inside the handler (the
+ * emulated vPMU does): the handler's own re-enable must win. */
+static void test_callback_reenters_perf(void **state)
+{
+	struct box *b = box_new("skylake");
+	struct perf_event_attr a;
+	struct perf_event *ev, *other;
+	struct wlog l = { 0 };
+	int calls = 0;
+
+	(void)state;
+	other = box_open(b, "branches", 0, NULL, 0);
+	assert_int_equal(perf_parse_event("instructions", &a, NULL, 0), 0);
+	a.sample_period = 1000;
+	assert_int_equal(perf_event_open(b->p, &a, 0, NULL, disable_on_overflow,
+					 &calls, &ev), 0);
+	b->cpu[0].hooks.on_pmu_write = log_write;
+	b->cpu[0].hooks.write_opaque = &l;
+	box_run(b, 0, 5000, false, "w");
+	assert_int_equal(calls, 1);
+	assert_int_equal(perf_event_hw_idx(ev), -1);
+	assert_int_equal(perf_event_read(ev, NULL, NULL), 1000);
+	assert_int_equal(perf_event_read(other, NULL, NULL), 1000);
+	/* GLOBAL_CTRL: 0 at entry, then only the final re-enable. */
+	assert_int_equal(l.msr[0], MSR_IA32_PERF_GLOBAL_CTRL);
+	assert_int_equal(l.val[0], 0);
+	{
+		unsigned n = 0;
+
+		for (unsigned i = 0; i < l.n; i++)
+			n += l.msr[i] == MSR_IA32_PERF_GLOBAL_CTRL;
+		assert_int_equal(n, 2);
+	}
+	assert_int_equal(b->cpu[0].pmu.global_ctrl,
+			 X86_BIT(perf_event_hw_idx(other)));
+	box_free(b);
+}
+
 static void test_pmi_not_ours(void **state)
 {
 	struct box *b = box_new("skylake");
@@ -229,6 +275,7 @@ int main(void)
 		cmocka_unit_test(test_amd_reload_sets_every_bit),
 		cmocka_unit_test(test_exact_samples),
 		cmocka_unit_test(test_callback_and_period_change),
+		cmocka_unit_test(test_callback_reenters_perf),
 		cmocka_unit_test(test_pmi_not_ours),
 	};
 
