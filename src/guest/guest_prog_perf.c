@@ -167,19 +167,27 @@ void gp_perf_setup(struct guest_prog *p)
 
 /* Frequency mode, as perf's tick does: the period that would have given
  * `freq` samples per simulated second at the rate observed while the
- * event ran during the last tick. */
+ * event ran during the last tick.  Changing the period restarts it (as
+ * perf_event_period does), so like perf_adjust_period it is only changed
+ * when it is off by more than an eighth; otherwise small wobbles of the
+ * rate would restart it every tick and it would never overflow. */
 static void adjust_period(struct guest_prog *p, struct gp_event *e)
 {
 	uint64_t en, run, count = perf_event_read(e->ev, &en, &run);
 	uint64_t dcount = count - e->last_count, drun = run - e->last_running;
-	uint64_t period;
+	uint64_t cur = e->attr.sample_period, period;
 
 	if (!dcount || !drun)
 		return;
 	e->last_count = count;
 	e->last_running = run;
 	period = dcount * (GUEST_PROG_HZ / p->cfg.freq) / drun;
-	perf_event_period(e->ev, period ? period : 1);
+	if (!period)
+		period = 1;
+	if ((period > cur ? period - cur : cur - period) <= cur / 8)
+		return;
+	if (!perf_event_period(e->ev, period))
+		e->attr.sample_period = period;
 }
 
 void gp_perf_tick(struct guest_prog *p)
