@@ -384,6 +384,26 @@ static void test_rr_zen4(void **state)
 	rr_exact("zen4");
 }
 
+/* With skid the PMI comes late: rr sees every interrupt overshoot its
+ * target, which is what makes a PMU unusable for rr. */
+static void test_rr_sees_skid(void **state)
+{
+	struct bench *b = bench_new("skylake");
+	struct mv_program c = { .kind = MV_PROG_RR, .rr_ticks = 5003 };
+
+	(void)state;
+	b->cpu.skid = 60;	/* instructions: 8 conditional branches */
+	add_seg(&c, "a", 100000, false, 0);
+	c.work.passes = 10;
+	c.work.chunk = 30000;
+	guest_prog_free(run(b, &c));
+	assert_true(b->res->rr.interrupts > 0);
+	assert_int_equal(b->res->rr.exact, 0);
+	assert_true(b->res->rr.max_overshoot > 0);
+	assert_int_equal(b->res->rr.ticks_counted, b->res->rr.ticks_truth);
+	bench_free(b);
+}
+
 /* ---- raw counters across emulated instructions ---- */
 
 /* N emulated instructions after a preset of -N: counter 0 wraps on the
@@ -491,6 +511,7 @@ int main(void)
 		cmocka_unit_test(test_record_freq),
 		cmocka_unit_test(test_rr_skylake),
 		cmocka_unit_test(test_rr_zen4),
+		cmocka_unit_test(test_rr_sees_skid),
 		cmocka_unit_test(test_emulated_skylake),
 		cmocka_unit_test(test_emulated_icelake),
 		cmocka_unit_test(test_emulated_zen4),
