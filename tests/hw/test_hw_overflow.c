@@ -1,0 +1,305 @@
+/* Overflow and PMI on every model: status bits with and without INT, PMI
+ * iff INT, LVTPC masking (Intel only), status clear/set, GLOBAL_CTRL's reset
+ * value, overflow at the exact event, skid, v4 freeze (FACTS.md s.1-3). */
+#include "hw_facts.c"
+
+#define N 1000
+
+static void lvtpc_nmi(struct rig *r)
+{
+	wr(r, MSR_X2APIC_LVTPC, APIC_DM_NMI);
+}
+
+/* Counter 0 preset to -N counting instructions, with or without INT. */
+static void overflow_gp0(struct rig *r, bool intr)
+{
+	gp_prog(r, 0, ev_instr(r->f), intr ? EVTSEL_INT : 0, minus(r->f, N));
+	global_set(r, X86_BIT(0));
+	run_instr(r, 3 * N);
+	global_set(r, 0);
+}
+
+static void test_overflow_status_and_pmi(void **state)
+{
+	(void)state;
+	for (size_t m = 0; m < NR_FACT_MODELS; m++) {
+		for (int intr = 0; intr < 2; intr++) {
+			struct rig r;
+
+			rig_init(&r, &fact_models[m]);
+			r.unmask = true;
+			lvtpc_nmi(&r);
+			overflow_gp0(&r, intr);
+			/* Wrapped at the N-th of 3N events. */
+			assert_int_equal(rd(&r, ctr_msr(r.f, 0)), 2 * N);
+			/* The status bit is set whether or not INT is. */
+			if (has_global(r.f))
+				assert_int_equal(rd(&r, msr_status(r.f)), X86_BIT(0));
+			/* A PMI iff INT, delivered as an NMI. */
+			assert_int_equal(r.nr_intr, intr ? 1 : 0);
+			assert_int_equal(r.cpu.nr_pmis, intr ? 1 : 0);
+			if (intr) {
+				assert_true(r.nmi);
+				assert_int_equal(r.vector, NMI_VECTOR);
+			}
+			rig_free(&r);
+		}
+	}
+}
+
+static void test_fixed_overflow(void **state)
+{
+	(void)state;
+	for (size_t m = 0; m < NR_FACT_MODELS; m++) {
+		for (int pmi = 0; pmi < 2; pmi++) {
+			const struct fact_model *f = &fact_models[m];
+			struct rig r;
+
+			if (!(f->fixed_exist & 1))
+				continue;
+			rig_init(&r, f);
+			r.unmask = true;
+			lvtpc_nmi(&r);
+			wr(&r, MSR_IA32_FIXED_CTR0, minus(f, N));
+			wr(&r, MSR_IA32_FIXED_CTR_CTRL, FIXED_CTRL_FIELD(0,
+			   FIXED_CTRL_OS | (pmi ? FIXED_CTRL_PMI : 0)));
+			global_set(&r, X86_BIT(32));
+			run_instr(&r, 3 * N);
+			assert_int_equal(rd(&r, MSR_IA32_FIXED_CTR0), 2 * N);
+			assert_int_equal(rd(&r, msr_status(f)), X86_BIT(32));
+			assert_int_equal(r.nr_intr, pmi ? 1 : 0);
+			rig_free(&r);
+		}
+	}
+}
+
+/* Intel sets the LVTPC mask bit when it delivers a PMI; AMD does not.
+ * With the mask left set, the next PMI is dropped (status still set). */
+static void test_lvtpc_mask_on_delivery(void **state)
+{
+	(void)state;
+	for (size_t m = 0; m < NR_FACT_MODELS; m++) {
+		struct rig r;
+
+		rig_init(&r, &fact_models[m]);
+		assert_int_equal(r.cpu.apic.lvtpc, 0x00010000);	/* reset: masked */
+		lvtpc_nmi(&r);
+		overflow_gp0(&r, true);
+		assert_int_equal(r.nr_intr, 1);
+		assert_int_equal(r.lvtpc_in_handler & APIC_LVT_MASKED,
+				 r.f->intel ? APIC_LVT_MASKED : 0);
+		assert_int_equal(rd(&r, MSR_X2APIC_LVTPC),
+				 APIC_DM_NMI | (r.f->intel ? APIC_LVT_MASKED : 0));
+		overflow_gp0(&r, true);
+		assert_int_equal(r.nr_intr, r.f->intel ? 1 : 2);
+		rig_free(&r);
+	}
+}
+
+static void test_masked_lvtpc_drops_pmi(void **state)
+{
+	(void)state;
+	for (size_t m = 0; m < NR_FACT_MODELS; m++) {
+		struct rig r;
+
+		rig_init(&r, &fact_models[m]);	/* LVTPC stays at its masked reset */
+		overflow_gp0(&r, true);
+		assert_int_equal(r.nr_intr, 0);
+		assert_int_equal(r.cpu.nr_pmis, 0);
+		if (has_global(r.f))
+			assert_int_equal(rd(&r, msr_status(r.f)), X86_BIT(0));
+		rig_free(&r);
+	}
+}
+
+/* A fixed-delivery LVTPC delivers its vector, not an NMI. */
+static void test_fixed_vector(void **state)
+{
+	(void)state;
+	for (size_t m = 0; m < NR_FACT_MODELS; m++) {
+		struct rig r;
+
+		rig_init(&r, &fact_models[m]);
+		wr(&r, MSR_X2APIC_LVTPC, APIC_DM_FIXED | 0xE7);
+		overflow_gp0(&r, true);
+		assert_int_equal(r.nr_intr, 1);
+		assert_false(r.nmi);
+		assert_int_equal(r.vector, 0xE7);
+		rig_free(&r);
+	}
+}
+
+/* Writing the counter does not clear its status bit; OVF_CTRL /
+ * STATUS_CLR clear exactly the bits written; STATUS_SET sets them. */
+static void test_status_clear_and_set(void **state)
+{
+	(void)state;
+	for (size_t m = 0; m < NR_FACT_MODELS; m++) {
+		const struct fact_model *f = &fact_models[m];
+		bool set = f->intel ? f->version >= 4 : f->perfmon_v2;
+		uint32_t set_msr = f->intel ? MSR_IA32_PERF_GLOBAL_STATUS_SET :
+					      MSR_AMD_GLOBAL_STATUS_SET;
+		struct rig r;
+
+		if (!has_global(f))
+			continue;
+		rig_init(&r, f);
+		overflow_gp0(&r, false);
+		gp_prog(&r, 1, ev_instr(f), 0, minus(f, N));
+		global_set(&r, X86_BIT(1));
+		run_instr(&r, N);
+		global_set(&r, 0);
+		assert_int_equal(rd(&r, msr_status(f)), X86_BIT(0) | X86_BIT(1));
+		wr(&r, ctr_msr(f, 0), 0);
+		assert_int_equal(rd(&r, msr_status(f)), X86_BIT(0) | X86_BIT(1));
+		wr(&r, msr_status_clr(f), X86_BIT(0));
+		assert_int_equal(rd(&r, msr_status(f)), X86_BIT(1));
+		wr(&r, msr_status_clr(f), X86_BIT(1));
+		assert_int_equal(rd(&r, msr_status(f)), 0);
+		if (set) {
+			uint64_t bits = X86_BIT(2) | (f->intel ? X86_BIT(32) : X86_BIT(5));
+
+			wr(&r, set_msr, bits);
+			assert_int_equal(rd(&r, msr_status(f)), bits);
+			wr(&r, msr_status_clr(f), bits);
+			assert_int_equal(rd(&r, msr_status(f)), 0);
+		}
+		rig_free(&r);
+	}
+}
+
+/* Reset: Intel GLOBAL_CTRL has every GP bit set and fixed bits clear;
+ * AMD PerfMonV2 GlobalCtl every counter. */
+static void test_global_ctrl_reset(void **state)
+{
+	(void)state;
+	for (size_t m = 0; m < NR_FACT_MODELS; m++) {
+		const struct fact_model *f = &fact_models[m];
+		struct rig r;
+
+		if (!has_global(f))
+			continue;
+		rig_init(&r, f);
+		assert_int_equal(rd(&r, msr_global_ctrl(f)), X86_MASK(f->nr_gp));
+		/* So a selector alone starts counting, as on a v1 PMU. */
+		wr(&r, sel_msr(f, f->nr_gp - 1), ev_instr(f) | EVTSEL_OS | EVTSEL_EN);
+		run_known(&r, true);
+		assert_int_equal(rd(&r, ctr_msr(f, f->nr_gp - 1)), BLK_INSTR);
+		rig_free(&r);
+	}
+}
+
+/* Counter 0 preset to -N overflows at exactly the N-th event even in the
+ * middle of a block: counter 1, counting the same event from 0, reads N
+ * in the PMI handler; with skid K it reads N + K. */
+static void check_exact(const struct fact_model *f, uint64_t skid)
+{
+	struct rig r;
+
+	rig_init(&r, f);
+	r.cpu.skid = skid;
+	r.read_ctr = 1;
+	r.unmask = true;
+	lvtpc_nmi(&r);
+	gp_prog(&r, 0, ev_instr(f), EVTSEL_INT, minus(f, N));
+	gp_prog(&r, 1, ev_instr(f), 0, 0);
+	global_set(&r, 3);
+	run_known(&r, true);
+	assert_int_equal(r.nr_intr, 1);
+	assert_int_equal(r.ctr_in_handler, N + skid);
+	assert_int_equal(rd(&r, ctr_msr(f, 0)), BLK_INSTR - N);
+	assert_int_equal(rd(&r, ctr_msr(f, 1)), BLK_INSTR);
+	if (has_global(f))
+		assert_int_equal(r.status_in_handler, X86_BIT(0));
+	rig_free(&r);
+}
+
+static void test_overflow_exact(void **state)
+{
+	(void)state;
+	for (size_t m = 0; m < NR_FACT_MODELS; m++)
+		check_exact(&fact_models[m], 0);
+}
+
+static void test_skid(void **state)
+{
+	(void)state;
+	for (size_t m = 0; m < NR_FACT_MODELS; m++) {
+		check_exact(&fact_models[m], 1);
+		check_exact(&fact_models[m], 37);
+	}
+}
+
+/* A counter with bits set across the whole width wraps after one event. */
+static void test_wrap_at_width(void **state)
+{
+	(void)state;
+	for (size_t m = 0; m < NR_FACT_MODELS; m++) {
+		const struct fact_model *f = &fact_models[m];
+		struct rig r;
+
+		rig_init(&r, f);
+		gp_prog(&r, 0, ev_instr(f), 0, width_mask(f));
+		global_set(&r, 1);
+		run_instr(&r, 5);
+		assert_int_equal(rd(&r, ctr_msr(f, 0)), 4);
+		rig_free(&r);
+	}
+}
+
+/* v4 freeze: with DEBUGCTL.FREEZE_PERFMON_ON_PMI a PMI sets CTR_Frz and
+ * counting stops until software clears it through OVF_CTRL. */
+static void test_freeze_on_pmi(void **state)
+{
+	(void)state;
+	for (size_t m = 0; m < NR_FACT_MODELS; m++) {
+		const struct fact_model *f = &fact_models[m];
+		struct rig r;
+
+		if (!f->intel || f->version < 4)
+			continue;
+		rig_init(&r, f);
+		r.read_ctr = 1;
+		lvtpc_nmi(&r);
+		wr(&r, MSR_IA32_DEBUGCTL, DEBUGCTL_FREEZE_PERFMON_ON_PMI);
+		gp_prog(&r, 0, ev_instr(f), EVTSEL_INT, minus(f, N));
+		gp_prog(&r, 1, ev_instr(f), 0, 0);
+		global_set(&r, 3);
+		run_known(&r, true);
+		assert_int_equal(r.nr_intr, 1);
+		assert_int_equal(rd(&r, msr_status(f)), X86_BIT(0) | GLOBAL_STATUS_CTR_FRZ);
+		assert_int_equal(rd(&r, ctr_msr(f, 1)), N);
+		assert_int_equal(rd(&r, ctr_msr(f, 0)), 0);
+		wr(&r, MSR_IA32_PERF_GLOBAL_OVF_CTRL, X86_BIT(0) | GLOBAL_STATUS_CTR_FRZ);
+		run_known(&r, true);
+		assert_int_equal(rd(&r, ctr_msr(f, 1)), N + BLK_INSTR);
+		/* Without the DEBUGCTL bit there is no freeze. */
+		wr(&r, MSR_IA32_DEBUGCTL, 0);
+		wr(&r, MSR_X2APIC_LVTPC, APIC_DM_NMI);
+		gp_prog(&r, 0, ev_instr(f), EVTSEL_INT, minus(f, N));
+		wr(&r, ctr_msr(f, 1), 0);
+		run_known(&r, true);
+		assert_int_equal(rd(&r, msr_status(f)) & GLOBAL_STATUS_CTR_FRZ, 0);
+		assert_int_equal(rd(&r, ctr_msr(f, 1)), BLK_INSTR);
+		rig_free(&r);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_overflow_status_and_pmi),
+		cmocka_unit_test(test_fixed_overflow),
+		cmocka_unit_test(test_lvtpc_mask_on_delivery),
+		cmocka_unit_test(test_masked_lvtpc_drops_pmi),
+		cmocka_unit_test(test_fixed_vector),
+		cmocka_unit_test(test_status_clear_and_set),
+		cmocka_unit_test(test_global_ctrl_reset),
+		cmocka_unit_test(test_overflow_exact),
+		cmocka_unit_test(test_skid),
+		cmocka_unit_test(test_wrap_at_width),
+		cmocka_unit_test(test_freeze_on_pmi),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
