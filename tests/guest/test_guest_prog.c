@@ -346,6 +346,45 @@ static void test_record_freq(void **state)
 	bench_free(b);
 }
 
+/* The RFC's multiplexed case: ten sampling events in frequency mode on
+ * seven counters.  Each event samples at about `freq` per second of its
+ * own running time, so the total follows the sum of running times (15%:
+ * the first tick of each event runs on the initial guess). */
+static void test_record_multiplexed_freq(void **state)
+{
+	static const char *const ev[] = {
+		"instructions", "cycles", "branches", "branch-misses",
+		"cache-references", "cache-misses", "ref-cycles",
+		"instructions:u", "instructions:k", "cycles:u", NULL,
+	};
+	struct bench *b = bench_new("skylake");
+	struct mv_program c = { .kind = MV_PROG_RECORD, .freq = 1000 };
+	uint64_t running = 0, want;
+	bool multiplexed = false;
+	struct guest_prog *p;
+
+	(void)state;
+	add_events(&c, ev);
+	add_seg(&c, "compute", 2000000, false, 0);
+	add_seg(&c, "syscall", 200000, true, 0);
+	c.work.passes = 100;
+	p = run(b, &c);
+	for (unsigned i = 0; i < p->nr_ev; i++) {
+		running += p->ev[i].running;
+		if (p->ev[i].running < p->ev[i].enabled)
+			multiplexed = true;
+		assert_true(p->ev[i].samples > 0);
+	}
+	assert_true(multiplexed);
+	want = running * c.freq / GUEST_PROG_HZ;
+	if (udiff(b->res->samples, want) * 100 > want * 15)
+		fail_msg("%llu samples, want about %llu",
+			 (unsigned long long)b->res->samples,
+			 (unsigned long long)want);
+	guest_prog_free(p);
+	bench_free(b);
+}
+
 /* ---- rr ---- */
 
 static void rr_exact(const char *model)
@@ -509,6 +548,7 @@ int main(void)
 		cmocka_unit_test(test_record_shares_zen4),
 		cmocka_unit_test(test_record_six_events),
 		cmocka_unit_test(test_record_freq),
+		cmocka_unit_test(test_record_multiplexed_freq),
 		cmocka_unit_test(test_rr_skylake),
 		cmocka_unit_test(test_rr_zen4),
 		cmocka_unit_test(test_rr_sees_skid),
