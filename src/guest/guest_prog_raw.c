@@ -1,6 +1,5 @@
-/* guest_prog_raw: raw counters across emulated instructions, programmed
- * MSR by MSR as KVM's selftests do (no perf): GP counter 0 counts
- * instructions, counter 1 branches, both preset to overflow. */
+/* guest_prog_raw: GP counters 0 (instructions) and 1 (branches) preset to
+ * overflow, programmed MSR by MSR as KVM's selftests do (no perf). */
 #include <stdio.h>
 #include <string.h>
 

@@ -1,6 +1,5 @@
-/* Guest programs on bare metal: perf-stat-like counting (exact, and
- * multiplexed), perf-record-like sampling, the rr-like tick counter, raw
- * counters across emulated instructions, and bad event specs. */
+/* Guest programs on bare metal (skylake, zen4, ...): perf stat, perf
+ * record, the rr tick counter, raw counters over emulated instructions. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
