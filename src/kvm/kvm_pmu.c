@@ -1,0 +1,389 @@
+/* kvm_pmu: the vPMU code common to both backends and both vendors: guest
+ * PMU MSR emulation, RDPMC emulation, PMI delivery through the virtual
+ * LVTPC, and instructions KVM emulates counted in software. */
+#include <string.h>
+
+#include "kvm_internal.h"
+
+uint64_t kvm_pmc_mask(const struct kvm_pmu *pmu, const struct kvm_pmc *pmc)
+{
+	return pmc->fixed ? pmu->fixed_mask : pmu->gp_mask;
+}
+
+static struct kvm_pmu *pmc_pmu(const struct kvm_pmc *pmc)
+{
+	return &pmc->vcpu->pmu;
+}
+
+/* The modelled event a guest counter counts (what KVM's emulated-
+ * instruction and filter code compare the selector with). */
+int kvm_pmc_event(const struct kvm_vcpu *v, const struct kvm_pmc *pmc)
+{
+	if (pmc->fixed)
+		return (int)hw_fixed_event(pmc->idx);
+	return hw_decode_event(vcpu_host_model(v)->vendor,
+			       vcpu_pmu_ops(v)->pmc_selector(pmc));
+}
+
+bool kvm_pmc_allowed(const struct kvm_vcpu *v, const struct kvm_pmc *pmc)
+{
+	const struct kvm_pmu_filter *f = v->vm->filter;
+
+	if (pmc->fixed)
+		return kvm_pmu_filter_fixed_allowed(f, pmc->idx);
+	return kvm_pmu_filter_gp_allowed(f, pmc->eventsel);
+}
+
+/* The counter value the guest reads. */
+uint64_t kvm_pmc_read(struct kvm_pmc *pmc)
+{
+	struct kvm_pmu *pmu = pmc_pmu(pmc);
+
+	if (pmu->mediated)
+		return pmc->counter & kvm_pmc_mask(pmu, pmc);
+	return kvm_emul_read(pmc);
+}
+
+void kvm_pmc_write(struct kvm_pmc *pmc, uint64_t val)
+{
+	struct kvm_pmu *pmu = pmc_pmu(pmc);
+
+	if (!pmu->mediated)
+		kvm_emul_pause(pmc);
+	pmc->counter = val & kvm_pmc_mask(pmu, pmc);
+	if (!pmu->mediated)
+		kvm_emul_reprogram(pmc->vcpu, pmc);
+}
+
+void kvm_pmu_reprogram(struct kvm_vcpu *v, struct kvm_pmc *pmc)
+{
+	if (v->pmu.mediated)
+		pmc->eventsel_hw = vcpu_pmu_ops(v)->pmc_eventsel_hw(v, pmc);
+	else
+		kvm_emul_reprogram(v, pmc);
+}
+
+void kvm_pmu_reprogram_all(struct kvm_vcpu *v)
+{
+	struct kvm_pmc *pmc;
+	unsigned i;
+
+	kvm_for_each_pmc(&v->pmu, pmc, i)
+		kvm_pmu_reprogram(v, pmc);
+	if (v->pmu.mediated)
+		vcpu_pmu_ops(v)->pmc_eventsel_hw(v, NULL);	/* fixed ctrl hw view */
+}
+
+void kvm_pmu_global_ctrl_changed(struct kvm_vcpu *v, uint64_t old)
+{
+	struct kvm_pmc *pmc;
+	unsigned i;
+
+	if (v->pmu.mediated)
+		return;	/* the hardware applies GLOBAL_CTRL itself */
+	kvm_for_each_pmc(&v->pmu, pmc, i) {
+		uint64_t bit = X86_BIT(pmc->fixed ? 32 + pmc->idx : pmc->idx);
+
+		if ((old ^ v->pmu.global_ctrl) & bit)
+			kvm_pmu_reprogram(v, pmc);
+	}
+}
+
+void kvm_pmu_init(struct kvm_vcpu *v, const struct mv_vm_config *cfg)
+{
+	struct kvm_pmu *pmu = &v->pmu;
+
+	memset(pmu, 0, sizeof(*pmu));
+	for (unsigned i = 0; i < HW_MAX_GP; i++)
+		pmu->gp[i] = (struct kvm_pmc){ .idx = i, .vcpu = v };
+	for (unsigned i = 0; i < HW_MAX_FIXED; i++)
+		pmu->fixed[i] = (struct kvm_pmc){ .fixed = true, .idx = i, .vcpu = v };
+	pmu->enabled = v->vm->kvm->params.enable_pmu && !v->vm->pmu_disabled;
+	pmu->mediated = pmu->enabled && v->vm->effective == MV_VPMU_MEDIATED;
+	if (pmu->enabled)
+		vcpu_pmu_ops(v)->refresh(v, cfg);
+	pmu->gp_mask = X86_MASK(pmu->gp_width);
+	pmu->fixed_mask = X86_MASK(pmu->fixed_width);
+}
+
+void kvm_pmu_destroy(struct kvm_vcpu *v)
+{
+	struct kvm_pmc *pmc;
+	unsigned i;
+
+	kvm_for_each_pmc(&v->pmu, pmc, i)
+		kvm_emul_release(pmc);
+}
+
+static bool is_global_msr(struct kvm_vcpu *v, uint32_t msr)
+{
+	return v->pmu.enabled && vcpu_pmu_ops(v)->global_msr(&v->pmu, msr) >= 0;
+}
+
+bool kvm_pmu_is_msr(struct kvm_vcpu *v, uint32_t msr)
+{
+	bool sel, full;
+	uint64_t val;
+	int fault;
+
+	if (!v->pmu.enabled)
+		return false;
+	return vcpu_pmu_ops(v)->msr_to_pmc(&v->pmu, msr, &sel, &full) ||
+	       is_global_msr(v, msr) ||
+	       vcpu_pmu_ops(v)->get_msr(v, msr, &val, &fault);
+}
+
+static int get_global(struct kvm_vcpu *v, int which, uint64_t *val)
+{
+	switch (which) {
+	case 0: *val = v->pmu.global_ctrl; break;
+	case 1: *val = v->pmu.global_status; break;
+	default: *val = 0; break;	/* clear/set registers read 0 */
+	}
+	return X86_OK;
+}
+
+/* Intel's global MSRs #GP on reserved bits; AMD ignores them (FACTS s.1-2). */
+static int set_global(struct kvm_vcpu *v, int which, uint64_t val, bool host)
+{
+	struct kvm_pmu *pmu = &v->pmu;
+	bool intel = vcpu_host_model(v)->vendor == HW_INTEL;
+	uint64_t old = pmu->global_ctrl;
+
+	switch (which) {
+	case 0:
+		if (val & pmu->global_ctrl_rsvd) {
+			if (intel)
+				return X86_GP;
+			val &= ~pmu->global_ctrl_rsvd;
+		}
+		pmu->global_ctrl = val;
+		kvm_pmu_global_ctrl_changed(v, old);
+		return X86_OK;
+	case 1:
+		/* STATUS is read-only; the host (userspace) may restore it. */
+		if (host) {
+			pmu->global_status = val & ~pmu->status_rsvd;
+			return X86_OK;
+		}
+		return intel ? X86_GP : X86_OK;
+	case 2:
+		if (val & pmu->status_rsvd) {
+			if (intel)
+				return X86_GP;
+			val &= ~pmu->status_rsvd;
+		}
+		pmu->global_status &= ~val;
+		return X86_OK;
+	case 3:
+		if (val & pmu->status_rsvd) {
+			if (intel)
+				return X86_GP;
+			val &= ~pmu->status_rsvd;
+		}
+		pmu->global_status |= val;
+		return X86_OK;
+	}
+	return X86_GP;
+}
+
+int kvm_pmu_get_msr(struct kvm_vcpu *v, uint32_t msr, uint64_t *val)
+{
+	const struct kvm_pmu_ops *ops = vcpu_pmu_ops(v);
+	struct kvm_pmc *pmc;
+	bool sel, full;
+	int which, fault = X86_GP;
+
+	*val = 0;
+	if (!v->pmu.enabled)
+		return X86_GP;
+	if ((pmc = ops->msr_to_pmc(&v->pmu, msr, &sel, &full))) {
+		*val = sel ? pmc->eventsel : kvm_pmc_read(pmc);
+		return X86_OK;
+	}
+	if ((which = ops->global_msr(&v->pmu, msr)) >= 0)
+		return get_global(v, which, val);
+	if (ops->get_msr(v, msr, val, &fault))
+		return fault;
+	return X86_GP;
+}
+
+static int set_pmc(struct kvm_vcpu *v, struct kvm_pmc *pmc, bool sel, bool full,
+		   uint64_t val, bool host)
+{
+	struct kvm_pmu *pmu = &v->pmu;
+	bool intel = vcpu_host_model(v)->vendor == HW_INTEL;
+
+	if (sel) {
+		if (val & pmu->eventsel_rsvd) {
+			if (intel)
+				return X86_GP;
+			val &= ~pmu->eventsel_rsvd;	/* AMD ignores them */
+		}
+		if (val != pmc->eventsel) {
+			pmc->eventsel = val;
+			kvm_pmu_reprogram(v, pmc);
+		}
+		return X86_OK;
+	}
+	if (intel && !pmc->fixed) {
+		/* Full-width writes beyond the width #GP; legacy writes of the
+		 * guest sign-extend from 32 bits (SDM; KVM intel_pmu_set_msr). */
+		if (full && (val & ~pmu->gp_mask))
+			return X86_GP;
+		if (!full && !host)
+			val = (uint64_t)(int64_t)(int32_t)(uint32_t)val;
+	}
+	kvm_pmc_write(pmc, val);
+	return X86_OK;
+}
+
+int kvm_pmu_set_msr(struct kvm_vcpu *v, uint32_t msr, uint64_t val, bool host)
+{
+	const struct kvm_pmu_ops *ops = vcpu_pmu_ops(v);
+	struct kvm_pmc *pmc;
+	bool sel, full;
+	int which, fault = X86_GP;
+
+	if (!v->pmu.enabled)
+		return X86_GP;
+	if ((pmc = ops->msr_to_pmc(&v->pmu, msr, &sel, &full)))
+		return set_pmc(v, pmc, sel, full, val, host);
+	if ((which = ops->global_msr(&v->pmu, msr)) >= 0)
+		return set_global(v, which, val, host);
+	if (ops->set_msr(v, msr, val, host, &fault))
+		return fault;
+	return X86_GP;
+}
+
+/* RDPMC as KVM emulates it: CR4.PCE at CPL > 0, then the vendor's index
+ * decoding against the guest's counters (kvm_pmu_rdpmc). */
+int kvm_pmu_rdpmc(struct kvm_vcpu *v, uint32_t ecx, uint64_t *val)
+{
+	struct kvm_pmc *pmc;
+
+	*val = 0;
+	if (v->cpl > 0 && !v->cr4_pce)
+		return X86_GP;
+	if (!v->pmu.enabled || !(pmc = vcpu_pmu_ops(v)->rdpmc_pmc(&v->pmu, ecx)))
+		return X86_GP;
+	*val = kvm_pmc_read(pmc);
+	return X86_OK;
+}
+
+void kvm_pmu_cpuid(struct kvm_vcpu *v, uint32_t leaf, uint32_t r[4])
+{
+	if (v->pmu.enabled) {
+		vcpu_pmu_ops(v)->cpuid(v, leaf, r);
+		return;
+	}
+	/* No vPMU: KVM reports version 0 and hides PDCM and the AMD bits. */
+	if (leaf == 0xA)
+		memset(r, 0, 4 * sizeof(r[0]));
+	if (leaf == 1)
+		r[2] &= ~(uint32_t)CPUID_1_ECX_PDCM;
+	if (leaf == 0x80000001)
+		r[2] &= ~(uint32_t)CPUID_80000001_ECX_PERFCTR_CORE;
+	if (leaf == 0x80000022)
+		memset(r, 0, 4 * sizeof(r[0]));
+}
+
+void kvm_pmu_request_pmi(struct kvm_vcpu *v)
+{
+	v->pmu.pmi_pending = true;
+}
+
+/* A guest counter overflowed (perf callback, or software increment):
+ * status bit, and a PMI request when the counter's interrupt is on. */
+void kvm_pmu_overflow(struct kvm_pmc *pmc)
+{
+	struct kvm_vcpu *v = pmc->vcpu;
+
+	v->pmu.global_status |= X86_BIT(pmc->fixed ? 32 + pmc->idx : pmc->idx);
+	if (vcpu_pmu_ops(v)->pmc_int(pmc))
+		kvm_pmu_request_pmi(v);
+}
+
+/* KVM_REQ_PMI on entry: deliver through the guest's LVTPC.  Like KVM's
+ * kvm_apic_local_deliver, a masked LVTPC swallows it, and an Intel-
+ * compatible guest gets its mask bit set on delivery. */
+void kvm_pmu_deliver_pmi(struct kvm_vcpu *v)
+{
+	struct sim *sim = v->vm->kvm->sim;
+	bool ok;
+
+	if (!v->pmu.pmi_pending)
+		return;
+	v->pmu.pmi_pending = false;
+	if (v->lvtpc & APIC_LVT_MASKED) {
+		sim_trace(sim, TR_PMI_DROPPED, v->lvtpc, 0, 0, "guest lvtpc masked");
+		return;
+	}
+	/* Invariant 3: no spurious guest PMI: some counter has overflowed. */
+	ok = (v->pmu.global_status & ~(GLOBAL_STATUS_COND_CHGD | GLOBAL_STATUS_CTR_FRZ |
+				       GLOBAL_STATUS_LBR_FRZ)) != 0 ||
+	     vcpu_host_model(v)->vendor == HW_AMD;
+	sim_check(sim, INV_PMI, ok, "guest PMI injected into vm%d/vcpu%d with no overflow pending",
+		  v->vm->index, v->idx);
+	bool nmi = (v->lvtpc & APIC_LVT_DM_MASK) == APIC_DM_NMI;
+
+	v->pending_nmi_or_irq = true;
+	v->pending_vector = nmi ? NMI_VECTOR : (v->lvtpc & APIC_LVT_VECTOR);
+	if (vcpu_host_model(v)->vendor == HW_INTEL)
+		v->lvtpc |= APIC_LVT_MASKED;
+	v->pmu.nr_pmis++;
+	v->vm->nr_pmis++;
+	sim_trace(sim, TR_INJECT, v->pending_vector, v->ctx, v->lvtpc, "guest pmi");
+}
+
+bool kvm_pmu_counts_insns(const struct kvm_vcpu *v)
+{
+	struct kvm_pmc *pmc;
+	unsigned i;
+
+	kvm_for_each_pmc(&((struct kvm_vcpu *)v)->pmu, pmc, i) {
+		int ev = kvm_pmc_event(v, pmc);
+
+		if ((ev == MV_EV_INSTRUCTIONS || ev == MV_EV_BRANCHES) &&
+		    vcpu_pmu_ops(v)->pmc_enabled(pmc))
+			return true;
+	}
+	return false;
+}
+
+static void incr_pmc(struct kvm_vcpu *v, struct kvm_pmc *pmc)
+{
+	uint64_t mask = kvm_pmc_mask(&v->pmu, pmc);
+
+	if (!v->pmu.mediated)
+		kvm_emul_pause(pmc);
+	pmc->counter = (pmc->counter + 1) & mask;
+	if (pmc->counter == 0) {
+		v->pmu.nr_emulated_overflows++;
+		kvm_pmu_overflow(pmc);
+	}
+	if (!v->pmu.mediated)
+		kvm_emul_reprogram(v, pmc);
+}
+
+/* An instruction KVM emulated retires: every enabled, allowed counter
+ * counting instructions (or branches, for a branch) at the guest's
+ * privilege increments in software (KVM's kvm_pmu_trigger_event). */
+void kvm_pmu_instruction_retired(struct kvm_vcpu *v, bool branch)
+{
+	const struct kvm_pmu_ops *ops = vcpu_pmu_ops(v);
+	struct kvm_pmc *pmc;
+	unsigned i;
+
+	if (!v->pmu.enabled)
+		return;
+	kvm_for_each_pmc(&v->pmu, pmc, i) {
+		int ev = kvm_pmc_event(v, pmc);
+		bool match = ev == MV_EV_INSTRUCTIONS ||
+			     (branch && ev == MV_EV_BRANCHES);
+
+		if (match && ops->pmc_enabled(pmc) && kvm_pmc_allowed(v, pmc) &&
+		    ops->pmc_counts_mode(pmc, v->g.kernel))
+			incr_pmc(v, pmc);
+	}
+}

@@ -1,0 +1,188 @@
+/* kvm_pmu_mediated: the mediated vPMU of Linux 7.0.  The guest's counters
+ * live in the hardware while it runs; KVM swaps the whole PMU between host
+ * and guest around the inner run loop, in the order FACTS.md gives and
+ * docs/mediated.md restates: load = perf's guest context in, GLOBAL_CTRL
+ * to 0, LVTPC to the mediated vector, counters (only when they differ)
+ * and selectors, vendor status and enables; put = the reverse. */
+#include <errno.h>
+
+#include "kvm_internal.h"
+
+static struct perf *host_perf(const struct kvm_vcpu *v)
+{
+	return v->vm->kvm->perf;
+}
+
+static void step(struct kvm_vcpu *v, bool load, const char *what)
+{
+	sim_trace(v->vm->kvm->sim, load ? TR_PMU_LOAD : TR_PMU_PUT,
+		  (uint32_t)v->idx, 0, 0, what);
+}
+
+void kvm_mediated_wrmsr(struct kvm_vcpu *v, uint32_t msr, uint64_t val)
+{
+	int fault = hw_wrmsr(v->cpu, msr, val);
+
+	if (fault)
+		sim_trace(v->vm->kvm->sim, TR_NOTE, msr, val, (uint64_t)fault,
+			  "mediated switch wrmsr faulted");
+}
+
+/* The GLOBAL_CTRL the hardware runs the guest with: the guest's own when
+ * it has one (v2+ / PerfMonV2), else every guest counter enabled. */
+uint64_t kvm_mediated_hw_global_ctrl(const struct kvm_vcpu *v)
+{
+	const struct kvm_pmu *pmu = &v->pmu;
+	bool has_global = vcpu_host_model(v)->vendor == HW_INTEL ?
+			  pmu->version >= 2 : pmu->version >= 2;
+	uint64_t all = X86_MASK(pmu->nr_gp);
+
+	for (unsigned i = 0; i < pmu->nr_fixed; i++)
+		all |= X86_BIT(32 + i);
+	return has_global ? pmu->global_ctrl : all;
+}
+
+static uint32_t counter_msr(const struct kvm_vcpu *v, const struct kvm_pmc *pmc)
+{
+	return vcpu_pmu_ops(v)->pmc_msr(pmc, false);
+}
+
+/* RDPMC index of a counter on the host (type bit 30 for Intel fixed). */
+static uint32_t rdpmc_index(const struct kvm_pmc *pmc)
+{
+	return pmc->fixed ? (uint32_t)RDPMC_FIXED | pmc->idx : pmc->idx;
+}
+
+static uint64_t hw_counter(struct kvm_vcpu *v, const struct kvm_pmc *pmc)
+{
+	uint64_t val = 0;
+
+	hw_rdpmc(v->cpu, rdpmc_index(pmc), &val);
+	return val;
+}
+
+static void load_pmcs(struct kvm_vcpu *v)
+{
+	const struct kvm_pmu_ops *ops = vcpu_pmu_ops(v);
+	struct kvm_pmc *pmc;
+	unsigned i;
+
+	if (v->pmu.reprogram_all) {
+		kvm_pmu_reprogram_all(v);
+		v->pmu.reprogram_all = false;
+	}
+	kvm_for_each_pmc(&v->pmu, pmc, i) {
+		/* Eliding the WRMSR when the hardware already holds the value
+		 * saves ~1k cycles per exit (FACTS.md s.6). */
+		if (v->vm->kvm->knobs.no_write_elision ||
+		    hw_counter(v, pmc) != pmc->counter)
+			kvm_mediated_wrmsr(v, counter_msr(v, pmc), pmc->counter);
+		if (!pmc->fixed)
+			kvm_mediated_wrmsr(v, ops->pmc_msr(pmc, true), pmc->eventsel_hw);
+	}
+}
+
+void kvm_mediated_pmu_load(struct kvm_vcpu *v)
+{
+	struct kvm *kvm = v->vm->kvm;
+	struct perf *perf = host_perf(v);
+	int cpu = v->cpu->id;
+
+	if (!v->pmu.mediated || v->pmu.loaded)
+		return;
+	v->switching = true;
+	step(v, true, "perf_load_guest_context");
+	perf_load_guest_context(perf, cpu);
+	/* Perf's AMD reload path re-enables every GLOBAL_CTL bit, and the
+	 * hardware must be quiet before guest state goes in: clear it. */
+	step(v, true, "global_ctrl=0");
+	if (!kvm->knobs.no_global_ctrl_clear_on_load)
+		kvm_mediated_wrmsr(v, vcpu_pmu_ops(v)->global_msr_addr[0], 0);
+	step(v, true, "lvtpc=guest");
+	perf_load_guest_lvtpc(perf, cpu, v->lvtpc);
+	step(v, true, "counters+selectors");
+	load_pmcs(v);
+	step(v, true, "vendor status+enables");
+	vcpu_pmu_ops(v)->mediated_load(v);
+	v->pmu.loaded = true;
+	v->switching = false;
+}
+
+static void put_pmcs(struct kvm_vcpu *v)
+{
+	const struct kvm_pmu_ops *ops = vcpu_pmu_ops(v);
+	bool clear = !v->vm->kvm->knobs.no_counter_clear_on_put;
+	struct kvm_pmc *pmc;
+	unsigned i;
+
+	kvm_for_each_pmc(&v->pmu, pmc, i) {
+		pmc->counter = hw_counter(v, pmc);
+		if (clear && pmc->counter)
+			kvm_mediated_wrmsr(v, counter_msr(v, pmc), 0);
+		if (clear && !pmc->fixed && pmc->eventsel_hw)
+			kvm_mediated_wrmsr(v, ops->pmc_msr(pmc, true), 0);
+	}
+}
+
+/* Invariant 5: nothing of the guest stays in the hardware once perf may
+ * schedule host events back in. */
+static void check_no_leak(struct kvm_vcpu *v)
+{
+	const struct hw_pmu *p = &v->cpu->pmu;
+	bool clean = p->fixed_ctrl == 0;
+
+	for (unsigned i = 0; i < vcpu_host_model(v)->nr_gp; i++)
+		clean &= p->gp_sel[i] == 0 && p->gp_ctr[i] == 0;
+	for (unsigned i = 0; i < HW_MAX_FIXED; i++)
+		clean &= p->fixed_ctr[i] == 0;
+	sim_check(v->vm->kvm->sim, INV_NO_LEAK, clean,
+		  "guest state left in the PMU of cpu%d after put of vm%d/vcpu%d",
+		  v->cpu->id, v->vm->index, v->idx);
+}
+
+void kvm_mediated_pmu_put(struct kvm_vcpu *v)
+{
+	struct perf *perf = host_perf(v);
+	int cpu = v->cpu->id;
+
+	if (!v->pmu.mediated || !v->pmu.loaded)
+		return;
+	v->switching = true;
+	step(v, false, "vendor status+enables");
+	vcpu_pmu_ops(v)->mediated_put(v);
+	step(v, false, "counters+selectors");
+	put_pmcs(v);
+	check_no_leak(v);
+	step(v, false, "lvtpc=nmi");
+	perf_put_guest_lvtpc(perf, cpu);
+	step(v, false, "perf_put_guest_context");
+	perf_put_guest_context(perf, cpu);
+	v->pmu.loaded = false;
+	v->switching = false;
+}
+
+/* Created at the first vCPU of a VM with an in-kernel APIC (all VMs
+ * here); perf refuses with EBUSY while a host event counts guests. */
+int kvm_mediated_vm_init(struct kvm_vm *vm)
+{
+	int err = perf_create_mediated_pmu(vm->kvm->perf);
+
+	if (err == 0)
+		vm->mediated_created = true;
+	return err;
+}
+
+void kvm_mediated_vm_release(struct kvm_vm *vm)
+{
+	if (vm->mediated_created)
+		perf_release_mediated_pmu(vm->kvm->perf);
+	vm->mediated_created = false;
+}
+
+/* Intercepts are recalculated whenever the guest's PMU shape changes
+ * (CPUID, PERF_CAPABILITIES): the vendor decides per MSR. */
+void kvm_mediated_recalc_intercepts(struct kvm_vcpu *v)
+{
+	if (v->pmu.mediated)
+		vcpu_pmu_ops(v)->recalc_intercepts(v);
+}
