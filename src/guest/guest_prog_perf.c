@@ -7,17 +7,6 @@
 #include "guest_prog_internal.h"
 #include "hw/hw_cpu.h"
 
-/* Generic perf ids to the modelled events they count. */
-static const int generic_ev[PERF_COUNT_HW_MAX] = {
-	[PERF_COUNT_HW_CPU_CYCLES] = MV_EV_CYCLES,
-	[PERF_COUNT_HW_INSTRUCTIONS] = MV_EV_INSTRUCTIONS,
-	[PERF_COUNT_HW_CACHE_REFERENCES] = MV_EV_LLC_REFS,
-	[PERF_COUNT_HW_CACHE_MISSES] = MV_EV_LLC_MISSES,
-	[PERF_COUNT_HW_BRANCH_INSTRUCTIONS] = MV_EV_BRANCHES,
-	[PERF_COUNT_HW_BRANCH_MISSES] = MV_EV_BRANCH_MISSES,
-	[PERF_COUNT_HW_REF_CPU_CYCLES] = MV_EV_REF_CYCLES,
-};
-
 /* rr's tick: retired conditional branches, user mode only (rr's
  * "rcb" counter: Intel BR_INST_RETIRED.CONDITIONAL C4/01, AMD
  * RETIRED_CONDITIONAL_BRANCH_INSTRUCTIONS D1). */
@@ -27,9 +16,7 @@ static const int generic_ev[PERF_COUNT_HW_MAX] = {
 static int attr_event(const struct guest_prog *p,
 		      const struct perf_event_attr *a)
 {
-	if (a->type == PERF_TYPE_HARDWARE)
-		return a->config < PERF_COUNT_HW_MAX ? generic_ev[a->config] : -1;
-	return hw_decode_event(p->vendor == 0 ? HW_INTEL : HW_AMD, a->config);
+	return perf_attr_event(a, p->vendor != 0);
 }
 
 static uint64_t attr_truth(const struct guest_prog *p,

@@ -56,6 +56,10 @@ struct perf_event_attr {
 int perf_parse_event(const char *spec, struct perf_event_attr *attr,
 		     char *err, size_t errlen);
 
+/* The modelled event an attr counts on an Intel or AMD PMU, -1 none: the
+ * oracle reports use to compute an event's true count. */
+int perf_attr_event(const struct perf_event_attr *attr, bool amd);
+
 struct perf_sample {
 	uint64_t cycle;		/* simulated time of the PMI */
 	const char *label;	/* label of the interrupted work */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "host/perf_internal.h"
+#include "hw/hw_cpu.h"
 
 /* ---- parsing ---- */
 
@@ -633,4 +634,22 @@ void perf_irq_enable(struct perf *p, int cpu)
 bool perf_irqs_disabled(const struct perf *p, int cpu)
 {
 	return cpu_ok(p, cpu) && p->cpu[cpu].irqs_off;
+}
+
+/* Generic perf ids to the modelled events they count. */
+static const int generic_ev[PERF_COUNT_HW_MAX] = {
+	[PERF_COUNT_HW_CPU_CYCLES] = MV_EV_CYCLES,
+	[PERF_COUNT_HW_INSTRUCTIONS] = MV_EV_INSTRUCTIONS,
+	[PERF_COUNT_HW_CACHE_REFERENCES] = MV_EV_LLC_REFS,
+	[PERF_COUNT_HW_CACHE_MISSES] = MV_EV_LLC_MISSES,
+	[PERF_COUNT_HW_BRANCH_INSTRUCTIONS] = MV_EV_BRANCHES,
+	[PERF_COUNT_HW_BRANCH_MISSES] = MV_EV_BRANCH_MISSES,
+	[PERF_COUNT_HW_REF_CPU_CYCLES] = MV_EV_REF_CYCLES,
+};
+
+int perf_attr_event(const struct perf_event_attr *a, bool amd)
+{
+	if (a->type == PERF_TYPE_HARDWARE)
+		return a->config < PERF_COUNT_HW_MAX ? generic_ev[a->config] : -1;
+	return hw_decode_event(amd ? HW_AMD : HW_INTEL, a->config);
 }
