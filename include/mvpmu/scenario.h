@@ -171,7 +171,5 @@ struct mv_result {
 	uint64_t trace_hash;
 };
 
-const char *mv_vpmu_name(enum mv_vpmu v);
-int mv_vpmu_parse(const char *s, enum mv_vpmu *out);
 
 #endif

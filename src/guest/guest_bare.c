@@ -88,13 +88,18 @@ static void bare_intr(struct hw_cpu *cpu, unsigned vector, bool nmi, void *opaqu
 		gb->pending[gb->nr_pending++] = vector;
 }
 
-void guest_bare_init(struct guest_bare *gb, struct hw_cpu *cpu, int ctx)
+void guest_bare_init_host(struct guest_bare *gb, struct hw_cpu *cpu)
 {
 	memset(gb, 0, sizeof(*gb));
 	gb->cpu = cpu;
 	gb->g.ops = &bare_ops;
 	gb->g.env = gb;
 	gb->g.cpu = cpu->id;
+}
+
+void guest_bare_init(struct guest_bare *gb, struct hw_cpu *cpu, int ctx)
+{
+	guest_bare_init_host(gb, cpu);
 	cpu->ctx = ctx;
 	cpu->bucket = SIM_T_GUEST;
 	cpu->hooks.intr = bare_intr;

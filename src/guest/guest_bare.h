@@ -16,4 +16,8 @@ struct guest_bare {
 /* Binds `gb` to `cpu`; the program's work counts as truth context `ctx`. */
 void guest_bare_init(struct guest_bare *gb, struct hw_cpu *cpu, int ctx);
 
+/* A host task's view of its CPU: the same direct access, but the host
+ * kernel keeps the CPU's interrupts and the work counts as host work. */
+void guest_bare_init_host(struct guest_bare *gb, struct hw_cpu *cpu);
+
 #endif
