@@ -192,8 +192,9 @@ static void test_global_ctrl_reset(void **state)
 /* Counter 0 preset to -N overflows at exactly the N-th event even in the
  * middle of a block: counter 1, counting the same event from 0, reads N
  * in the PMI handler; with skid K it reads N + K. */
-static void check_exact(const struct fact_model *f, uint64_t skid)
+static void check_exact(const struct fact_model *f, uint64_t skid, bool dense)
 {
+	uint64_t total = dense ? 3 * N : BLK_INSTR;
 	struct rig r;
 
 	rig_init(&r, f);
@@ -204,11 +205,14 @@ static void check_exact(const struct fact_model *f, uint64_t skid)
 	gp_prog(&r, 0, ev_instr(f), EVTSEL_INT, minus(f, N));
 	gp_prog(&r, 1, ev_instr(f), 0, 0);
 	global_set(&r, 3);
-	run_known(&r, true);
+	if (dense)
+		run_instr(&r, total);	/* one instruction per block position */
+	else
+		run_known(&r, true);	/* instructions spread among other events */
 	assert_int_equal(r.nr_intr, 1);
 	assert_int_equal(r.ctr_in_handler, N + skid);
-	assert_int_equal(rd(&r, ctr_msr(f, 0)), BLK_INSTR - N);
-	assert_int_equal(rd(&r, ctr_msr(f, 1)), BLK_INSTR);
+	assert_int_equal(rd(&r, ctr_msr(f, 0)), total - N);
+	assert_int_equal(rd(&r, ctr_msr(f, 1)), total);
 	if (has_global(f))
 		assert_int_equal(r.status_in_handler, X86_BIT(0));
 	rig_free(&r);
@@ -217,16 +221,18 @@ static void check_exact(const struct fact_model *f, uint64_t skid)
 static void test_overflow_exact(void **state)
 {
 	(void)state;
-	for (size_t m = 0; m < NR_FACT_MODELS; m++)
-		check_exact(&fact_models[m], 0);
+	for (size_t m = 0; m < NR_FACT_MODELS; m++) {
+		check_exact(&fact_models[m], 0, false);
+		check_exact(&fact_models[m], 0, true);
+	}
 }
 
 static void test_skid(void **state)
 {
 	(void)state;
 	for (size_t m = 0; m < NR_FACT_MODELS; m++) {
-		check_exact(&fact_models[m], 1);
-		check_exact(&fact_models[m], 37);
+		check_exact(&fact_models[m], 1, false);
+		check_exact(&fact_models[m], 37, true);
 	}
 }
 
