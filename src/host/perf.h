@@ -59,6 +59,9 @@ int perf_parse_event(const char *spec, struct perf_event_attr *attr,
 /* The modelled event an attr counts on an Intel or AMD PMU, -1 none: the
  * oracle reports use to compute an event's true count. */
 int perf_attr_event(const struct perf_event_attr *attr, bool amd);
+/* The selector bits (event, umask) the attr programs on a GP counter of
+ * an Intel or AMD PMU; 0 when the generic event has none there. */
+uint64_t perf_attr_config(const struct perf_event_attr *attr, bool amd);
 
 struct perf_sample {
 	uint64_t cycle;		/* simulated time of the PMI */

@@ -47,6 +47,11 @@ static bool amd_init(struct perf *p)
 	return true;
 }
 
+uint64_t perf_amd_generic_config(unsigned id)
+{
+	return id < PERF_COUNT_HW_MAX ? amd_map[id] : 0;
+}
+
 static int amd_event_map(struct perf *p, unsigned id, uint64_t *config)
 {
 	(void)p;

@@ -653,3 +653,11 @@ int perf_attr_event(const struct perf_event_attr *a, bool amd)
 		return a->config < PERF_COUNT_HW_MAX ? generic_ev[a->config] : -1;
 	return hw_decode_event(amd ? HW_AMD : HW_INTEL, a->config);
 }
+
+uint64_t perf_attr_config(const struct perf_event_attr *a, bool amd)
+{
+	if (a->type != PERF_TYPE_HARDWARE)
+		return a->config;
+	return amd ? perf_amd_generic_config((unsigned)a->config) :
+		     perf_intel_generic_config((unsigned)a->config);
+}

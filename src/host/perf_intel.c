@@ -67,6 +67,11 @@ static bool intel_init(struct perf *p)
 	return true;
 }
 
+uint64_t perf_intel_generic_config(unsigned id)
+{
+	return id < PERF_COUNT_HW_MAX ? intel_map[id].config : 0;
+}
+
 static int intel_event_map(struct perf *p, unsigned id, uint64_t *config)
 {
 	int arch = intel_map[id].arch;

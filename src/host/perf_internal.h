@@ -149,6 +149,8 @@ bool perf_event_counts_guest(const struct perf_event *ev);
 
 /* perf_x86.c: the common driver */
 bool perf_x86_init(struct perf *p);
+uint64_t perf_intel_generic_config(unsigned id);
+uint64_t perf_amd_generic_config(unsigned id);
 int perf_x86_event_init(struct perf *p, struct perf_event *ev);
 int perf_x86_wrmsr(struct perf *p, int cpu, uint32_t msr, uint64_t val);
 uint64_t perf_x86_rdmsr(struct perf *p, int cpu, uint32_t msr);

@@ -67,6 +67,7 @@ enum mv_vpmu kvm_vm_vpmu(const struct kvm_vm *vm);
 const char *kvm_vm_fallback_reason(const struct kvm_vm *vm);
 uint64_t kvm_vm_guest_pmis(const struct kvm_vm *vm);
 bool kvm_vm_event_allowed(const struct kvm_vm *vm, uint64_t eventsel);
+bool kvm_vm_fixed_allowed(const struct kvm_vm *vm, unsigned idx);
 
 /* Exit statistics over every VM. */
 unsigned kvm_exit_reasons(const struct kvm *kvm, const char **names,

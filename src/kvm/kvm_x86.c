@@ -570,6 +570,11 @@ bool kvm_vm_event_allowed(const struct kvm_vm *vm, uint64_t eventsel)
 	return kvm_pmu_filter_gp_allowed(vm->filter, eventsel);
 }
 
+bool kvm_vm_fixed_allowed(const struct kvm_vm *vm, unsigned idx)
+{
+	return kvm_pmu_filter_fixed_allowed(vm->filter, idx);
+}
+
 unsigned kvm_exit_reasons(const struct kvm *kvm, const char **names,
 			  uint64_t *counts, unsigned max)
 {

@@ -35,6 +35,17 @@ void sim_trace_free(struct sim_trace *t)
 	t->nr_all = t->cap_all = 0;
 }
 
+struct sim_trace_rec *sim_trace_take(struct sim_trace *t, size_t *nr)
+{
+	struct sim_trace_rec *all = t->all;
+
+	*nr = t->nr_all;
+	t->all = NULL;
+	t->nr_all = t->cap_all = 0;
+	t->keep_all = false;
+	return all;
+}
+
 int sim_trace_format(const struct sim_trace_rec *r, char *buf, size_t len)
 {
 	return snprintf(buf, len, "%llu c=%llu cpu=%d ctx=%d %s a=%#x b=%#llx c=%#llx %s",

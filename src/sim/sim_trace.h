@@ -60,6 +60,9 @@ struct sim_trace {
 void sim_trace_init(struct sim_trace *t, bool keep_all);
 void sim_trace_free(struct sim_trace *t);
 void sim_trace_add(struct sim_trace *t, const struct sim_trace_rec *rec);
+/* Hands the kept records to the caller (who free()s them) and stops
+ * keeping; the hash and window go on. */
+struct sim_trace_rec *sim_trace_take(struct sim_trace *t, size_t *nr);
 /* Formats one record as a single line (no newline); returns its length. */
 int sim_trace_format(const struct sim_trace_rec *rec, char *buf, size_t len);
 const char *sim_trace_kind_name(enum sim_trace_kind kind);
