@@ -100,9 +100,15 @@ static inline bool kt_step_once(void *arg)
  * final exit (HLT), exactly as the runner runs a guest program step. */
 static inline void kt_run(struct kt *t, void (*fn)(struct mv_guest *, void *), void *arg)
 {
+	int cpu = kvm_vcpu_pcpu(t->vcpu);
+
 	t->guest_fn = fn;
 	t->guest_arg = arg;
+	/* The vCPU thread is scheduled in: its per-task perf events (the
+	 * emulated vPMU's) count only while it runs. */
+	perf_task_switch(t->host, cpu, NULL, kvm_vcpu_task(t->vcpu));
 	kvm_vcpu_run(t->vcpu, kt_step_once, t, UINT64_MAX);
+	perf_task_switch(t->host, cpu, kvm_vcpu_task(t->vcpu), NULL);
 }
 
 static inline void kt_teardown(struct kt *t)
