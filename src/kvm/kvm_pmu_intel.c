@@ -6,6 +6,10 @@
 /* KVM's guest reserved bits for PERFEVTSEL: 63:32 and AnyThread (21)
  * (FACTS.md s.1). */
 #define INTEL_EVTSEL_RSVD (0xFFFFFFFF00000000ULL | EVTSEL_ANY)
+/* The legacy vPMU emulates fixed counters 0-2 only: fixed 3 (topdown
+ * slots) has no generic perf event to back it (KVM's
+ * KVM_MAX_NR_INTEL_FIXED_COUNTERS, commit 0144ba0c5bd3). */
+#define EMUL_MAX_FIXED 3
 
 static int imin(int a, int b)
 {
@@ -28,11 +32,12 @@ static void intel_refresh(struct kvm_vcpu *v, const struct mv_vm_config *cfg)
 	/* Legacy KVM caps the guest at v2; the model lets the mediated vPMU
 	 * expose the host's version (docs/kvm.md lists the difference). */
 	int max_version = pmu->mediated ? (int)m->pmu_version : imin((int)m->pmu_version, 2);
+	int max_fixed = pmu->mediated ? (int)m->nr_fixed : imin((int)m->nr_fixed, EMUL_MAX_FIXED);
 
 	pmu->version = (unsigned)(cfg->pmu_version > 0 ? imin(cfg->pmu_version, max_version) : max_version);
 	pmu->nr_gp = (unsigned)(cfg->nr_gp >= 0 ? imin(cfg->nr_gp, (int)m->nr_gp) : (int)m->nr_gp);
 	pmu->nr_fixed = pmu->version < 2 ? 0 :
-			(unsigned)(cfg->nr_fixed >= 0 ? imin(cfg->nr_fixed, (int)m->nr_fixed) : (int)m->nr_fixed);
+			(unsigned)(cfg->nr_fixed >= 0 ? imin(cfg->nr_fixed, max_fixed) : max_fixed);
 	pmu->gp_width = m->gp_width;
 	pmu->fixed_width = pmu->nr_fixed ? m->fixed_width : 0;
 	pmu->perf_caps = cfg->perf_caps >= 0 ? (uint64_t)cfg->perf_caps :
