@@ -394,6 +394,16 @@ void kvm_free(struct kvm *kvm)
 		return;
 	for (int i = 0; i < KVM_MAX_VMS; i++)
 		kvm_vm_destroy(kvm->vms[i]);
+	/* The CPUs outlive the hypervisor (the host tears perf down after). */
+	for (int i = 0; i < kvm->nr_cpus; i++) {
+		struct hw_cpu_hooks *h = &kvm->cpus[i]->hooks;
+
+		h->guest_intr = NULL;
+		h->guest_opaque = NULL;
+		h->on_pmu_write = NULL;
+		h->write_opaque = NULL;
+	}
+	perf_register_guest_pmi(kvm->perf, NULL, NULL);
 	free(kvm);
 }
 
