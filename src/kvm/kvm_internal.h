@@ -110,7 +110,9 @@ struct kvm_vcpu {
 	unsigned cpl;
 	bool cr4_pce;
 	uint32_t lvtpc;		/* the guest's virtual LVTPC */
-	uint64_t guest_efer;
+	uint64_t guest_efer;	/* L1's EFER (SVME for Host/Guest bits) */
+	bool nested_svm;	/* nested SVM exposed to L1 (kvm_nested.c) */
+	bool in_l2;		/* L1's guest (L2) runs on this vCPU */
 	bool pending_nmi_or_irq;
 	unsigned pending_vector;
 	bool in_guest;

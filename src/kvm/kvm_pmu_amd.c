@@ -3,6 +3,7 @@
  * halves of the mediated load/put (no atomic GLOBAL_CTL switch: every
  * guest selector runs GuestOnly). */
 #include "kvm_internal.h"
+#include "kvm_nested.h"
 
 #define AMD_LEGACY_CTRS 4
 /* KVM's AMD guest reserved bits: 19, 21 and 63:36 (Host/GuestOnly are
@@ -28,6 +29,8 @@ static void amd_refresh(struct kvm_vcpu *v, const struct mv_vm_config *cfg)
 	pmu->fixed_width = 0;
 	pmu->perf_caps = 0;
 	pmu->eventsel_rsvd = AMD_EVTSEL_RSVD;
+	if (v->nested_svm)
+		pmu->eventsel_rsvd &= ~(AMD_EVTSEL_GUESTONLY | AMD_EVTSEL_HOSTONLY);
 	pmu->global_ctrl_rsvd = ~X86_MASK(pmu->nr_gp);
 	pmu->status_rsvd = ~X86_MASK(pmu->nr_gp);
 	/* PerfCntrGlobalCtl resets with every counter enabled. */
@@ -136,7 +139,8 @@ static uint32_t amd_pmc_msr(const struct kvm_pmc *pmc, bool sel)
 
 /* SVM cannot switch GLOBAL_CTL atomically, so the hardware selector is
  * forced GuestOnly with HostOnly clear: it counts only in guest mode even
- * while the guest's enables sit in the hardware around VMRUN. */
+ * while the guest's enables sit in the hardware around VMRUN.  With nested
+ * SVM, L1's own Host/Guest bits act through EN (kvm_nested.c). */
 static uint64_t amd_pmc_eventsel_hw(struct kvm_vcpu *v, const struct kvm_pmc *pmc)
 {
 	uint64_t sel;
@@ -144,7 +148,9 @@ static uint64_t amd_pmc_eventsel_hw(struct kvm_vcpu *v, const struct kvm_pmc *pm
 	if (!pmc)
 		return 0;
 	sel = (pmc->eventsel & ~AMD_EVTSEL_HOSTONLY) | AMD_EVTSEL_GUESTONLY;
-	return kvm_pmc_allowed(v, pmc) ? sel : sel & ~EVTSEL_EN;
+	if (!kvm_pmc_allowed(v, pmc))
+		sel &= ~EVTSEL_EN;
+	return kvm_nested_amd_eventsel_hw(v, pmc->eventsel, sel);
 }
 
 static uint64_t hw_read(struct kvm_vcpu *v, uint32_t msr)
