@@ -34,24 +34,13 @@ static long msrpm_bit(uint32_t msr, bool write)
 void hw_svm_msr_intercept(struct hw_vmcb *vmcb, uint32_t msr, bool read,
 			  bool write)
 {
-	for (int w = 0; w < 2; w++) {
-		long bit = msrpm_bit(msr, w);
-		bool on = w ? write : read;
-
-		if (bit < 0)
-			continue;
-		if (on)
-			vmcb->msrpm[bit / 8] |= (uint8_t)(1u << (bit % 8));
-		else
-			vmcb->msrpm[bit / 8] &= (uint8_t)~(1u << (bit % 8));
-	}
+	hw_bitmap_assign(vmcb->msrpm, msrpm_bit(msr, false), read);
+	hw_bitmap_assign(vmcb->msrpm, msrpm_bit(msr, true), write);
 }
 
 bool hw_svm_msr_exits(const struct hw_vmcb *vmcb, uint32_t msr, bool write)
 {
-	long bit = msrpm_bit(msr, write);
-
-	return bit < 0 || (vmcb->msrpm[bit / 8] & (1u << (bit % 8)));
+	return hw_bitmap_test(vmcb->msrpm, msrpm_bit(msr, write));
 }
 
 void hw_svm_vmrun(struct hw_cpu *cpu, struct hw_vmcb *vmcb, int ctx)

@@ -55,6 +55,10 @@ struct hw_vmcs {
 	uint64_t exit_qual;
 };
 
+/* One bit of an intercept bitmap (bit < 0: outside it, always exits). */
+void hw_bitmap_assign(uint8_t *map, long bit, bool on);
+bool hw_bitmap_test(const uint8_t *map, long bit);
+
 void hw_vmcs_init(struct hw_vmcs *vmcs);
 /* Sets or clears the read and write intercepts of one MSR. */
 void hw_vmx_msr_intercept(struct hw_vmcs *vmcs, uint32_t msr, bool read,

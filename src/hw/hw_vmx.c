@@ -4,6 +4,21 @@
 
 #include "hw_virt.h"
 
+void hw_bitmap_assign(uint8_t *map, long bit, bool on)
+{
+	if (bit < 0)
+		return;
+	if (on)
+		map[bit / 8] |= (uint8_t)(1u << (bit % 8));
+	else
+		map[bit / 8] &= (uint8_t)~(1u << (bit % 8));
+}
+
+bool hw_bitmap_test(const uint8_t *map, long bit)
+{
+	return bit < 0 || (map[bit / 8] & (1u << (bit % 8)));
+}
+
 void hw_vmcs_init(struct hw_vmcs *vmcs)
 {
 	memset(vmcs, 0, sizeof(*vmcs));
@@ -29,26 +44,15 @@ static long bitmap_bit(uint32_t msr, bool write)
 void hw_vmx_msr_intercept(struct hw_vmcs *vmcs, uint32_t msr, bool read,
 			  bool write)
 {
-	for (int w = 0; w < 2; w++) {
-		long bit = bitmap_bit(msr, w);
-		bool on = w ? write : read;
-
-		if (bit < 0)
-			continue;
-		if (on)
-			vmcs->msr_bitmap[bit / 8] |= (uint8_t)(1u << (bit % 8));
-		else
-			vmcs->msr_bitmap[bit / 8] &= (uint8_t)~(1u << (bit % 8));
-	}
+	hw_bitmap_assign(vmcs->msr_bitmap, bitmap_bit(msr, false), read);
+	hw_bitmap_assign(vmcs->msr_bitmap, bitmap_bit(msr, true), write);
 }
 
 bool hw_vmx_msr_exits(const struct hw_vmcs *vmcs, uint32_t msr, bool write)
 {
-	long bit = bitmap_bit(msr, write);
-
-	if (!(vmcs->proc & VMX_PROC_USE_MSR_BITMAPS) || bit < 0)
+	if (!(vmcs->proc & VMX_PROC_USE_MSR_BITMAPS))
 		return true;
-	return vmcs->msr_bitmap[bit / 8] & (1u << (bit % 8));
+	return hw_bitmap_test(vmcs->msr_bitmap, bitmap_bit(msr, write));
 }
 
 void hw_msr_list_set(struct hw_msr_list *l, uint32_t index, uint64_t value)

@@ -205,6 +205,8 @@ void kvm_mediated_recalc_intercepts(struct kvm_vcpu *v);
 int kvm_mediated_vm_init(struct kvm_vm *vm);
 void kvm_mediated_vm_release(struct kvm_vm *vm);
 uint64_t kvm_mediated_hw_global_ctrl(const struct kvm_vcpu *v);
+void kvm_mediated_load_status(struct kvm_vcpu *v);
+uint64_t kvm_mediated_put_status(struct kvm_vcpu *v);
 /* Writes a PMU MSR on behalf of the switch, with its invariant check. */
 void kvm_mediated_wrmsr(struct kvm_vcpu *v, uint32_t msr, uint64_t val);
 

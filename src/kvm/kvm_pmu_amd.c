@@ -153,37 +153,22 @@ static uint64_t amd_pmc_eventsel_hw(struct kvm_vcpu *v, const struct kvm_pmc *pm
 	return kvm_nested_amd_eventsel_hw(v, pmc->eventsel, sel);
 }
 
-static uint64_t hw_read(struct kvm_vcpu *v, uint32_t msr)
-{
-	uint64_t val = 0;
-
-	hw_rdmsr(v->cpu, msr, &val);
-	return val;
-}
-
+/* Status, then GLOBAL_CTL: with no atomic switch the guest's enables go
+ * in now, harmless in host mode because every selector is GuestOnly. */
 static void amd_mediated_load(struct kvm_vcpu *v)
 {
-	struct kvm_pmu *pmu = &v->pmu;
-	uint64_t hw = hw_read(v, MSR_AMD_GLOBAL_STATUS);
-
-	if (hw & ~pmu->global_status)
-		kvm_mediated_wrmsr(v, MSR_AMD_GLOBAL_STATUS_CLR, hw & ~pmu->global_status);
-	if (pmu->global_status & ~hw)
-		kvm_mediated_wrmsr(v, MSR_AMD_GLOBAL_STATUS_SET, pmu->global_status & ~hw);
+	kvm_mediated_load_status(v);
 	kvm_mediated_wrmsr(v, MSR_AMD_GLOBAL_CTL, kvm_mediated_hw_global_ctrl(v));
 }
 
 static void amd_mediated_put(struct kvm_vcpu *v)
 {
-	struct kvm_pmu *pmu = &v->pmu;
 	uint64_t status;
 
 	kvm_mediated_wrmsr(v, MSR_AMD_GLOBAL_CTL, 0);
-	status = hw_read(v, MSR_AMD_GLOBAL_STATUS);
-	if (pmu->version >= 2)
-		pmu->global_status = status;
-	if (status)
-		kvm_mediated_wrmsr(v, MSR_AMD_GLOBAL_STATUS_CLR, status);
+	status = kvm_mediated_put_status(v);
+	if (v->pmu.version >= 2)
+		v->pmu.global_status = status;
 }
 
 static void amd_recalc_intercepts(struct kvm_vcpu *v)

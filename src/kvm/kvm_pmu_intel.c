@@ -236,39 +236,20 @@ static uint64_t intel_pmc_eventsel_hw(struct kvm_vcpu *v, const struct kvm_pmc *
 	return kvm_pmc_allowed(v, pmc) ? pmc->eventsel : pmc->eventsel & ~EVTSEL_EN;
 }
 
-static uint64_t hw_read(struct kvm_vcpu *v, uint32_t msr)
-{
-	uint64_t val = 0;
-
-	hw_rdmsr(v->cpu, msr, &val);
-	return val;
-}
-
-/* Status: bring the hardware's bits to the guest's by clearing through
- * OVF_CTRL and setting through STATUS_SET; then the fixed enables.
+/* Status through OVF_CTRL / STATUS_SET, then the fixed enables;
  * GLOBAL_CTRL itself goes in atomically with VM-entry. */
 static void intel_mediated_load(struct kvm_vcpu *v)
 {
-	struct kvm_pmu *pmu = &v->pmu;
-	uint64_t hw = hw_read(v, MSR_IA32_PERF_GLOBAL_STATUS);
-
-	if (hw & ~pmu->global_status)
-		kvm_mediated_wrmsr(v, MSR_IA32_PERF_GLOBAL_OVF_CTRL, hw & ~pmu->global_status);
-	if (pmu->global_status & ~hw)
-		kvm_mediated_wrmsr(v, MSR_IA32_PERF_GLOBAL_STATUS_SET, pmu->global_status & ~hw);
-	if (pmu->fixed_ctr_ctrl_hw)
-		kvm_mediated_wrmsr(v, MSR_IA32_FIXED_CTR_CTRL, pmu->fixed_ctr_ctrl_hw);
+	kvm_mediated_load_status(v);
+	if (v->pmu.fixed_ctr_ctrl_hw)
+		kvm_mediated_wrmsr(v, MSR_IA32_FIXED_CTR_CTRL, v->pmu.fixed_ctr_ctrl_hw);
 }
 
+/* GLOBAL_CTRL is already 0 (the VM-exit loaded the host's 0). */
 static void intel_mediated_put(struct kvm_vcpu *v)
 {
-	struct kvm_pmu *pmu = &v->pmu;
-	uint64_t status = hw_read(v, MSR_IA32_PERF_GLOBAL_STATUS);
-
-	pmu->global_status = status;
-	if (status)
-		kvm_mediated_wrmsr(v, MSR_IA32_PERF_GLOBAL_OVF_CTRL, status);
-	if (pmu->fixed_ctr_ctrl_hw)
+	v->pmu.global_status = kvm_mediated_put_status(v);
+	if (v->pmu.fixed_ctr_ctrl_hw)
 		kvm_mediated_wrmsr(v, MSR_IA32_FIXED_CTR_CTRL, 0);
 }
 

@@ -33,13 +33,39 @@ void kvm_mediated_wrmsr(struct kvm_vcpu *v, uint32_t msr, uint64_t val)
 uint64_t kvm_mediated_hw_global_ctrl(const struct kvm_vcpu *v)
 {
 	const struct kvm_pmu *pmu = &v->pmu;
-	bool has_global = vcpu_host_model(v)->vendor == HW_INTEL ?
-			  pmu->version >= 2 : pmu->version >= 2;
+	bool has_global = pmu->version >= 2;	/* Intel v2+, AMD PerfMonV2 */
 	uint64_t all = X86_MASK(pmu->nr_gp);
 
 	for (unsigned i = 0; i < pmu->nr_fixed; i++)
 		all |= X86_BIT(32 + i);
 	return has_global ? pmu->global_ctrl : all;
+}
+
+/* Brings the hardware's GLOBAL_STATUS to the guest's: clear what only the
+ * hardware has (OVF_CTRL / STATUS_CLR), set what only the guest has
+ * (STATUS_SET); each WRMSR only when needed. */
+void kvm_mediated_load_status(struct kvm_vcpu *v)
+{
+	const uint32_t *msr = vcpu_pmu_ops(v)->global_msr_addr;
+	uint64_t guest = v->pmu.global_status, hw = 0;
+
+	hw_rdmsr(v->cpu, msr[1], &hw);
+	if (hw & ~guest)
+		kvm_mediated_wrmsr(v, msr[2], hw & ~guest);
+	if (guest & ~hw)
+		kvm_mediated_wrmsr(v, msr[3], guest & ~hw);
+}
+
+/* Saves the guest's GLOBAL_STATUS from the hardware and clears it there. */
+uint64_t kvm_mediated_put_status(struct kvm_vcpu *v)
+{
+	const uint32_t *msr = vcpu_pmu_ops(v)->global_msr_addr;
+	uint64_t status = 0;
+
+	hw_rdmsr(v->cpu, msr[1], &status);
+	if (status)
+		kvm_mediated_wrmsr(v, msr[2], status);
+	return status;
 }
 
 static uint32_t counter_msr(const struct kvm_vcpu *v, const struct kvm_pmc *pmc)
