@@ -130,9 +130,11 @@ static bool intel_set_msr(struct kvm_vcpu *v, uint32_t msr, uint64_t val,
 		return true;
 	}
 	if (msr == MSR_IA32_PERF_CAPABILITIES) {
-		/* Guests may not write it; the host only before KVM_RUN and
-		 * only bits the host supports (KVM vmx_set_msr). */
-		if (!host || v->ran ||
+		/* Guests may not write it; the host only bits the host
+		 * supports (KVM vmx_set_msr), and after KVM_RUN only the
+		 * value it already has (KVM do_set_msr: immutable feature
+		 * MSRs accept a rewrite of the same value). */
+		if (!host || (v->ran && val != pmu->perf_caps) ||
 		    (val & ~(vcpu_host_model(v)->perf_caps & PERF_CAP_FW_WRITE))) {
 			*fault = X86_GP;
 			return true;
