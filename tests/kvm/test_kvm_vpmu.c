@@ -1,0 +1,546 @@
+/* test_kvm_vpmu: the vPMU as KVM offers it: which accesses exit under each
+ * backend, PMIs reaching the guest, PERF_CAPABILITIES, the PMU disable
+ * capability and enable_pmu, the EBUSY/EOPNOTSUPP exclusion, guest CPUID. */
+#include <errno.h>
+
+#include "kvm_test.h"
+
+#define NR_ACCESSES 5
+#define PERIOD 1000
+
+static bool is_intel(const struct kt *t)
+{
+	return t->cpu[0].model->vendor == HW_INTEL;
+}
+
+static uint32_t sel0(const struct kt *t)
+{
+	return is_intel(t) ? MSR_IA32_PERFEVTSEL0 : MSR_F15H_PERF_CTL0;
+}
+
+static uint32_t ctr0(const struct kt *t)
+{
+	return is_intel(t) ? MSR_IA32_PMC0 : MSR_F15H_PERF_CTR0;
+}
+
+/* Instructions retired: event 0xC0 on both vendors. */
+#define EV_INSTR 0xC0
+
+/* ---- 3: which accesses exit ---- */
+
+struct exits {
+	struct kt *t;
+	uint64_t rd, wr, rdpmc;		/* exits by reason across the accesses */
+	uint64_t sel_wr;		/* MSR_WRITE exits across selector writes */
+};
+
+static void delta_begin(const struct kt *t, uint64_t snap[KVM_EXIT_NR])
+{
+	memcpy(snap, t->kvm->exits, sizeof(t->kvm->exits));
+}
+
+static uint64_t delta(const struct kt *t, const uint64_t snap[KVM_EXIT_NR], enum kvm_exit r)
+{
+	return t->kvm->exits[r] - snap[r];
+}
+
+static void access_counters(struct mv_guest *g, void *arg)
+{
+	struct exits *e = arg;
+	struct kt *t = e->t;
+	uint64_t snap[KVM_EXIT_NR], v;
+
+	delta_begin(t, snap);
+	for (int i = 0; i < NR_ACCESSES; i++)
+		assert_int_equal(mv_rdmsr_safe(g, ctr0(t), &v), X86_OK);
+	for (int i = 0; i < NR_ACCESSES; i++)
+		assert_int_equal(mv_wrmsr_safe(g, ctr0(t), 100 + (uint64_t)i), X86_OK);
+	for (int i = 0; i < NR_ACCESSES; i++)
+		assert_int_equal(mv_rdpmc_safe(g, 0, &v), X86_OK);
+	assert_int_equal(v, 104);
+	e->rd = delta(t, snap, KVM_EXIT_MSR_READ);
+	e->wr = delta(t, snap, KVM_EXIT_MSR_WRITE);
+	e->rdpmc = delta(t, snap, KVM_EXIT_RDPMC);
+	delta_begin(t, snap);
+	for (int i = 0; i < NR_ACCESSES; i++)
+		assert_int_equal(mv_wrmsr_safe(g, sel0(t), EV_INSTR | EVTSEL_OS |
+					       (i & 1 ? EVTSEL_USR : 0)), X86_OK);
+	e->sel_wr = delta(t, snap, KVM_EXIT_MSR_WRITE);
+	assert_int_equal(delta(t, snap, KVM_EXIT_MSR_READ), 0);
+	mv_wrmsr_safe(g, sel0(t), 0);
+}
+
+static void exits_on(const char *model)
+{
+	struct kt t;
+	struct exits e = { .t = &t };
+
+	kt_setup(&t, model, MV_VPMU_EMULATED);
+	kt_run(&t, access_counters, &e);
+	assert_int_equal(e.rd, NR_ACCESSES);
+	assert_int_equal(e.wr, NR_ACCESSES);
+	assert_int_equal(e.rdpmc, NR_ACCESSES);
+	assert_int_equal(e.sel_wr, NR_ACCESSES);
+	kt_teardown(&t);
+
+	/* Mediated, guest shaped as the host: counters and RDPMC pass
+	 * through, selectors still exit. */
+	kt_setup(&t, model, MV_VPMU_MEDIATED);
+	assert_int_equal(kvm_vm_vpmu(t.vm), MV_VPMU_MEDIATED);
+	kt_run(&t, access_counters, &e);
+	assert_int_equal(e.rd, 0);
+	assert_int_equal(e.wr, 0);
+	assert_int_equal(e.rdpmc, 0);
+	assert_int_equal(e.sel_wr, NR_ACCESSES);
+	kt_teardown(&t);
+}
+
+static void test_exits_intel(void **state)
+{
+	(void)state;
+	exits_on("skylake");
+	exits_on("sapphirerapids");
+}
+
+static void test_exits_amd(void **state)
+{
+	(void)state;
+	exits_on("zen4");
+}
+
+/* ---- 4: PMIs reach the guest handler ---- */
+
+struct pmi {
+	struct kt *t;
+	uint32_t lvtpc;
+	unsigned nr, vector, overflows;
+	uint64_t status;
+};
+
+static void pmi_handler(struct mv_guest *g, unsigned vector, void *arg)
+{
+	struct pmi *p = arg;
+	uint64_t lvt = 0;
+
+	p->nr++;
+	p->vector = vector;
+	/* Intel masks LVTPC on delivery: unmask as Linux's handler does. */
+	mv_rdmsr_safe(g, MSR_X2APIC_LVTPC, &lvt);
+	if (lvt & APIC_LVT_MASKED)
+		mv_wrmsr_safe(g, MSR_X2APIC_LVTPC, lvt & ~(uint64_t)APIC_LVT_MASKED);
+}
+
+/* Counter 0 preset to -PERIOD with INT, then PERIOD + 500 instructions:
+ * one overflow per round. */
+static void pmi_guest(struct mv_guest *g, void *arg)
+{
+	struct pmi *p = arg;
+	struct kt *t = p->t;
+	struct mv_work w = mv_work_make(PERIOD + 500, true, "pmi");
+	uint64_t preset = (0 - (uint64_t)PERIOD) & X86_MASK(48);
+	uint32_t ctr = is_intel(t) ? MSR_IA32_A_PMC0 : ctr0(t);
+	uint32_t status = is_intel(t) ? MSR_IA32_PERF_GLOBAL_STATUS : MSR_AMD_GLOBAL_STATUS;
+	uint32_t clr = is_intel(t) ? MSR_IA32_PERF_GLOBAL_OVF_CTRL : MSR_AMD_GLOBAL_STATUS_CLR;
+
+	mv_set_irq_handler(g, pmi_handler, p);
+	assert_int_equal(mv_wrmsr_safe(g, MSR_X2APIC_LVTPC, p->lvtpc), X86_OK);
+	for (unsigned r = 0; r < p->overflows; r++) {
+		assert_int_equal(mv_wrmsr_safe(g, sel0(t), 0), X86_OK);
+		assert_int_equal(mv_wrmsr_safe(g, ctr, preset), X86_OK);
+		assert_int_equal(mv_wrmsr_safe(g, sel0(t), EV_INSTR | EVTSEL_OS |
+					       EVTSEL_INT | EVTSEL_EN), X86_OK);
+		mv_run(g, &w);
+		assert_int_equal(mv_rdmsr_safe(g, status, &p->status), X86_OK);
+		assert_int_equal(p->status & 1, 1);
+		mv_wrmsr_safe(g, clr, 1);
+	}
+	mv_wrmsr_safe(g, sel0(t), 0);
+	mv_set_irq_handler(g, NULL, NULL);
+}
+
+static void pmis_on(const char *model, enum mv_vpmu vp)
+{
+	struct kt t;
+	struct pmi p = { .t = &t, .lvtpc = APIC_DM_NMI, .overflows = 3 };
+
+	kt_setup(&t, model, vp);
+	assert_int_equal(kvm_vm_vpmu(t.vm), vp);
+	kt_run(&t, pmi_guest, &p);
+	assert_int_equal(p.nr, 3);
+	assert_int_equal(p.vector, NMI_VECTOR);
+	assert_int_equal(kvm_vm_guest_pmis(t.vm), 3);
+	assert_int_equal(t.sim.inv_violated, 0);
+
+	/* A masked guest LVTPC: the status bit still sets, no PMI. */
+	p = (struct pmi){ .t = &t, .lvtpc = APIC_DM_NMI | APIC_LVT_MASKED, .overflows = 2 };
+	kt_run(&t, pmi_guest, &p);
+	assert_int_equal(p.nr, 0);
+	assert_int_equal(kvm_vm_guest_pmis(t.vm), 3);
+	kt_teardown(&t);
+}
+
+static void test_pmi_emulated(void **state)
+{
+	(void)state;
+	pmis_on("skylake", MV_VPMU_EMULATED);
+	pmis_on("zen4", MV_VPMU_EMULATED);
+}
+
+static void test_pmi_mediated(void **state)
+{
+	(void)state;
+	pmis_on("skylake", MV_VPMU_MEDIATED);
+	pmis_on("sapphirerapids", MV_VPMU_MEDIATED);
+	pmis_on("zen4", MV_VPMU_MEDIATED);
+}
+
+/* ---- 5: PERF_CAPABILITIES ---- */
+
+struct caps {
+	int wr_fault, fw_fault;
+	uint64_t val;
+	bool pdcm;
+};
+
+static void caps_guest(struct mv_guest *g, void *arg)
+{
+	struct caps *c = arg;
+	uint32_t r[4];
+
+	mv_cpuid(g, 1, 0, r);
+	c->pdcm = r[2] & CPUID_1_ECX_PDCM;
+	c->val = ~0ULL;
+	if (c->pdcm)
+		assert_int_equal(mv_rdmsr_safe(g, MSR_IA32_PERF_CAPABILITIES, &c->val), X86_OK);
+	c->wr_fault = mv_wrmsr_safe(g, MSR_IA32_PERF_CAPABILITIES, c->pdcm ? c->val : 0);
+	c->fw_fault = mv_wrmsr_safe(g, MSR_IA32_A_PMC0, 0x123);
+}
+
+static void perf_caps_on(enum mv_vpmu vp)
+{
+	struct kt t;
+	struct caps c;
+
+	kt_setup(&t, "skylake", vp);
+	/* Bits the host has but KVM does not virtualize (LBR format, PEBS),
+	 * and bits the host lacks (PERF_METRICS on skylake), are refused. */
+	assert_int_equal(kvm_pmu_set_msr(t.vcpu, MSR_IA32_PERF_CAPABILITIES,
+					 PERF_CAP_FW_WRITE | 0x5, true), X86_GP);
+	assert_int_equal(kvm_pmu_set_msr(t.vcpu, MSR_IA32_PERF_CAPABILITIES,
+					 PERF_CAP_FW_WRITE | X86_BIT(15), true), X86_GP);
+	/* Before the first run the host may take FW_WRITE away. */
+	assert_int_equal(kvm_pmu_set_msr(t.vcpu, MSR_IA32_PERF_CAPABILITIES, 0, true), X86_OK);
+	kt_run(&t, caps_guest, &c);
+	assert_false(c.pdcm);
+	assert_int_equal(c.wr_fault, X86_GP);
+	assert_int_equal(c.fw_fault, X86_GP);	/* no full-width aliases */
+	/* After KVM_RUN it is locked; rewriting the same value (userspace
+	 * restoring every MSR) is still accepted, as KVM does. */
+	assert_true(t.vcpu->ran);
+	assert_int_equal(kvm_pmu_set_msr(t.vcpu, MSR_IA32_PERF_CAPABILITIES,
+					 PERF_CAP_FW_WRITE, true), X86_GP);
+	assert_int_equal(kvm_pmu_set_msr(t.vcpu, MSR_IA32_PERF_CAPABILITIES, 0, true), X86_OK);
+	assert_int_equal(t.vcpu->pmu.perf_caps, 0);
+	kt_teardown(&t);
+
+	/* As the host: the guest reads FW_WRITE, but its write #GPs. */
+	kt_setup(&t, "skylake", vp);
+	assert_int_equal(kvm_pmu_set_msr(t.vcpu, MSR_IA32_PERF_CAPABILITIES,
+					 PERF_CAP_FW_WRITE, true), X86_OK);
+	kt_run(&t, caps_guest, &c);
+	assert_true(c.pdcm);
+	assert_int_equal(c.val, PERF_CAP_FW_WRITE);
+	assert_int_equal(c.wr_fault, X86_GP);
+	assert_int_equal(c.fw_fault, X86_OK);
+	assert_int_equal(kvm_pmu_set_msr(t.vcpu, MSR_IA32_PERF_CAPABILITIES, 0, true), X86_GP);
+	kt_teardown(&t);
+}
+
+static void test_perf_caps_emulated(void **state)
+{
+	(void)state;
+	perf_caps_on(MV_VPMU_EMULATED);
+}
+
+static void test_perf_caps_mediated(void **state)
+{
+	(void)state;
+	perf_caps_on(MV_VPMU_MEDIATED);
+}
+
+/* ---- 6: KVM_CAP_PMU_CAPABILITY disable, enable_pmu ---- */
+
+struct nopmu {
+	uint32_t a[4], ext1[4], ext22[4];
+	int fault[5];
+};
+
+static void nopmu_guest(struct mv_guest *g, void *arg)
+{
+	struct nopmu *n = arg;
+	uint64_t v;
+
+	mv_cpuid(g, 0xA, 0, n->a);
+	mv_cpuid(g, 0x80000001, 0, n->ext1);
+	mv_cpuid(g, 0x80000022, 0, n->ext22);
+	n->fault[0] = mv_rdmsr_safe(g, MSR_IA32_PMC0, &v);
+	n->fault[1] = mv_wrmsr_safe(g, MSR_IA32_PERFEVTSEL0, 0xC0 | EVTSEL_EN);
+	n->fault[2] = mv_rdpmc_safe(g, 0, &v);
+	n->fault[3] = mv_wrmsr_safe(g, MSR_F15H_PERF_CTL0, 0xC0 | EVTSEL_EN);
+	n->fault[4] = mv_rdmsr_safe(g, MSR_K7_PERFCTR0, &v);
+}
+
+static void check_no_pmu(struct kt *t)
+{
+	struct nopmu n;
+
+	assert_int_equal(kvm_vm_vpmu(t->vm), MV_VPMU_NONE);
+	assert_true(strlen(kvm_vm_fallback_reason(t->vm)) > 0);
+	kt_run(t, nopmu_guest, &n);
+	if (is_intel(t)) {
+		assert_int_equal(n.a[0] & 0xFF, 0);	/* version 0 */
+		assert_int_equal(n.fault[0], X86_GP);
+		assert_int_equal(n.fault[1], X86_GP);
+	} else {
+		assert_int_equal(n.ext1[2] & CPUID_80000001_ECX_PERFCTR_CORE, 0);
+		assert_int_equal(n.ext22[0] & CPUID_80000022_EAX_PERFMON_V2, 0);
+		assert_int_equal(n.fault[3], X86_GP);
+		assert_int_equal(n.fault[4], X86_GP);
+	}
+	assert_int_equal(n.fault[2], X86_GP);
+}
+
+static void disable_on(const char *model, enum mv_vpmu vp)
+{
+	struct mv_vm_config cfg = kt_vm_config();
+	char err[160];
+	struct kt t;
+
+	kt_machine(&t, model, false);
+	t.vm = kvm_vm_create(t.kvm, 0, &cfg, vp, err, sizeof(err));
+	assert_non_null(t.vm);
+	assert_int_equal(kvm_vm_disable_pmu(t.vm), 0);
+	t.vcpu = kvm_vcpu_create(t.vm, 0, 0);
+	assert_non_null(t.vcpu);
+	t.g = kvm_vcpu_guest(t.vcpu);
+	assert_false(t.vcpu->pmu.enabled);
+	/* The capability is refused once a vCPU exists. */
+	assert_int_equal(kvm_vm_disable_pmu(t.vm), -EINVAL);
+	check_no_pmu(&t);
+	/* A disabled VM never takes the mediated PMU from perf. */
+	assert_false(t.vm->mediated_created);
+	kt_teardown(&t);
+
+	/* Without the capability, a vCPU makes it too late. */
+	kt_setup(&t, model, vp);
+	assert_int_equal(kvm_vm_disable_pmu(t.vm), -EINVAL);
+	assert_true(t.vcpu->pmu.enabled);
+	kt_teardown(&t);
+
+	/* enable_pmu=false: no vPMU for any VM. */
+	kt_machine(&t, model, false);
+	t.kvm->params.enable_pmu = false;
+	kt_vm(&t, &cfg, vp);
+	assert_false(t.vcpu->pmu.enabled);
+	check_no_pmu(&t);
+	kt_teardown(&t);
+}
+
+static void test_disable_pmu(void **state)
+{
+	(void)state;
+	disable_on("skylake", MV_VPMU_MEDIATED);
+	disable_on("skylake", MV_VPMU_EMULATED);
+	disable_on("zen4", MV_VPMU_MEDIATED);
+}
+
+/* ---- 7: EBUSY fallback and EOPNOTSUPP ---- */
+
+static int open_host(struct kt *t, bool exclude_guest, struct perf_event **ev)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_HARDWARE,
+		.config = PERF_COUNT_HW_INSTRUCTIONS,
+		.exclude_guest = exclude_guest,
+	};
+
+	*ev = NULL;
+	return perf_event_open(t->host, &attr, 0, NULL, NULL, NULL, ev);
+}
+
+static void exclusion_on(const char *model)
+{
+	struct mv_vm_config cfg = kt_vm_config();
+	struct perf_event *ev, *ev2;
+	struct kt t;
+
+	/* A host event that counts guests makes perf refuse the mediated
+	 * PMU: the VM falls back to the emulated vPMU and says why. */
+	kt_machine(&t, model, false);
+	assert_int_equal(open_host(&t, false, &ev), 0);
+	kt_vm(&t, &cfg, MV_VPMU_MEDIATED);
+	assert_int_equal(kvm_vm_vpmu(t.vm), MV_VPMU_EMULATED);
+	assert_false(t.vcpu->pmu.mediated);
+	assert_non_null(strstr(kvm_vm_fallback_reason(t.vm), "EBUSY"));
+	perf_event_close(ev);
+	kt_teardown(&t);
+
+	/* The reverse: with a mediated VM, such an event is refused, while
+	 * exclude_guest events open; once the VM is gone it opens again. */
+	kt_setup(&t, model, MV_VPMU_MEDIATED);
+	assert_int_equal(kvm_vm_vpmu(t.vm), MV_VPMU_MEDIATED);
+	assert_int_equal(open_host(&t, false, &ev), -EOPNOTSUPP);
+	assert_null(ev);
+	assert_int_equal(open_host(&t, true, &ev2), 0);
+	kvm_vm_destroy(t.vm);
+	t.vm = NULL;
+	assert_int_equal(open_host(&t, false, &ev), 0);
+	perf_event_close(ev);
+	perf_event_close(ev2);
+	kt_teardown(&t);
+
+	/* A VM asking for the emulated vPMU takes nothing from perf. */
+	kt_setup(&t, model, MV_VPMU_EMULATED);
+	assert_int_equal(open_host(&t, false, &ev), 0);
+	perf_event_close(ev);
+	kt_teardown(&t);
+}
+
+static void test_ebusy_eopnotsupp(void **state)
+{
+	(void)state;
+	exclusion_on("skylake");
+	exclusion_on("zen4");
+}
+
+/* ---- 8: guest CPUID from the VM config, limited by the host ---- */
+
+struct shape {
+	uint32_t a[4], ext1[4], ext22[4];
+	int sel_fault[3];
+};
+
+static void shape_guest(struct mv_guest *g, void *arg)
+{
+	struct shape *s = arg;
+
+	mv_cpuid(g, 0xA, 0, s->a);
+	mv_cpuid(g, 0x80000001, 0, s->ext1);
+	mv_cpuid(g, 0x80000022, 0, s->ext22);
+	/* Selectors 1, 2 and 5: present only when the guest has them. */
+	if (s->a[0] & 0xFF) {
+		s->sel_fault[0] = mv_wrmsr_safe(g, MSR_IA32_PERFEVTSEL0 + 1, 0);
+		s->sel_fault[1] = mv_wrmsr_safe(g, MSR_IA32_PERFEVTSEL0 + 2, 0);
+		s->sel_fault[2] = mv_wrmsr_safe(g, MSR_IA32_PERFEVTSEL0 + 5, 0);
+	} else {
+		s->sel_fault[0] = mv_wrmsr_safe(g, MSR_F15H_PERF_CTL0 + 2, 0);
+		s->sel_fault[1] = mv_wrmsr_safe(g, MSR_F15H_PERF_CTL0 + 4, 0);
+		s->sel_fault[2] = mv_wrmsr_safe(g, MSR_F15H_PERF_CTL0 + 10, 0);
+	}
+}
+
+static void shape(const char *model, enum mv_vpmu vp, int version, int nr_gp,
+		  int nr_fixed, struct shape *s)
+{
+	struct mv_vm_config cfg = kt_vm_config();
+	struct kt t;
+
+	cfg.pmu_version = version;
+	cfg.nr_gp = nr_gp;
+	cfg.nr_fixed = nr_fixed;
+	kt_machine(&t, model, false);
+	kt_vm(&t, &cfg, vp);
+	assert_int_equal(kvm_vm_vpmu(t.vm), vp);
+	memset(s, 0, sizeof(*s));
+	kt_run(&t, shape_guest, s);
+	kt_teardown(&t);
+}
+
+#define A_VERSION(s) ((s).a[0] & 0xFF)
+#define A_NR_GP(s) (((s).a[0] >> 8) & 0xFF)
+#define A_WIDTH(s) (((s).a[0] >> 16) & 0xFF)
+#define D_NR_FIXED(s) ((s).a[3] & 0x1F)
+
+static void test_cpuid_intel(void **state)
+{
+	struct shape s;
+
+	(void)state;
+	/* Below the host: exactly what the config asks. */
+	shape("skylake", MV_VPMU_MEDIATED, 2, 2, 1, &s);
+	assert_int_equal(A_VERSION(s), 2);
+	assert_int_equal(A_NR_GP(s), 2);
+	assert_int_equal(A_WIDTH(s), 48);
+	assert_int_equal(D_NR_FIXED(s), 1);
+	assert_int_equal(s.sel_fault[0], X86_OK);
+	assert_int_equal(s.sel_fault[1], X86_GP);
+	/* Above the host: capped at skylake's v4, 4 GP, 3 fixed. */
+	shape("skylake", MV_VPMU_MEDIATED, 9, 16, 8, &s);
+	assert_int_equal(A_VERSION(s), 4);
+	assert_int_equal(A_NR_GP(s), 4);
+	assert_int_equal(D_NR_FIXED(s), 3);
+	assert_int_equal(s.sel_fault[1], X86_OK);
+	assert_int_equal(s.sel_fault[2], X86_GP);
+	/* As the host (-1) on sapphirerapids: v5, 8 GP, 4 fixed, bitmap. */
+	shape("sapphirerapids", MV_VPMU_MEDIATED, -1, -1, -1, &s);
+	assert_int_equal(A_VERSION(s), 5);
+	assert_int_equal(A_NR_GP(s), 8);
+	assert_int_equal(D_NR_FIXED(s), 4);
+	assert_int_equal(s.a[2], 0xF);
+	assert_int_equal(s.sel_fault[2], X86_OK);
+	/* The emulated vPMU: version capped at 2, fixed counters at 3. */
+	shape("sapphirerapids", MV_VPMU_EMULATED, -1, -1, -1, &s);
+	assert_int_equal(A_VERSION(s), 2);
+	assert_int_equal(A_NR_GP(s), 8);
+	assert_int_equal(D_NR_FIXED(s), 3);
+	assert_int_equal(s.a[2], 0);
+	/* Version 1: no fixed counters whatever the config asks. */
+	shape("skylake", MV_VPMU_EMULATED, 1, 3, 3, &s);
+	assert_int_equal(A_VERSION(s), 1);
+	assert_int_equal(A_NR_GP(s), 3);
+	assert_int_equal(s.a[3], 0);
+}
+
+static void test_cpuid_amd(void **state)
+{
+	struct shape s;
+
+	(void)state;
+	shape("zen4", MV_VPMU_MEDIATED, -1, -1, -1, &s);
+	assert_true(s.ext22[0] & CPUID_80000022_EAX_PERFMON_V2);
+	assert_int_equal(s.ext22[1] & 0xF, 6);
+	assert_true(s.ext1[2] & CPUID_80000001_ECX_PERFCTR_CORE);
+	assert_int_equal(s.sel_fault[2], X86_OK);
+	/* Fewer counters than the host. */
+	shape("zen4", MV_VPMU_MEDIATED, -1, 5, -1, &s);
+	assert_int_equal(s.ext22[1] & 0xF, 5);
+	assert_int_equal(s.sel_fault[1], X86_OK);
+	assert_int_equal(s.sel_fault[2], X86_GP);
+	/* More than the host: capped at 6. */
+	shape("zen5", MV_VPMU_EMULATED, -1, 12, -1, &s);
+	assert_int_equal(s.ext22[1] & 0xF, 6);
+	/* Version 1: no PerfMonV2. */
+	shape("zen4", MV_VPMU_EMULATED, 1, -1, -1, &s);
+	assert_int_equal(s.ext22[0] & CPUID_80000022_EAX_PERFMON_V2, 0);
+	/* zen3 has no PerfMonV2 to give. */
+	shape("zen3", MV_VPMU_EMULATED, 2, -1, -1, &s);
+	assert_int_equal(s.ext22[0] & CPUID_80000022_EAX_PERFMON_V2, 0);
+	assert_true(s.ext1[2] & CPUID_80000001_ECX_PERFCTR_CORE);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_exits_intel),
+		cmocka_unit_test(test_exits_amd),
+		cmocka_unit_test(test_pmi_emulated),
+		cmocka_unit_test(test_pmi_mediated),
+		cmocka_unit_test(test_perf_caps_emulated),
+		cmocka_unit_test(test_perf_caps_mediated),
+		cmocka_unit_test(test_disable_pmu),
+		cmocka_unit_test(test_ebusy_eopnotsupp),
+		cmocka_unit_test(test_cpuid_intel),
+		cmocka_unit_test(test_cpuid_amd),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
