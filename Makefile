@@ -66,7 +66,8 @@ $(BUILD)/bench/%: bench/%.c $(CLILIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(CLILIB) $(LIB) -o $@ $(LDFLAGS) $(CLI_LIBS)
 
-run: $(BIN)
+run: deps
+	@$(MAKE) --no-print-directory $(BIN)
 	$(BIN) run
 
 deps:
