@@ -179,8 +179,11 @@ static void amd_recalc_intercepts(struct kvm_vcpu *v)
 
 	for (unsigned i = 0; i < m->nr_gp; i++) {
 		bool expose = i < pmu->nr_gp;
+		/* The 0xC0010200 aliases exist for the guest only with
+		 * PerfCtrExtCore (more than four counters here). */
+		bool expose_ext = expose && ext_core(pmu);
 
-		x86->msr_intercept(v, MSR_F15H_PERF_CTR0 + 2 * i, !expose, !expose);
+		x86->msr_intercept(v, MSR_F15H_PERF_CTR0 + 2 * i, !expose_ext, !expose_ext);
 		x86->msr_intercept(v, MSR_F15H_PERF_CTL0 + 2 * i, true, true);
 		if (i < AMD_LEGACY_CTRS) {
 			x86->msr_intercept(v, MSR_K7_PERFCTR0 + i, !expose, !expose);
