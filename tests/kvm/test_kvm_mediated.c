@@ -619,6 +619,14 @@ static void test_svm_guestonly(void **state)
 	assert_false(a.readback & AMD_EVTSEL_HOSTONLY);
 	assert_int_equal(a.count, 1000);
 	assert_int_equal(t.sim.inv_violated, 0);
+	/* Where HostOnly is not reserved (a nested-SVM guest), the hardware
+	 * view still drops it and forces GuestOnly. */
+	struct kvm_pmc *pmc = &t.vcpu->pmu.gp[1];
+	uint64_t hw;
+
+	pmc->eventsel = SEL_AMD_INSN_USR | AMD_EVTSEL_HOSTONLY;
+	hw = t.kvm->pmu_ops->pmc_eventsel_hw(t.vcpu, pmc);
+	assert_int_equal(hw, SEL_AMD_INSN_USR | AMD_EVTSEL_GUESTONLY);
 	kt_teardown(&t);
 }
 
