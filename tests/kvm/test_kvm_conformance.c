@@ -143,8 +143,6 @@ static void check_vm_values(const struct guest_conf_log *vm, const struct hw_mod
 		}
 		if (strcmp(d->vm, ANY_VALUE) == 0)
 			continue;
-		/* Pinned only where the bare-metal line exists or the key is
-		 * one every Intel/AMD VM logs. */
 		if (!has)
 			fail_msg("%s: %s: %s missing in the VM", m->name, d->probe, d->key);
 		if (strcmp(buf, d->vm))
