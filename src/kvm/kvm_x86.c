@@ -11,6 +11,7 @@
 
 #include "host/host_cpu.h"
 #include "kvm_internal.h"
+#include "kvm_nested.h"
 
 #define MSR_IA32_TSC_DEADLINE 0x6E0
 #define HOST_TIMER_VECTOR 0xEC	/* Linux LOCAL_TIMER_VECTOR */
@@ -149,9 +150,13 @@ static int kvm_set_msr(struct kvm_vcpu *v, uint32_t msr, uint64_t val, bool host
 	case MSR_X2APIC_EOI:
 	case MSR_IA32_TSC_DEADLINE:
 		return X86_OK;
-	case MSR_EFER:
+	case MSR_EFER: {
+		uint64_t old = v->guest_efer;
+
 		v->guest_efer = val;
+		kvm_nested_svm_efer_changed(v, old);	/* L1's SVME qualifies its H/G bits */
 		return X86_OK;
+	}
 	case MSR_IA32_DEBUGCTL:
 		/* KVM does not virtualize FREEZE_PERFMON_ON_PMI (docs/kvm.md). */
 		return (val & ~0x3ULL) ? X86_GP : X86_OK;
