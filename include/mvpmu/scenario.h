@@ -1,7 +1,7 @@
 /* mvpmu public API: a scenario (the machine, host perf sessions, VMs and
  * the programs they run) and the result of running it.  Scenario files
  * (YAML, docs/scenarios.md) are parsed into this; C users may fill it in
- * directly and call mv_scenario_run(). */
+ * directly and run it with cli_run_scenario() (src/cli/cli_run.h). */
 #ifndef MVPMU_SCENARIO_H
 #define MVPMU_SCENARIO_H
 
@@ -101,6 +101,15 @@ struct mv_scenario {
 	unsigned nr_vms;
 	struct mv_program bare;		/* the program when vpmu is none */
 	bool keep_trace;		/* keep every trace record (for --trace) */
+	/* Exploration (DESIGN.md): design variants that undo one decision of
+	 * the real design, and the rate of injected host PMU NMIs at each
+	 * step of the mediated PMU switch. */
+	struct mv_knobs {
+		bool no_global_ctrl_clear_on_load;
+		bool no_counter_clear_on_put;
+		bool no_write_elision;
+	} knobs;
+	uint32_t inject_ppm;
 };
 
 /* ---- results ---- */

@@ -221,6 +221,11 @@ static int build(struct machine *m, char *err, size_t errlen)
 	for (unsigned i = 0; i < sc->nr_vms; i++)
 		params.enable_mediated_pmu |= vm_vpmu(sc, (int)i) == MV_VPMU_MEDIATED;
 	m->kvm = kvm_new(&m->sim, m->cpus, m->nr_cpus, m->host, &params);
+	*kvm_knobs(m->kvm) = (struct kvm_knobs){
+		.no_global_ctrl_clear_on_load = sc->knobs.no_global_ctrl_clear_on_load,
+		.no_counter_clear_on_put = sc->knobs.no_counter_clear_on_put,
+		.no_write_elision = sc->knobs.no_write_elision,
+	};
 	for (unsigned i = 0; i < sc->nr_vms; i++)
 		if ((rc = build_vm(m, (int)i, err, errlen)))
 			return rc;
@@ -560,6 +565,7 @@ int cli_run_scenario(const struct mv_scenario *sc, struct mv_result *res,
 	if (m->nr_cpus > PERF_MAX_CPUS)
 		m->nr_cpus = PERF_MAX_CPUS;
 	sim_init(&m->sim, sc->seed, sc->keep_trace);
+	m->sim.inject_ppm = sc->inject_ppm;
 	for (int c = 0; c < m->nr_cpus; c++) {
 		hw_cpu_init(&m->cpu[c], c, &m->sim, m->model);
 		m->cpu[c].skid = sc->skid;

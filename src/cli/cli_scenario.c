@@ -13,6 +13,7 @@
 
 #include "cli_run.h"
 #include "cli_scenario.h"
+#include "hw/hw_model.h"
 #include "host/perf.h"
 
 /* The model's physical CPUs are perf's per-CPU contexts. */
@@ -674,10 +675,30 @@ static int sub_bare(struct pctx *p, yaml_node_t *n, void *obj)
 	return 0;
 }
 
+/* The CPU model must be one the model has, named at its line. */
+static int sub_cpu(struct pctx *p, yaml_node_t *n, void *obj)
+{
+	struct mv_scenario *sc = obj;
+	char what[160];
+	size_t used = 0;
+
+	if (parse_str(p, n, sc->cpu, sizeof(sc->cpu)))
+		return -1;
+	if (hw_model_find(sc->cpu))
+		return 0;
+	used = (size_t)snprintf(what, sizeof(what), "a CPU model (");
+	for (size_t i = 0; i < hw_nr_models && used < sizeof(what); i++)
+		used += (size_t)snprintf(what + used, sizeof(what) - used, "%s%s",
+					 i ? ", " : "", hw_models[i].name);
+	if (used < sizeof(what))
+		snprintf(what + used, sizeof(what) - used, ")");
+	return expect(p, n, what);
+}
+
 static const struct field top_fields[] = {
 	FSTR("name", struct mv_scenario, name),
 	FSTR("description", struct mv_scenario, desc),
-	FSTR("cpu", struct mv_scenario, cpu),
+	FSUB("cpu", sub_cpu),
 	FNUM("pcpus", F_UINT, struct mv_scenario, nr_pcpus, 1, CLI_MAX_PCPUS),
 	FSUB("vpmu", sub_vpmu),
 	FNUM("seed", F_U64, struct mv_scenario, seed, 0, UINT64_MAX),

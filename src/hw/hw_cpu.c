@@ -72,7 +72,7 @@ static void deliver(struct hw_cpu *cpu, unsigned vector, bool nmi)
 		} else if (cpu->hooks.intr) {
 			bool was = cpu->in_nmi;
 
-			cpu->in_nmi = cpu->in_nmi || nmi;
+			sim_advance(cpu->sim, cpu->model->cost.irq_entry, cpu->bucket);			cpu->in_nmi = cpu->in_nmi || nmi;
 			cpu->hooks.intr(cpu, vector, nmi, cpu->hooks.intr_opaque);
 			cpu->in_nmi = was;
 		} else {

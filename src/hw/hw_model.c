@@ -32,7 +32,7 @@ const struct hw_model hw_models[] = {
 		.pmu_version = 4, .nr_gp = 4, .gp_width = 48,
 		.nr_fixed = 3, .fixed_width = 48, .ebx_len = 7,
 		.perf_caps = PERF_CAP_SKL, .vmx_load_global_ctrl = true,
-		.pmi_ack = HW_ACK_LATE, .max_period_legacy = (1ULL << 31) - 1,
+		.max_period_legacy = (1ULL << 31) - 1,
 		.cost = INTEL_COSTS,
 	},
 	{
@@ -42,7 +42,7 @@ const struct hw_model hw_models[] = {
 		.nr_fixed = 4, .fixed_width = 48, .fixed_bitmap = 0xF, .ebx_len = 8,
 		.perf_caps = PERF_CAP_ICX, .anythread_deprecated = true,
 		.vmx_load_global_ctrl = true,
-		.pmi_ack = HW_ACK_LATE, .max_period_legacy = (1ULL << 31) - 1,
+		.max_period_legacy = (1ULL << 31) - 1,
 		.cost = INTEL_COSTS,
 	},
 	{
@@ -52,7 +52,7 @@ const struct hw_model hw_models[] = {
 		.nr_fixed = 4, .fixed_width = 48, .fixed_bitmap = 0xF, .ebx_len = 8,
 		.perf_caps = PERF_CAP_SPR, .anythread_deprecated = true,
 		.vmx_load_global_ctrl = true, .vmx_save_global_ctrl = true,
-		.pmi_ack = HW_ACK_LATE, .max_period_legacy = (1ULL << 31) - 1,
+		.max_period_legacy = (1ULL << 31) - 1,
 		.cost = INTEL_COSTS,
 	},
 	{

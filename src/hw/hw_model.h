@@ -9,9 +9,6 @@
 
 enum hw_vendor { HW_INTEL, HW_AMD };
 
-/* Where Linux's Intel PMI handler unmasks LVTPC (FACTS.md section 1). */
-enum hw_pmi_ack { HW_ACK_EARLY, HW_ACK_MID, HW_ACK_LATE };
-
 #define HW_MAX_GP 8
 #define HW_MAX_FIXED 4
 
@@ -46,7 +43,6 @@ struct hw_model {
 	bool vmx_save_global_ctrl;	/* exit "save IA32_PERF_GLOBAL_CTRL" */
 	bool amd_perfctr_core;		/* CPUID 0x80000001 ECX[23] */
 	bool amd_perfmon_v2;		/* CPUID 0x80000022 EAX[0] */
-	enum hw_pmi_ack pmi_ack;
 	uint64_t max_period_legacy;	/* what perf may program (FACTS.md s.1) */
 	struct hw_costs cost;
 };

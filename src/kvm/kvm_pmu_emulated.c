@@ -37,14 +37,16 @@ void kvm_emul_release(struct kvm_pmc *pmc)
 	pmc->perf_event = NULL;
 }
 
-/* Folds the event's count into the counter and drops the event
- * (KVM's pmc_pause_counter followed by a release). */
+/* Folds the event's count into the counter and stops the event, which
+ * KVM keeps for reuse (pmc_pause_counter). */
 void kvm_emul_pause(struct kvm_pmc *pmc)
 {
+	uint64_t mask = kvm_pmc_mask(&pmc->vcpu->pmu, pmc);
+
 	if (!pmc->perf_event)
 		return;
-	pmc->counter = kvm_emul_read(pmc);
-	kvm_emul_release(pmc);
+	kvm_charge(pmc->vcpu, vcpu_host_model(pmc->vcpu)->cost.perf_event_update);
+	pmc->counter = (pmc->counter + perf_event_pause(pmc->perf_event, true)) & mask;
 }
 
 static void emul_overflow(struct perf_event *ev, const struct perf_sample *s,
@@ -98,6 +100,16 @@ static void fill_attr(const struct kvm_vcpu *v, const struct kvm_pmc *pmc,
 	}
 }
 
+static bool same_event(const struct perf_event_attr *a, const struct perf_event_attr *b)
+{
+	return a->type == b->type && a->config == b->config &&
+	       a->exclude_user == b->exclude_user && a->exclude_kernel == b->exclude_kernel &&
+	       a->exclude_host == b->exclude_host;
+}
+
+/* KVM's reprogram_counter: pause; if the counter still counts the same
+ * event, resume the kept perf event with a new period (pmc_resume_counter),
+ * else release it and create a new one (the expensive path). */
 void kvm_emul_reprogram(struct kvm_vcpu *v, struct kvm_pmc *pmc)
 {
 	struct perf_event_attr attr;
@@ -108,6 +120,13 @@ void kvm_emul_reprogram(struct kvm_vcpu *v, struct kvm_pmc *pmc)
 	if (!vcpu_pmu_ops(v)->pmc_enabled(pmc) || !kvm_pmc_allowed(v, pmc))
 		return;
 	fill_attr(v, pmc, &attr);
+	if (pmc->perf_event && same_event(perf_event_attr_of(pmc->perf_event), &attr)) {
+		kvm_charge(v, vcpu_host_model(v)->cost.perf_event_update);
+		perf_event_period(pmc->perf_event, attr.sample_period);
+		perf_event_enable(pmc->perf_event);
+		return;
+	}
+	kvm_emul_release(pmc);
 	kvm_charge(v, vcpu_host_model(v)->cost.perf_event_create);
 	err = perf_event_open(v->vm->kvm->perf, &attr, -1, &v->task,
 			      emul_overflow, pmc, &pmc->perf_event);

@@ -6,6 +6,7 @@
  * and selectors, vendor status and enables; put = the reverse. */
 #include <errno.h>
 
+#include "host/host_cpu.h"
 #include "kvm_internal.h"
 
 static struct perf *host_perf(const struct kvm_vcpu *v)
@@ -13,10 +14,18 @@ static struct perf *host_perf(const struct kvm_vcpu *v)
 	return v->vm->kvm->perf;
 }
 
+/* Each step is an injection point: exploration may deliver a host PMU
+ * NMI there, the ordering real hardware will not produce on demand (a PMI
+ * in the middle of the switch).  NMIs are not masked by the switch's
+ * interrupts-off section. */
 static void step(struct kvm_vcpu *v, bool load, const char *what)
 {
-	sim_trace(v->vm->kvm->sim, load ? TR_PMU_LOAD : TR_PMU_PUT,
-		  (uint32_t)v->idx, 0, 0, what);
+	struct sim *sim = v->vm->kvm->sim;
+
+	if (sim_inject(sim, what))
+		host_handle_intr(host_perf(v), host_cpu_index(host_perf(v), v->cpu),
+				 NMI_VECTOR, true);
+	sim_trace(sim, load ? TR_PMU_LOAD : TR_PMU_PUT, (uint32_t)v->idx, 0, 0, what);
 }
 
 void kvm_mediated_wrmsr(struct kvm_vcpu *v, uint32_t msr, uint64_t val)
@@ -116,6 +125,7 @@ void kvm_mediated_pmu_load(struct kvm_vcpu *v)
 
 	if (!v->pmu.mediated || v->pmu.loaded)
 		return;
+	v->cpu->bucket = SIM_T_TRANSITION;
 	v->switching = true;
 	step(v, true, "perf_load_guest_context");
 	perf_load_guest_context(perf, cpu);
@@ -132,6 +142,7 @@ void kvm_mediated_pmu_load(struct kvm_vcpu *v)
 	vcpu_pmu_ops(v)->mediated_load(v);
 	v->pmu.loaded = true;
 	v->switching = false;
+	v->cpu->bucket = SIM_T_HOST_FOR_GUEST;
 }
 
 static void put_pmcs(struct kvm_vcpu *v)
@@ -173,6 +184,7 @@ void kvm_mediated_pmu_put(struct kvm_vcpu *v)
 
 	if (!v->pmu.mediated || !v->pmu.loaded)
 		return;
+	v->cpu->bucket = SIM_T_TRANSITION;
 	v->switching = true;
 	step(v, false, "vendor status+enables");
 	vcpu_pmu_ops(v)->mediated_put(v);
@@ -185,6 +197,7 @@ void kvm_mediated_pmu_put(struct kvm_vcpu *v)
 	perf_put_guest_context(perf, cpu);
 	v->pmu.loaded = false;
 	v->switching = false;
+	v->cpu->bucket = SIM_T_HOST_FOR_GUEST;
 }
 
 /* Created at the first vCPU of a VM with an in-kernel APIC (all VMs

@@ -45,6 +45,7 @@ static void deliver_guest_interrupts(struct kvm_vcpu *v)
 	while (v->pending_nmi_or_irq && !v->g.in_irq && v->in_guest) {
 		v->pending_nmi_or_irq = false;
 		sim_trace(v->vm->kvm->sim, TR_IRQ, v->pending_vector, (uint64_t)v->ctx, 0, "guest");
+		sim_advance(v->vm->kvm->sim, vcpu_host_model(v)->cost.irq_entry, SIM_T_GUEST);
 		mv_guest_deliver(&v->g, v->pending_vector);
 	}
 }
@@ -84,6 +85,7 @@ static void exit_begin(struct kvm_vcpu *v, enum kvm_exit reason, uint64_t qual,
 
 	kvm->x86->exit(v, reason, qual);
 	v->in_guest = false;
+	v->cpu->bucket = SIM_T_HOST_FOR_GUEST;
 	v->cpu->cpl = 0;
 	v->cpu->cr4_pce = true;
 	kvm->x86->sync_global_ctrl(v);
@@ -91,6 +93,7 @@ static void exit_begin(struct kvm_vcpu *v, enum kvm_exit reason, uint64_t qual,
 		bool was = v->cpu->in_nmi;
 
 		v->cpu->in_nmi = was || nmi;
+		kvm_charge(v, vcpu_host_model(v)->cost.irq_entry);
 		host_handle_intr(kvm->perf, perf_cpu(v), vector, nmi);
 		v->cpu->in_nmi = was;
 	}
@@ -161,9 +164,7 @@ static int kvm_set_msr(struct kvm_vcpu *v, uint32_t msr, uint64_t val, bool host
 		/* KVM does not virtualize FREEZE_PERFMON_ON_PMI (docs/kvm.md). */
 		return (val & ~0x3ULL) ? X86_GP : X86_OK;
 	}
-	if (kvm_pmu_is_msr(v, msr) || kvm_pmu_set_msr(v, msr, val, host) != X86_GP)
-		return kvm_pmu_set_msr(v, msr, val, host);
-	return X86_GP;
+	return kvm_pmu_set_msr(v, msr, val, host);	/* X86_GP when not the PMU's */
 }
 
 static int kvm_get_msr(struct kvm_vcpu *v, uint32_t msr, uint64_t *val)
@@ -185,7 +186,29 @@ static int kvm_get_msr(struct kvm_vcpu *v, uint32_t msr, uint64_t *val)
 
 /* ---- the guest API of a vCPU ---- */
 
-static int vcpu_wrmsr(struct mv_guest *g, uint32_t msr, uint64_t val)
+/* Guest code called while the vCPU is not running (a guest kernel's
+ * set-up done before the vCPU's first slice) still runs on the vCPU: it
+ * gets a KVM_RUN of its own, entered before the call and halted after. */
+static bool begin_call(struct kvm_vcpu *v)
+{
+	if (v->in_guest)
+		return false;
+	v->vm->kvm->running[v->cpu->id] = v;
+	vcpu_enter(v);
+	return true;
+}
+
+static void end_call(struct kvm_vcpu *v, bool own_run)
+{
+	if (!own_run)
+		return;
+	exit_begin(v, KVM_EXIT_HLT, 0, false, 0);
+	exit_slow(v, KVM_EXIT_HLT);
+	v->vm->kvm->running[v->cpu->id] = NULL;
+	v->cpu->bucket = SIM_T_HOST;
+}
+
+static int vcpu_wrmsr_in(struct mv_guest *g, uint32_t msr, uint64_t val)
 {
 	struct kvm_vcpu *v = V(g);
 	int fault;
@@ -206,7 +229,7 @@ static int vcpu_wrmsr(struct mv_guest *g, uint32_t msr, uint64_t val)
 	return fault;
 }
 
-static int vcpu_rdmsr(struct mv_guest *g, uint32_t msr, uint64_t *val)
+static int vcpu_rdmsr_in(struct mv_guest *g, uint32_t msr, uint64_t *val)
 {
 	struct kvm_vcpu *v = V(g);
 	int fault;
@@ -220,7 +243,7 @@ static int vcpu_rdmsr(struct mv_guest *g, uint32_t msr, uint64_t *val)
 	return fault;
 }
 
-static int vcpu_rdpmc(struct mv_guest *g, uint32_t ecx, uint64_t *val)
+static int vcpu_rdpmc_in(struct mv_guest *g, uint32_t ecx, uint64_t *val)
 {
 	struct kvm_vcpu *v = V(g);
 	int fault;
@@ -237,7 +260,7 @@ static int vcpu_rdpmc(struct mv_guest *g, uint32_t ecx, uint64_t *val)
 	return fault;
 }
 
-static void vcpu_cpuid(struct mv_guest *g, uint32_t leaf, uint32_t sub, uint32_t r[4])
+static void vcpu_cpuid_in(struct mv_guest *g, uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
 	struct kvm_vcpu *v = V(g);
 
@@ -248,14 +271,14 @@ static void vcpu_cpuid(struct mv_guest *g, uint32_t leaf, uint32_t sub, uint32_t
 	vcpu_enter(v);
 }
 
-static void vcpu_run_work(struct mv_guest *g, const struct mv_work *w)
+static void vcpu_run_work_in(struct mv_guest *g, const struct mv_work *w)
 {
 	hw_run_work(V(g)->cpu, w);
 }
 
 /* An instruction KVM emulates: it retires in the guest (ground truth)
  * without the hardware seeing it, so the vPMU counts it in software. */
-static void vcpu_emulate(struct mv_guest *g, bool branch)
+static void vcpu_emulate_in(struct mv_guest *g, bool branch)
 {
 	struct kvm_vcpu *v = V(g);
 	uint64_t ev[MV_EV_NR] = { 0 };
@@ -268,6 +291,57 @@ static void vcpu_emulate(struct mv_guest *g, bool branch)
 	sim_trace(v->vm->kvm->sim, TR_NOTE, branch, 0, 0, "emulated instruction");
 	kvm_pmu_instruction_retired(v, branch);
 	vcpu_enter(v);
+}
+
+static int vcpu_wrmsr(struct mv_guest *g, uint32_t msr, uint64_t val)
+{
+	bool own = begin_call(V(g));
+	int fault = vcpu_wrmsr_in(g, msr, val);
+
+	end_call(V(g), own);
+	return fault;
+}
+
+static int vcpu_rdmsr(struct mv_guest *g, uint32_t msr, uint64_t *val)
+{
+	bool own = begin_call(V(g));
+	int fault = vcpu_rdmsr_in(g, msr, val);
+
+	end_call(V(g), own);
+	return fault;
+}
+
+static int vcpu_rdpmc(struct mv_guest *g, uint32_t ecx, uint64_t *val)
+{
+	bool own = begin_call(V(g));
+	int fault = vcpu_rdpmc_in(g, ecx, val);
+
+	end_call(V(g), own);
+	return fault;
+}
+
+static void vcpu_cpuid(struct mv_guest *g, uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+	bool own = begin_call(V(g));
+
+	vcpu_cpuid_in(g, leaf, sub, r);
+	end_call(V(g), own);
+}
+
+static void vcpu_run_work(struct mv_guest *g, const struct mv_work *w)
+{
+	bool own = begin_call(V(g));
+
+	vcpu_run_work_in(g, w);
+	end_call(V(g), own);
+}
+
+static void vcpu_emulate(struct mv_guest *g, bool branch)
+{
+	bool own = begin_call(V(g));
+
+	vcpu_emulate_in(g, branch);
+	end_call(V(g), own);
 }
 
 static void vcpu_set_cpl(struct mv_guest *g, unsigned cpl)
@@ -315,6 +389,7 @@ bool kvm_vcpu_run(struct kvm_vcpu *v, bool (*guest_step)(void *arg), void *arg,
 		exit_slow(v, KVM_EXIT_HLT);
 	}
 	kvm->running[v->cpu->id] = NULL;
+	v->cpu->bucket = SIM_T_HOST;
 	return more;
 }
 

@@ -100,3 +100,12 @@ bool sim_check(struct sim *sim, enum sim_invariant inv, bool ok,
 		record_violation(sim, inv, msg);
 	return false;
 }
+
+bool sim_inject(struct sim *sim, const char *where)
+{
+	if (!sim->inject_ppm || sim_rng_below(&sim->rng, 1000000) >= sim->inject_ppm)
+		return false;
+	sim->nr_injected++;
+	sim_trace(sim, TR_NOTE, 0, 0, 0, where);
+	return true;
+}

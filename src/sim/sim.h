@@ -56,6 +56,8 @@ struct sim {
 	uint64_t inv_checked_by[INV_NR];
 	struct sim_violation violations[SIM_MAX_VIOLATIONS];
 	unsigned nr_violations;	/* recorded (<= SIM_MAX_VIOLATIONS) */
+	uint32_t inject_ppm;	/* fault-injection rate per injection point, per million */
+	uint64_t nr_injected;
 	int cur_cpu;		/* physical CPU of the record being added */
 	int cur_ctx;		/* truth context running on it */
 };
@@ -75,5 +77,10 @@ bool sim_check(struct sim *sim, enum sim_invariant inv, bool ok,
 	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 const char *sim_invariant_name(enum sim_invariant inv);
+
+/* An injection point: true (and traced) when the seeded RNG decides that
+ * something should happen here (inject_ppm per million).  With injection
+ * off it draws nothing, so other choices keep their order. */
+bool sim_inject(struct sim *sim, const char *where);
 
 #endif
