@@ -175,6 +175,7 @@ struct mv_result {
 	uint64_t cycles_guest, cycles_transition, cycles_host_for_guest, cycles_host;
 
 	uint64_t inv_checked, inv_violated;
+	uint64_t injected;		/* exploration: faults injected */
 	struct mv_violation_result violations[4];
 	unsigned nr_violations;
 	uint64_t trace_hash;

@@ -298,8 +298,9 @@ static json_t *json_invariants(const struct mv_result *r)
 			"seed", ju(v->seed), "step", ju(v->step),
 			"message", v->msg, "trace", v->trace));
 	}
-	return json_pack("{s:o, s:o, s:o}", "checked", ju(r->inv_checked),
-			 "violated", ju(r->inv_violated), "violations", arr);
+	return json_pack("{s:o, s:o, s:o, s:o}", "checked", ju(r->inv_checked),
+			 "violated", ju(r->inv_violated), "violations", arr,
+			 "injected", ju(r->injected));
 }
 
 json_t *cli_report_json(const struct mv_result *r)

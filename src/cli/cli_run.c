@@ -490,6 +490,7 @@ static void invariant_results(struct machine *m, struct mv_result *res)
 {
 	res->inv_checked = m->sim.inv_checked;
 	res->inv_violated = m->sim.inv_violated;
+	res->injected = m->sim.nr_injected;
 	for (unsigned i = 0; i < m->sim.nr_violations && res->nr_violations < 4; i++) {
 		const struct sim_violation *v = &m->sim.violations[i];
 		struct mv_violation_result *r = &res->violations[res->nr_violations++];

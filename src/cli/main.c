@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,14 +23,24 @@ enum { EXIT_VIOLATION = 1, EXIT_USAGE = 2 };
 
 static const char usage[] =
 	"usage: mvpmu run [SCENARIO|FILE] [--cpu MODEL] [--vpmu none|emulated|mediated]\n"
-	"                 [--seed N] [--json] [--trace FILE]\n"
+	"                 [--seed N] [--json] [--trace FILE] [--knob NAME]... [--inject PPM]\n"
 	"       mvpmu compare [SCENARIO|FILE] [--cpu MODEL] [--seed N] [--json]\n"
+	"       mvpmu explore [SCENARIO|FILE] [--cpu MODEL] [--vpmu MODE] [--seed FIRST]\n"
+	"                 [--seeds N] [--inject PPM] [--knob NAME]...\n"
 	"       mvpmu cpus\n"
 	"       mvpmu scenarios\n"
 	"       mvpmu --help | --version\n"
 	"\n"
 	"run       runs a built-in scenario or a scenario file (default " DEFAULT_SCENARIO ")\n"
 	"compare   runs it bare metal, with the emulated and the mediated vPMU, side by side\n"
+	"explore   runs it under N seeds, reporting every seed that breaks an invariant\n"
+	"\n"
+	"--knob NAME undoes one decision of the real design (a design variant):\n"
+	"  no-global-ctrl-clear  skip GLOBAL_CTRL=0 at mediated load\n"
+	"  no-counter-clear      leave guest values in the PMU at put\n"
+	"  no-write-elision      write every counter at load\n"
+	"--inject PPM delivers a host PMU NMI at each step of the mediated PMU\n"
+	"  switch with probability PPM per million, chosen by the seed.\n"
 	"cpus      lists the CPU models\n"
 	"scenarios lists the built-in scenarios\n"
 	"\n"
@@ -44,7 +55,30 @@ struct opts {
 	enum mv_vpmu vpmu;
 	uint64_t seed;
 	const char *trace;
+	struct mv_knobs knobs;
+	uint32_t inject_ppm;
+	uint64_t seeds;
 };
+
+static const struct {
+	const char *name;
+	size_t off;
+} knob_names[] = {
+	{ "no-global-ctrl-clear", offsetof(struct mv_knobs, no_global_ctrl_clear_on_load) },
+	{ "no-counter-clear", offsetof(struct mv_knobs, no_counter_clear_on_put) },
+	{ "no-write-elision", offsetof(struct mv_knobs, no_write_elision) },
+};
+
+static int set_knob(struct mv_knobs *k, const char *name)
+{
+	for (size_t i = 0; i < sizeof(knob_names) / sizeof(knob_names[0]); i++) {
+		if (!strcmp(name, knob_names[i].name)) {
+			*(bool *)((char *)k + knob_names[i].off) = true;
+			return 0;
+		}
+	}
+	return -1;
+}
 
 static int usage_error(const char *cmd, const char *what, const char *arg)
 {
@@ -82,6 +116,23 @@ static int take_opt(struct opts *o, int c, const char *arg, const char *allowed)
 			return usage_error(o->cmd, "expected --seed as a non-negative integer, got", arg);
 		o->seed_set = true;
 		break;
+	case 'k':
+		if (set_knob(&o->knobs, arg))
+			return usage_error(o->cmd, "expected --knob no-global-ctrl-clear, "
+					   "no-counter-clear or no-write-elision, got", arg);
+		break;
+	case 'i': {
+		uint64_t ppm;
+
+		if (parse_seed(arg, &ppm) || ppm > 1000000)
+			return usage_error(o->cmd, "expected --inject as 0..1000000 per million, got", arg);
+		o->inject_ppm = (uint32_t)ppm;
+		break;
+	}
+	case 'n':
+		if (parse_seed(arg, &o->seeds) || o->seeds == 0 || o->seeds > 100000)
+			return usage_error(o->cmd, "expected --seeds as 1..100000, got", arg);
+		break;
 	}
 	return 0;
 }
@@ -95,6 +146,9 @@ static int parse_opts(int argc, char **argv, const char *allowed, struct opts *o
 		{ "seed", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "trace", required_argument, NULL, 't' },
+		{ "knob", required_argument, NULL, 'k' },
+		{ "inject", required_argument, NULL, 'i' },
+		{ "seeds", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -145,6 +199,8 @@ static int load_scenario(const struct opts *o, struct mv_scenario *sc)
 	}
 	if (o->seed_set)
 		sc->seed = o->seed;
+	sc->knobs = o->knobs;
+	sc->inject_ppm = o->inject_ppm;
 	return 0;
 }
 
@@ -209,7 +265,7 @@ static int cmd_run(int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	ret = parse_opts(argc, argv, "cvsjt", &o);
+	ret = parse_opts(argc, argv, "cvsjtki", &o);
 	if (ret < 0) {
 		fputs(usage, stdout);
 		ret = 0;
@@ -294,6 +350,52 @@ out:
 	return ret;
 }
 
+/* Runs the scenario under seeds FIRST..FIRST+N-1 and reports each seed
+ * that breaks an invariant, with the first violation's details. */
+static int cmd_explore(int argc, char **argv)
+{
+	struct opts o = { .seeds = 100 };
+	struct mv_scenario *sc = calloc(1, sizeof(*sc));
+	struct mv_result *res = calloc(1, sizeof(*res));
+	uint64_t bad = 0, checked = 0, first;
+	int ret;
+
+	if (!sc || !res) {
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	ret = parse_opts(argc, argv, "cvsnik", &o);
+	if (ret < 0) {
+		fputs(usage, stdout);
+		ret = 0;
+		goto out;
+	}
+	if (ret || (ret = load_scenario(&o, sc)))
+		goto out;
+	if (o.vpmu_set)
+		set_vpmu(sc, o.vpmu);
+	first = sc->seed;
+	for (uint64_t i = 0; i < o.seeds; i++) {
+		sc->seed = first + i;
+		if ((ret = run_one(sc, res, NULL, NULL)))
+			goto out;
+		checked += res->inv_checked;
+		if (!res->inv_violated)
+			continue;
+		if (!bad++)
+			cli_report_violations(stdout, res);
+		printf("seed %" PRIu64 ": %" PRIu64 " violation(s)\n", sc->seed, res->inv_violated);
+	}
+	printf("explored %" PRIu64 " seeds from %" PRIu64 " (%s, %s, inject %u ppm): "
+	       "%" PRIu64 " checks, %" PRIu64 " seed(s) broke an invariant\n",
+	       o.seeds, first, sc->name, res->cpu, o.inject_ppm, checked, bad);
+	ret = bad ? EXIT_VIOLATION : 0;
+out:
+	free(sc);
+	free(res);
+	return ret;
+}
+
 static const char *pmu_desc(const struct hw_model *m, char *buf, size_t len)
 {
 	if (m->vendor == HW_AMD)
@@ -352,7 +454,7 @@ int main(int argc, char **argv)
 		const char *name;
 		int (*fn)(int argc, char **argv);
 	} cmds[] = {
-		{ "run", cmd_run }, { "compare", cmd_compare },
+		{ "run", cmd_run }, { "compare", cmd_compare }, { "explore", cmd_explore },
 		{ "cpus", cmd_cpus }, { "scenarios", cmd_scenarios },
 	};
 

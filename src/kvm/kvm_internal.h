@@ -116,7 +116,7 @@ struct kvm_vcpu {
 	bool pending_nmi_or_irq;
 	unsigned pending_vector;
 	bool in_guest;
-	bool switching;		/* inside mediated load/put (invariant 4) */
+	bool switching;		/* KVM writing PMU state in load/put (invariant 4) */
 	bool ran;		/* KVM_RUN happened (PERF_CAPABILITIES locks) */
 	uint64_t host_cpl_saved;
 	bool host_pce_saved;

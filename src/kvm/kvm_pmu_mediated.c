@@ -28,9 +28,15 @@ static void step(struct kvm_vcpu *v, bool load, const char *what)
 	sim_trace(sim, load ? TR_PMU_LOAD : TR_PMU_PUT, (uint32_t)v->idx, 0, 0, what);
 }
 
+/* KVM's own writes during the switch are the ones invariant 4 watches
+ * (not those of a host NMI handler that interrupts the switch). */
 void kvm_mediated_wrmsr(struct kvm_vcpu *v, uint32_t msr, uint64_t val)
 {
-	int fault = hw_wrmsr(v->cpu, msr, val);
+	int fault;
+
+	v->switching = true;
+	fault = hw_wrmsr(v->cpu, msr, val);
+	v->switching = false;
 
 	if (fault)
 		sim_trace(v->vm->kvm->sim, TR_NOTE, msr, val, (uint64_t)fault,
@@ -126,7 +132,6 @@ void kvm_mediated_pmu_load(struct kvm_vcpu *v)
 	if (!v->pmu.mediated || v->pmu.loaded)
 		return;
 	v->cpu->bucket = SIM_T_TRANSITION;
-	v->switching = true;
 	step(v, true, "perf_load_guest_context");
 	perf_load_guest_context(perf, cpu);
 	/* Perf's AMD reload path re-enables every GLOBAL_CTL bit, and the
@@ -135,13 +140,14 @@ void kvm_mediated_pmu_load(struct kvm_vcpu *v)
 	if (!kvm->knobs.no_global_ctrl_clear_on_load)
 		kvm_mediated_wrmsr(v, vcpu_pmu_ops(v)->global_msr_addr[0], 0);
 	step(v, true, "lvtpc=guest");
+	v->switching = true;
 	perf_load_guest_lvtpc(perf, cpu, v->lvtpc);
+	v->switching = false;
 	step(v, true, "counters+selectors");
 	load_pmcs(v);
 	step(v, true, "vendor status+enables");
 	vcpu_pmu_ops(v)->mediated_load(v);
 	v->pmu.loaded = true;
-	v->switching = false;
 	v->cpu->bucket = SIM_T_HOST_FOR_GUEST;
 }
 
@@ -185,18 +191,18 @@ void kvm_mediated_pmu_put(struct kvm_vcpu *v)
 	if (!v->pmu.mediated || !v->pmu.loaded)
 		return;
 	v->cpu->bucket = SIM_T_TRANSITION;
-	v->switching = true;
 	step(v, false, "vendor status+enables");
 	vcpu_pmu_ops(v)->mediated_put(v);
 	step(v, false, "counters+selectors");
 	put_pmcs(v);
 	check_no_leak(v);
 	step(v, false, "lvtpc=nmi");
+	v->switching = true;
 	perf_put_guest_lvtpc(perf, cpu);
+	v->switching = false;
 	step(v, false, "perf_put_guest_context");
 	perf_put_guest_context(perf, cpu);
 	v->pmu.loaded = false;
-	v->switching = false;
 	v->cpu->bucket = SIM_T_HOST_FOR_GUEST;
 }
 
