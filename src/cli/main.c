@@ -252,6 +252,25 @@ static int print_result(const struct opts *o, const struct mv_result *res)
 	return res->inv_violated ? EXIT_VIOLATION : 0;
 }
 
+/* The common start of run, compare and explore: options, then the
+ * scenario with the command line applied.  Returns 0 to go on, a status
+ * to exit with, or -1 after printing --help. */
+static int prepare(int argc, char **argv, const char *allowed, struct opts *o,
+		   struct mv_scenario *sc)
+{
+	int ret = parse_opts(argc, argv, allowed, o);
+
+	if (ret < 0) {
+		fputs(usage, stdout);
+		return -1;
+	}
+	if (ret || (ret = load_scenario(o, sc)))
+		return ret;
+	if (o->vpmu_set)
+		set_vpmu(sc, o->vpmu);
+	return 0;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	struct opts o = { 0 };
@@ -265,16 +284,10 @@ static int cmd_run(int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	ret = parse_opts(argc, argv, "cvsjtki", &o);
-	if (ret < 0) {
-		fputs(usage, stdout);
-		ret = 0;
+	if ((ret = prepare(argc, argv, "cvsjtki", &o, sc))) {
+		ret = ret < 0 ? 0 : ret;
 		goto out;
 	}
-	if (ret || (ret = load_scenario(&o, sc)))
-		goto out;
-	if (o.vpmu_set)
-		set_vpmu(sc, o.vpmu);
 	sc->keep_trace = o.trace != NULL;
 	if ((ret = run_one(sc, res, &trace, &nr)))
 		goto out;
@@ -328,14 +341,10 @@ static int cmd_compare(int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	ret = parse_opts(argc, argv, "csj", &o);
-	if (ret < 0) {
-		fputs(usage, stdout);
-		ret = 0;
+	if ((ret = prepare(argc, argv, "csj", &o, base))) {
+		ret = ret < 0 ? 0 : ret;
 		goto out;
 	}
-	if (ret || (ret = load_scenario(&o, base)))
-		goto out;
 	for (int r = 0; r < 3; r++) {
 		*sc = *base;
 		set_vpmu(sc, modes[r]);
@@ -364,16 +373,10 @@ static int cmd_explore(int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	ret = parse_opts(argc, argv, "cvsnik", &o);
-	if (ret < 0) {
-		fputs(usage, stdout);
-		ret = 0;
+	if ((ret = prepare(argc, argv, "cvsnik", &o, sc))) {
+		ret = ret < 0 ? 0 : ret;
 		goto out;
 	}
-	if (ret || (ret = load_scenario(&o, sc)))
-		goto out;
-	if (o.vpmu_set)
-		set_vpmu(sc, o.vpmu);
 	first = sc->seed;
 	for (uint64_t i = 0; i < o.seeds; i++) {
 		sc->seed = first + i;
