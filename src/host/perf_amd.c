@@ -141,21 +141,13 @@ static void amd_disable_all(struct perf *p, int cpu)
 
 static bool amd_v2_handle_irq(struct perf *p, int cpu)
 {
-	uint64_t status, todo;
+	uint64_t status;
 
 	/* No LVTPC write: AMD's APIC does not mask LVTPC on delivery. */
 	p->cpu[cpu].disable_depth++;
 	perf_x86_wrmsr(p, cpu, MSR_AMD_GLOBAL_CTL, 0);
 	status = perf_x86_rdmsr(p, cpu, MSR_AMD_GLOBAL_STATUS);
-	todo = status & amd_global_cntr_mask(p);
-	while (todo) {
-		int idx = __builtin_ctzll(todo);
-		struct perf_event *ev = p->cpu[cpu].active[idx];
-
-		todo &= todo - 1;
-		if (ev)
-			perf_x86_overflow(p, cpu, ev);
-	}
+	perf_x86_handle_status(p, cpu, status & amd_global_cntr_mask(p));
 	if (status)
 		perf_x86_wrmsr(p, cpu, MSR_AMD_GLOBAL_STATUS_CLR, status);
 	if (--p->cpu[cpu].disable_depth == 0)

@@ -176,19 +176,6 @@ static uint64_t intel_counter_bits(const struct perf *p)
 	return X86_MASK(p->nr_gp) | ((uint64_t)p->fixed_mask << GLOBAL_FIXED_SHIFT);
 }
 
-static void intel_handle_status(struct perf *p, int cpu, uint64_t status)
-{
-	status &= intel_counter_bits(p);
-	while (status) {
-		int idx = __builtin_ctzll(status);
-		struct perf_event *ev = p->cpu[cpu].active[idx];
-
-		status &= status - 1;
-		if (ev)
-			perf_x86_overflow(p, cpu, ev);
-	}
-}
-
 static bool intel_handle_irq(struct perf *p, int cpu)
 {
 	uint64_t status;
@@ -211,7 +198,7 @@ static bool intel_handle_irq(struct perf *p, int cpu)
 		}
 		handled = true;
 		perf_x86_wrmsr(p, cpu, MSR_IA32_PERF_GLOBAL_OVF_CTRL, status);
-		intel_handle_status(p, cpu, status);
+		perf_x86_handle_status(p, cpu, status & intel_counter_bits(p));
 		status = perf_x86_rdmsr(p, cpu, MSR_IA32_PERF_GLOBAL_STATUS);
 	}
 	intel_ack_lvtpc(p, cpu, PERF_ACK_MID);

@@ -165,6 +165,7 @@ uint64_t perf_x86_update(struct perf *p, int cpu, struct perf_event *ev);
 bool perf_x86_set_period(struct perf *p, int cpu, struct perf_event *ev);
 /* Counter overflowed: update, re-arm and sample. */
 void perf_x86_overflow(struct perf *p, int cpu, struct perf_event *ev);
+void perf_x86_handle_status(struct perf *p, int cpu, uint64_t status);
 bool perf_x86_handle_irq_legacy(struct perf *p, int cpu);
 void perf_pmu_disable(struct perf *p, int cpu);
 void perf_pmu_enable(struct perf *p, int cpu);

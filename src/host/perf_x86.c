@@ -239,6 +239,20 @@ bool perf_x86_set_period(struct perf *p, int cpu, struct perf_event *ev)
 	return elapsed;
 }
 
+/* Every counter whose bit is set in `status` overflowed: hand each active
+ * event to perf_x86_overflow (both vendors' global-status handlers). */
+void perf_x86_handle_status(struct perf *p, int cpu, uint64_t status)
+{
+	while (status) {
+		int idx = __builtin_ctzll(status);
+		struct perf_event *ev = p->cpu[cpu].active[idx];
+
+		status &= status - 1;
+		if (ev)
+			perf_x86_overflow(p, cpu, ev);
+	}
+}
+
 void perf_x86_overflow(struct perf *p, int cpu, struct perf_event *ev)
 {
 	perf_x86_update(p, cpu, ev);

@@ -167,7 +167,6 @@ static inline const struct hw_model *vcpu_host_model(const struct kvm_vcpu *v)
 /* kvm_pmu.c: the common vPMU */
 void kvm_pmu_init(struct kvm_vcpu *v, const struct mv_vm_config *cfg);
 void kvm_pmu_destroy(struct kvm_vcpu *v);
-bool kvm_pmu_is_msr(struct kvm_vcpu *v, uint32_t msr);
 int kvm_pmu_get_msr(struct kvm_vcpu *v, uint32_t msr, uint64_t *val);
 int kvm_pmu_set_msr(struct kvm_vcpu *v, uint32_t msr, uint64_t val, bool host);
 int kvm_pmu_rdpmc(struct kvm_vcpu *v, uint32_t ecx, uint64_t *val);

@@ -115,24 +115,6 @@ void kvm_pmu_destroy(struct kvm_vcpu *v)
 		kvm_emul_release(pmc);
 }
 
-static bool is_global_msr(struct kvm_vcpu *v, uint32_t msr)
-{
-	return v->pmu.enabled && vcpu_pmu_ops(v)->global_msr(&v->pmu, msr) >= 0;
-}
-
-bool kvm_pmu_is_msr(struct kvm_vcpu *v, uint32_t msr)
-{
-	bool sel, full;
-	uint64_t val;
-	int fault;
-
-	if (!v->pmu.enabled)
-		return false;
-	return vcpu_pmu_ops(v)->msr_to_pmc(&v->pmu, msr, &sel, &full) ||
-	       is_global_msr(v, msr) ||
-	       vcpu_pmu_ops(v)->get_msr(v, msr, &val, &fault);
-}
-
 static int get_global(struct kvm_vcpu *v, int which, uint64_t *val)
 {
 	switch (which) {
