@@ -100,7 +100,7 @@ struct mv_scenario {
 	struct mv_vm_config vm[MV_MAX_VMS];
 	unsigned nr_vms;
 	struct mv_program bare;		/* the program when vpmu is none */
-	bool keep_trace;		/* keep every trace record (for --trace) */
+	bool keep_trace;		/* keep every trace record in memory (C users, tests) */
 	/* Exploration (DESIGN.md): design variants that undo one decision of
 	 * the real design, and the rate of injected host PMU NMIs at each
 	 * step of the mediated PMU switch. */

@@ -539,11 +539,13 @@ static void teardown(struct machine *m)
 	sim_free(&m->sim);
 }
 
-int cli_run_scenario(const struct mv_scenario *sc, struct mv_result *res,
-		     struct sim_trace_rec **trace, size_t *nr_trace,
-		     char *err, size_t errlen)
+static int run_scenario(const struct mv_scenario *sc, struct mv_result *res,
+			const struct sim_trace_sink *sink,
+			struct sim_trace_rec **trace, size_t *nr_trace,
+			char *err, size_t errlen)
 {
 	struct machine *m = calloc(1, sizeof(*m));
+	bool keep = sc->keep_trace && trace && nr_trace;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
@@ -565,21 +567,45 @@ int cli_run_scenario(const struct mv_scenario *sc, struct mv_result *res,
 	m->nr_cpus = sc->nr_pcpus ? (int)sc->nr_pcpus : 1;
 	if (m->nr_cpus > PERF_MAX_CPUS)
 		m->nr_cpus = PERF_MAX_CPUS;
-	sim_init(&m->sim, sc->seed, sc->keep_trace);
+	sim_init(&m->sim, sc->seed, keep);
+	rc = sink && sim_trace_stream(&m->sim.trace, sink) ? 2 : 0;
+	if (rc)
+		snprintf(err, errlen, "out of memory");
 	m->sim.inject_ppm = sc->inject_ppm;
 	for (int c = 0; c < m->nr_cpus; c++) {
 		hw_cpu_init(&m->cpu[c], c, &m->sim, m->model);
 		m->cpu[c].skid = sc->skid;
 		m->cpus[c] = &m->cpu[c];
 	}
-	rc = build(m, err, errlen);
+	if (!rc)
+		rc = build(m, err, errlen);
 	if (!rc)
 		rc = run(m, err, errlen);
 	if (!rc)
 		collect(m, res);
-	if (!rc && sc->keep_trace && trace && nr_trace)
+	/* Every record reaches the sink before the strings they point at
+	 * go with the machine. */
+	sim_trace_flush(&m->sim.trace);
+	if (!rc && (m->sim.trace.oom || m->sim.trace.keep_failed)) {
+		snprintf(err, errlen, "out of memory keeping the trace");
+		rc = 2;
+	}
+	if (!rc && keep)
 		*trace = sim_trace_take(&m->sim.trace, nr_trace);
 	teardown(m);
 	free(m);
 	return rc;
+}
+
+int cli_run_scenario(const struct mv_scenario *sc, struct mv_result *res,
+		     struct sim_trace_rec **trace, size_t *nr_trace,
+		     char *err, size_t errlen)
+{
+	return run_scenario(sc, res, NULL, trace, nr_trace, err, errlen);
+}
+
+int cli_run_scenario_stream(const struct mv_scenario *sc, struct mv_result *res,
+			    const struct sim_trace_sink *sink, char *err, size_t errlen)
+{
+	return run_scenario(sc, res, sink, NULL, NULL, err, errlen);
 }

@@ -15,9 +15,16 @@ void cli_scenario_defaults(struct mv_scenario *sc);
 /* Runs `sc`.  Returns 0 when it ran (res->inv_violated tells whether an
  * invariant broke), or 2 when the scenario cannot be built (unknown CPU,
  * bad event, ...) with a one-line message in `err`.  When sc->keep_trace
- * is set, *trace receives every trace record (free() it). */
+ * is set, *trace receives every trace record in one block (free() it):
+ * memory grows with the run, so the command streams instead. */
 int cli_run_scenario(const struct mv_scenario *sc, struct mv_result *res,
 		     struct sim_trace_rec **trace, size_t *nr_trace,
 		     char *err, size_t errlen);
+
+/* Runs `sc`, handing every trace record to `sink` while the run goes
+ * (bounded memory, whatever the run's length; sc->keep_trace is not
+ * needed).  Same return values. */
+int cli_run_scenario_stream(const struct mv_scenario *sc, struct mv_result *res,
+			    const struct sim_trace_sink *sink, char *err, size_t errlen);
 
 #endif

@@ -1,9 +1,12 @@
 /* cli_trace: trace records to Chrome trace events: one process per physical
- * CPU, one thread per context (tid 0 host, n guest of VM n). */
+ * CPU, one thread per context (tid 0 host, n guest of VM n), written as
+ * the records stream in, so the run's length never shows in memory. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 
@@ -24,6 +27,9 @@ struct thread_id {
 
 struct tstate {
 	FILE *f;
+	bool own;		/* f was opened here (not stdout) */
+	const char *path;
+	int errnum;		/* errno of the first failed write, 0 none */
 	/* Threads already named, so each gets its metadata once. */
 	struct thread_id named[MAX_THREADS];
 	size_t nr_named;
@@ -44,19 +50,28 @@ static json_t *ts_of(uint64_t cycle)
 	return json_real((double)cycle / CLI_TRACE_CYCLES_PER_US);
 }
 
+static void failed(struct tstate *t)
+{
+	if (!t->err)
+		t->errnum = errno ? errno : EIO;
+	t->err = -1;
+}
+
 /* Writes one event; the array's commas are the only text written by hand. */
 static void emit_raw(struct tstate *t, json_t *ev)
 {
 	if (!ev) {
-		t->err = -1;
+		errno = ENOMEM;
+		failed(t);
 		return;
 	}
+	errno = 0;
 	if (!t->first && fputs(",\n", t->f) == EOF)
-		t->err = -1;
+		failed(t);
 	t->first = false;
 	if (json_dumpf(ev, t->f, JSON_COMPACT | JSON_PRESERVE_ORDER |
 		       JSON_REAL_PRECISION(15)))
-		t->err = -1;
+		failed(t);
 	json_decref(ev);
 }
 
@@ -144,8 +159,8 @@ static void exit_name(const struct sim_trace_rec *r, char *buf, size_t len)
 	for (size_t i = 0; i < sizeof(exit_names) / sizeof(exit_names[0]); i++)
 		if (exit_names[i].code == r->a)
 			name = exit_names[i].name;
-	if (r->what[0])
-		snprintf(buf, len, "exit %.*s", (int)sizeof(r->what), r->what);
+	if (r->what && r->what[0])
+		snprintf(buf, len, "exit %s", r->what);
 	else if (name)
 		snprintf(buf, len, "exit %s", name);
 	else
@@ -216,7 +231,7 @@ static void on_wrmsr(struct tstate *t, const struct sim_trace_rec *r)
 static void on_simple(struct tstate *t, const struct sim_trace_rec *r)
 {
 	char name[64];
-	int what = (int)sizeof(r->what);
+	const char *what = r->what ? r->what : "";
 
 	switch (r->kind) {
 	case TR_PMI:
@@ -240,17 +255,17 @@ static void on_simple(struct tstate *t, const struct sim_trace_rec *r)
 		break;
 	case TR_PMU_LOAD:
 	case TR_PMU_PUT:
-		snprintf(name, sizeof(name), "%.*s", what,
-			 r->what[0] ? r->what : r->kind == TR_PMU_LOAD ? "load" : "put");
+		snprintf(name, sizeof(name), "%s",
+			 what[0] ? what : r->kind == TR_PMU_LOAD ? "load" : "put");
 		emit_instant(t, r, r->kind == TR_PMU_LOAD ? "pmu_load" : "pmu_put",
 			     name, NULL);
 		break;
 	case TR_PERF:
-		snprintf(name, sizeof(name), "perf %.*s", what, r->what);
+		snprintf(name, sizeof(name), "perf %s", what);
 		emit_instant(t, r, "perf", name, NULL);
 		break;
 	case TR_FAULT:
-		snprintf(name, sizeof(name), "fault %u %.*s", r->a, what, r->what);
+		snprintf(name, sizeof(name), "fault %u %s", r->a, what);
 		emit_instant(t, r, "fault", name, NULL);
 		break;
 	case TR_INVARIANT:
@@ -276,40 +291,114 @@ static void on_record(struct tstate *t, const struct sim_trace_rec *r)
 		on_simple(t, r);
 }
 
-int cli_trace_write(FILE *f, const struct sim_trace_rec *rec, size_t n)
-{
-	struct tstate t = { .f = f, .first = true };
+/* ---- the stream ---- */
 
+struct cli_trace_out {
+	struct tstate t;
+};
+
+static void begin(struct tstate *t, FILE *f)
+{
+	t->f = f;
+	t->first = true;
 	for (int i = 0; i < MAX_OPEN; i++)
-		t.open_tid[i] = -1;
+		t->open_tid[i] = -1;
+	errno = 0;
 	if (fputs("{\"traceEvents\": [\n", f) == EOF)
-		return -1;
-	for (size_t i = 0; i < n; i++)
-		on_record(&t, &rec[i]);
+		failed(t);
+}
+
+static void records(struct tstate *t, const struct sim_trace_rec *rec, size_t n)
+{
+	for (size_t i = 0; i < n && !t->err; i++)
+		on_record(t, &rec[i]);
+}
+
+static void end(struct tstate *t)
+{
 	/* A run that ends inside the guest still closes its slice. */
 	for (int cpu = 0; cpu < MAX_OPEN; cpu++)
-		if (t.open_tid[cpu] >= 0)
-			emit_slice(&t, "E", t.last_cycle, cpu, t.open_tid[cpu], NULL);
-	if (fputs("\n],\n\"displayTimeUnit\": \"ns\"}\n", f) == EOF)
-		return -1;
+		if (t->open_tid[cpu] >= 0)
+			emit_slice(t, "E", t->last_cycle, cpu, t->open_tid[cpu], NULL);
+	errno = 0;
+	if (fputs("\n],\n\"displayTimeUnit\": \"ns\"}\n", t->f) == EOF || fflush(t->f))
+		failed(t);
+}
+
+int cli_trace_write(FILE *f, const struct sim_trace_rec *rec, size_t n)
+{
+	struct tstate t = { 0 };
+
+	begin(&t, f);
+	records(&t, rec, n);
+	if (!t.err)
+		end(&t);
 	return t.err;
 }
 
-int cli_trace_write_file(const char *path, const struct sim_trace_rec *rec,
-			 size_t n, char *err, size_t errlen)
+int cli_trace_same_file(const char *path, const struct stat *st)
 {
-	FILE *f = fopen(path, "w");
+	struct stat ts;
+
+	if (!st || stat(path, &ts))
+		return 0;
+	return ts.st_dev == st->st_dev && ts.st_ino == st->st_ino;
+}
+
+struct cli_trace_out *cli_trace_open(const char *path, char *err, size_t errlen)
+{
+	struct cli_trace_out *o = calloc(1, sizeof(*o));
+	bool to_stdout = !strcmp(path, "-");
+	FILE *f;
+
+	if (!o) {
+		snprintf(err, errlen, "%s: cannot write the trace: out of memory", path);
+		return NULL;
+	}
+	f = to_stdout ? stdout : fopen(path, "w");
+	if (!f) {
+		snprintf(err, errlen, "%s: cannot write the trace: %s", path, strerror(errno));
+		free(o);
+		return NULL;
+	}
+	o->t.own = !to_stdout;
+	o->t.path = to_stdout ? "standard output" : path;
+	begin(&o->t, f);
+	return o;
+}
+
+static int sink_write(void *arg, const struct sim_trace_rec *rec, size_t n)
+{
+	struct cli_trace_out *o = arg;
+
+	records(&o->t, rec, n);
+	return o->t.err;
+}
+
+struct sim_trace_sink cli_trace_sink(struct cli_trace_out *o)
+{
+	return (struct sim_trace_sink){ .write = sink_write, .arg = o };
+}
+
+int cli_trace_close(struct cli_trace_out *o, char *err, size_t errlen)
+{
+	struct tstate *t;
 	int ret;
 
-	if (!f) {
-		snprintf(err, errlen, "%s: cannot write the trace: %s", path,
-			 strerror(errno));
-		return -1;
+	if (!o)
+		return 0;
+	t = &o->t;
+	if (!t->err)
+		end(t);
+	if (t->own) {
+		errno = 0;
+		if (fclose(t->f))
+			failed(t);
 	}
-	ret = cli_trace_write(f, rec, n);
-	if (fclose(f) || ret) {
-		snprintf(err, errlen, "%s: cannot write the trace", path);
-		return -1;
-	}
-	return 0;
+	ret = t->err;
+	if (ret)
+		snprintf(err, errlen, "%s: trace incomplete: write failed: %s", t->path,
+			 strerror(t->errnum));
+	free(o);
+	return ret;
 }

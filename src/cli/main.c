@@ -1,5 +1,6 @@
 /* mvpmu: the command line (DESIGN.md "Command line", docs/cli.md).
- * Exit status: 0 success, 1 invariant violated, 2 bad usage or bad input. */
+ * Exit status: 0 success, 1 invariant violated, 2 bad usage or bad input,
+ * 4 output incomplete (the --trace file could not be written). */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -8,8 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli_builtin.h"
+#include "cli_explore.h"
 #include "cli_report.h"
 #include "cli_run.h"
 #include "cli_scenario.h"
@@ -19,21 +23,27 @@
 #define MVPMU_VERSION "0.1.0"
 #define DEFAULT_SCENARIO "host-and-guest"
 
-enum { EXIT_VIOLATION = 1, EXIT_USAGE = 2 };
+enum { EXIT_VIOLATION = 1, EXIT_USAGE = 2, EXIT_INCOMPLETE = 4 };
 
 static const char usage[] =
 	"usage: mvpmu run [SCENARIO|FILE] [--cpu MODEL] [--vpmu none|emulated|mediated]\n"
 	"                 [--seed N] [--json] [--trace FILE] [--knob NAME]... [--inject PPM]\n"
 	"       mvpmu compare [SCENARIO|FILE] [--cpu MODEL] [--seed N] [--json]\n"
 	"       mvpmu explore [SCENARIO|FILE] [--cpu MODEL] [--vpmu MODE] [--seed FIRST]\n"
-	"                 [--seeds N] [--inject PPM] [--knob NAME]...\n"
+	"                 [--seeds N] [--inject PPM] [--knob NAME]... [--jobs N]\n"
+	"                 [--shard K/N] [--json]\n"
+	"       mvpmu merge SUMMARY.json... [--json]\n"
 	"       mvpmu cpus\n"
 	"       mvpmu scenarios\n"
 	"       mvpmu --help | --version\n"
 	"\n"
 	"run       runs a built-in scenario or a scenario file (default " DEFAULT_SCENARIO ")\n"
 	"compare   runs it bare metal, with the emulated and the mediated vPMU, side by side\n"
-	"explore   runs it under N seeds, reporting every seed that breaks an invariant\n"
+	"explore   runs it under N seeds, reporting every seed that breaks an invariant;\n"
+	"          --jobs N runs seeds in N processes (default: one per CPU), --shard K/N\n"
+	"          runs the K-th of N slices of the seeds and prints a JSON summary\n"
+	"merge     combines the summaries of every shard into the whole campaign's result\n"
+	"--trace FILE streams a timeline of the run to FILE ('-': standard output)\n"
 	"\n"
 	"--knob NAME undoes one decision of the real design (a design variant):\n"
 	"  no-global-ctrl-clear  skip GLOBAL_CTRL=0 at mediated load\n"
@@ -44,7 +54,8 @@ static const char usage[] =
 	"cpus      lists the CPU models\n"
 	"scenarios lists the built-in scenarios\n"
 	"\n"
-	"Exit status: 0 success, 1 an invariant was violated, 2 bad usage or input.\n"
+	"Exit status: 0 success, 1 an invariant was violated, 2 bad usage or input,\n"
+	"4 output incomplete (writing the --trace file failed).\n"
 	"See docs/cli.md and docs/scenarios.md.\n";
 
 struct opts {
@@ -58,6 +69,8 @@ struct opts {
 	struct mv_knobs knobs;
 	uint32_t inject_ppm;
 	uint64_t seeds;
+	unsigned jobs;			/* 0: one per CPU */
+	unsigned shard, nr_shards;	/* 0/0: no --shard */
 };
 
 static const struct {
@@ -97,6 +110,41 @@ static int parse_seed(const char *s, uint64_t *out)
 	return *end || errno ? -1 : 0;
 }
 
+/* "K/N", decimal, 1 <= K <= N <= 1000000. */
+static int parse_shard(const char *s, unsigned *k, unsigned *n)
+{
+	unsigned long v[2];
+
+	for (int i = 0; i < 2; i++) {
+		char *end;
+
+		if (!(s[0] >= '0' && s[0] <= '9'))
+			return -1;
+		errno = 0;
+		v[i] = strtoul(s, &end, 10);
+		if (errno || v[i] == 0 || v[i] > 1000000 || *end != (i ? '\0' : '/'))
+			return -1;
+		s = end + 1;
+	}
+	if (v[0] > v[1])
+		return -1;
+	*k = (unsigned)v[0];
+	*n = (unsigned)v[1];
+	return 0;
+}
+
+/* The knobs in force, by name, in the order of the table. */
+static void knob_list(const struct mv_knobs *k, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(knob_names) / sizeof(knob_names[0]); i++)
+		if (*(const bool *)((const char *)k + knob_names[i].off))
+			off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? "," : "",
+						knob_names[i].name);
+}
+
 /* One option's value into `o`; `allowed` lists the short names accepted. */
 static int take_opt(struct opts *o, int c, const char *arg, const char *allowed)
 {
@@ -121,6 +169,18 @@ static int take_opt(struct opts *o, int c, const char *arg, const char *allowed)
 			return usage_error(o->cmd, "expected --knob no-global-ctrl-clear, "
 					   "no-counter-clear or no-write-elision, got", arg);
 		break;
+	case 'J': {
+		uint64_t n;
+
+		if (parse_seed(arg, &n) || n == 0 || n > CLI_EXPLORE_MAX_JOBS)
+			return usage_error(o->cmd, "expected --jobs as 1..256, got", arg);
+		o->jobs = (unsigned)n;
+		break;
+	}
+	case 'S':
+		if (parse_shard(arg, &o->shard, &o->nr_shards))
+			return usage_error(o->cmd, "expected --shard K/N with 1 <= K <= N <= 1000000, got", arg);
+		break;
 	case 'i': {
 		uint64_t ppm;
 
@@ -130,8 +190,8 @@ static int take_opt(struct opts *o, int c, const char *arg, const char *allowed)
 		break;
 	}
 	case 'n':
-		if (parse_seed(arg, &o->seeds) || o->seeds == 0 || o->seeds > 100000)
-			return usage_error(o->cmd, "expected --seeds as 1..100000, got", arg);
+		if (parse_seed(arg, &o->seeds) || o->seeds == 0 || o->seeds > 1000000000000ULL)
+			return usage_error(o->cmd, "expected --seeds as 1..10^12, got", arg);
 		break;
 	}
 	return 0;
@@ -149,6 +209,8 @@ static int parse_opts(int argc, char **argv, const char *allowed, struct opts *o
 		{ "knob", required_argument, NULL, 'k' },
 		{ "inject", required_argument, NULL, 'i' },
 		{ "seeds", required_argument, NULL, 'n' },
+		{ "jobs", required_argument, NULL, 'J' },
+		{ "shard", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -215,39 +277,28 @@ static void set_vpmu(struct mv_scenario *sc, enum mv_vpmu v)
 }
 
 static int run_one(const struct mv_scenario *sc, struct mv_result *res,
-		   struct sim_trace_rec **trace, size_t *nr)
+		   const struct sim_trace_sink *sink)
 {
 	char err[512] = "";
+	int rc = sink ? cli_run_scenario_stream(sc, res, sink, err, sizeof(err)) :
+			cli_run_scenario(sc, res, NULL, NULL, err, sizeof(err));
 
-	if (cli_run_scenario(sc, res, trace, nr, err, sizeof(err))) {
+	if (rc) {
 		fprintf(stderr, "mvpmu: %s: %s\n", sc->name, err);
 		return EXIT_USAGE;
 	}
 	return 0;
 }
 
-static int write_trace(const char *path, struct sim_trace_rec *trace, size_t nr)
-{
-	char err[512];
-	int ret = cli_trace_write_file(path, trace, nr, err, sizeof(err));
-
-	free(trace);
-	if (ret) {
-		fprintf(stderr, "mvpmu: %s\n", err);
-		return EXIT_USAGE;
-	}
-	return 0;
-}
-
-static int print_result(const struct opts *o, const struct mv_result *res)
+static int print_result(const struct opts *o, FILE *out, const struct mv_result *res)
 {
 	if (o->json) {
-		if (cli_report_json_write(stdout, res))
+		if (cli_report_json_write(out, res))
 			return EXIT_USAGE;
 		/* stdout holds one JSON document; the details go to stderr. */
 		cli_report_violations(stderr, res);
 	} else {
-		cli_report_text(stdout, res);
+		cli_report_text(out, res);
 	}
 	return res->inv_violated ? EXIT_VIOLATION : 0;
 }
@@ -271,13 +322,50 @@ static int prepare(int argc, char **argv, const char *allowed, struct opts *o,
 	return 0;
 }
 
+/* Where --trace may write, checked before the run: not the scenario file
+ * it reads (the same device and inode, whatever the names), and not
+ * standard output when the JSON report goes there.  With the trace on
+ * standard output the text report goes to stderr.  Opens the trace. */
+static int open_trace(const struct opts *o, FILE **report, struct cli_trace_out **out)
+{
+	struct stat st;
+	bool to_stdout = !strcmp(o->trace, "-");
+	char err[512];
+
+	/* The scenario argument was read as a file when one exists there
+	 * (cli_scenario_lookup). */
+	if (o->scenario && !stat(o->scenario, &st) && !S_ISDIR(st.st_mode) &&
+	    cli_trace_same_file(o->trace, &st)) {
+		fprintf(stderr, "mvpmu %s: --trace %s is the scenario file %s; refusing to overwrite it\n",
+			o->cmd, o->trace, o->scenario);
+		return EXIT_USAGE;
+	}
+	if (!to_stdout && !fstat(STDOUT_FILENO, &st) && cli_trace_same_file(o->trace, &st))
+		to_stdout = true;	/* e.g. /dev/stdout, or the file stdout goes to */
+	if (to_stdout && o->json) {
+		fprintf(stderr, "mvpmu %s: --json and --trace %s cannot both go to standard output\n",
+			o->cmd, o->trace);
+		return EXIT_USAGE;
+	}
+	if (to_stdout)
+		*report = stderr;
+	*out = cli_trace_open(o->trace, err, sizeof(err));
+	if (!*out) {
+		fprintf(stderr, "mvpmu %s: %s\n", o->cmd, err);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	struct opts o = { 0 };
 	struct mv_scenario *sc = calloc(1, sizeof(*sc));
 	struct mv_result *res = calloc(1, sizeof(*res));
-	struct sim_trace_rec *trace = NULL;
-	size_t nr = 0;
+	struct cli_trace_out *trace = NULL;
+	struct sim_trace_sink sink;
+	FILE *report = stdout;
+	char err[512];
 	int ret;
 
 	if (!sc || !res) {
@@ -288,13 +376,21 @@ static int cmd_run(int argc, char **argv)
 		ret = ret < 0 ? 0 : ret;
 		goto out;
 	}
-	sc->keep_trace = o.trace != NULL;
-	if ((ret = run_one(sc, res, &trace, &nr)))
+	if (o.trace && (ret = open_trace(&o, &report, &trace)))
 		goto out;
-	if (o.trace && (ret = write_trace(o.trace, trace, nr)))
+	if (trace)
+		sink = cli_trace_sink(trace);
+	if ((ret = run_one(sc, res, trace ? &sink : NULL)))
 		goto out;
-	ret = print_result(&o, res);
+	ret = print_result(&o, report, res);
 out:
+	/* A trace that could not be written in full is never left silent:
+	 * the report is still printed, the status says it (docs/cli.md). */
+	if (trace && cli_trace_close(trace, err, sizeof(err))) {
+		fprintf(stderr, "mvpmu: %s\n", err);
+		if (ret != EXIT_USAGE)
+			ret = EXIT_INCOMPLETE;
+	}
 	free(sc);
 	free(res);
 	return ret;
@@ -348,7 +444,7 @@ static int cmd_compare(int argc, char **argv)
 	for (int r = 0; r < 3; r++) {
 		*sc = *base;
 		set_vpmu(sc, modes[r]);
-		if ((ret = run_one(sc, &res[r], NULL, NULL)))
+		if ((ret = run_one(sc, &res[r], NULL)))
 			goto out;
 	}
 	ret = print_compare(&o, res);
@@ -359,43 +455,141 @@ out:
 	return ret;
 }
 
-/* Runs the scenario under seeds FIRST..FIRST+N-1 and reports each seed
- * that breaks an invariant, with the first violation's details. */
+static unsigned default_jobs(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > CLI_EXPLORE_MAX_JOBS ? CLI_EXPLORE_MAX_JOBS : (unsigned)n;
+}
+
+static int print_json(json_t *doc)
+{
+	int ret = !doc || json_dumpf(doc, stdout, CLI_JSON_FLAGS) || fputc('\n', stdout) == EOF;
+
+	json_decref(doc);
+	return ret ? EXIT_USAGE : 0;
+}
+
+/* Runs the scenario under seeds FIRST..FIRST+N-1 (or shard K of them) and
+ * reports each seed that breaks an invariant, with the first violation's
+ * details; in seed order, whatever --jobs. */
 static int cmd_explore(int argc, char **argv)
 {
 	struct opts o = { .seeds = 100 };
 	struct mv_scenario *sc = calloc(1, sizeof(*sc));
-	struct mv_result *res = calloc(1, sizeof(*res));
-	uint64_t bad = 0, checked = 0, first;
+	struct cli_explore_summary sum = { 0 };
+	struct cli_campaign c = { 0 };
+	const struct mv_vm_config *vm0;
+	char err[512];
 	int ret;
 
-	if (!sc || !res) {
+	if (!sc) {
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	if ((ret = prepare(argc, argv, "cvsnik", &o, sc))) {
+	if ((ret = prepare(argc, argv, "cvsnikJSj", &o, sc))) {
 		ret = ret < 0 ? 0 : ret;
 		goto out;
 	}
-	first = sc->seed;
-	for (uint64_t i = 0; i < o.seeds; i++) {
-		sc->seed = first + i;
-		if ((ret = run_one(sc, res, NULL, NULL)))
-			goto out;
-		checked += res->inv_checked;
-		if (!res->inv_violated)
-			continue;
-		if (!bad++)
-			cli_report_violations(stdout, res);
-		printf("seed %" PRIu64 ": %" PRIu64 " violation(s)\n", sc->seed, res->inv_violated);
+	vm0 = sc->nr_vms ? &sc->vm[0] : NULL;
+	snprintf(c.scenario, sizeof(c.scenario), "%s", sc->name);
+	snprintf(c.cpu, sizeof(c.cpu), "%s", hw_model_find(sc->cpu)->name);
+	snprintf(c.vpmu, sizeof(c.vpmu), "%s",
+		 cli_vpmu_name(vm0 && vm0->vpmu_set ? vm0->vpmu : sc->vpmu));
+	c.first = sc->seed;
+	c.seeds = o.seeds;
+	c.inject_ppm = o.inject_ppm;
+	knob_list(&o.knobs, c.knobs, sizeof(c.knobs));
+	c.nr_shards = o.nr_shards ? o.nr_shards : 1;
+	/* A shard's result is for `mvpmu merge`: JSON, as --json asks. */
+	if (o.nr_shards)
+		o.json = true;
+	ret = cli_explore_run(&c, o.shard ? o.shard : 1, o.jobs ? o.jobs : default_jobs(), sc,
+			      o.json ? NULL : stdout, &sum, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "mvpmu: %s\n", err);
+		goto out;
 	}
-	printf("explored %" PRIu64 " seeds from %" PRIu64 " (%s, %s, inject %u ppm): "
-	       "%" PRIu64 " checks, %" PRIu64 " seed(s) broke an invariant\n",
-	       o.seeds, first, sc->name, res->cpu, o.inject_ppm, checked, bad);
-	ret = bad ? EXIT_VIOLATION : 0;
+	if (o.json && (ret = print_json(cli_explore_json(&sum))))
+		goto out;
+	ret = sum.nr_bad ? EXIT_VIOLATION : 0;
 out:
+	cli_explore_summary_free(&sum);
 	free(sc);
-	free(res);
+	return ret;
+}
+
+/* Combines shard summaries (files) into the whole campaign's result,
+ * printed as `explore` prints it, or as its JSON summary. */
+static int cmd_merge(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli_explore_summary **in = NULL, out = { 0 };
+	bool json = false;
+	size_t n = 0;
+	char err[512];
+	int c, ret = 0;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(usage, stdout);
+			return 0;
+		}
+		if (c == 'j')
+			json = true;
+		else
+			return usage_error(argv[0], "unknown option", argv[optind - 1]);
+	}
+	if (optind == argc) {
+		fprintf(stderr, "mvpmu merge: expected at least one summary file (see mvpmu --help)\n");
+		return EXIT_USAGE;
+	}
+	in = calloc((size_t)(argc - optind), sizeof(*in));
+	if (!in)
+		return EXIT_USAGE;
+	for (int i = optind; i < argc && !ret; i++) {
+		json_error_t jerr;
+		json_t *doc = json_load_file(argv[i], JSON_REJECT_DUPLICATES, &jerr);
+
+		in[n] = calloc(1, sizeof(**in));
+		if (!in[n]) {
+			json_decref(doc);
+			ret = EXIT_USAGE;
+			break;
+		}
+		n++;
+		if (!doc) {
+			fprintf(stderr, "%s:%d: expected an explore summary (JSON), got %s\n",
+				argv[i], jerr.line, jerr.text);
+			ret = EXIT_USAGE;
+		} else if (cli_explore_from_json(doc, in[n - 1], err, sizeof(err))) {
+			fprintf(stderr, "%s: %s\n", argv[i], err);
+			ret = EXIT_USAGE;
+		}
+		json_decref(doc);
+	}
+	if (!ret && cli_explore_merge(in, n, &out, err, sizeof(err))) {
+		fprintf(stderr, "mvpmu merge: %s\n", err);
+		ret = EXIT_USAGE;
+	}
+	if (!ret) {
+		ret = json ? print_json(cli_explore_json(&out)) : 0;
+		if (!json)
+			cli_explore_text(stdout, &out);
+		if (!ret && out.nr_bad)
+			ret = EXIT_VIOLATION;
+	}
+	for (size_t i = 0; i < n; i++) {
+		cli_explore_summary_free(in[i]);
+		free(in[i]);
+	}
+	free(in);
+	cli_explore_summary_free(&out);
 	return ret;
 }
 
@@ -458,7 +652,7 @@ int main(int argc, char **argv)
 		int (*fn)(int argc, char **argv);
 	} cmds[] = {
 		{ "run", cmd_run }, { "compare", cmd_compare }, { "explore", cmd_explore },
-		{ "cpus", cmd_cpus }, { "scenarios", cmd_scenarios },
+		{ "merge", cmd_merge }, { "cpus", cmd_cpus }, { "scenarios", cmd_scenarios },
 	};
 
 	if (argc < 2) {

@@ -1,4 +1,5 @@
-/* sim: the run-wide engine state, time accounting and invariant checks. */
+/* sim: the run-wide engine state, time accounting and invariant checks
+ * (sim_trace() itself is in sim_trace.c). */
 #include <stdio.h>
 #include <string.h>
 
@@ -35,19 +36,6 @@ void sim_advance(struct sim *sim, uint64_t cycles, enum sim_time_bucket b)
 	sim->cycle += cycles;
 	if ((unsigned)b < SIM_T_NR)
 		sim->time[b] += cycles;
-}
-
-void sim_trace(struct sim *sim, enum sim_trace_kind kind, uint32_t a,
-	       uint64_t b, uint64_t c, const char *what)
-{
-	struct sim_trace_rec r = {
-		.cycle = sim->cycle, .cpu = sim->cur_cpu, .ctx = sim->cur_ctx,
-		.kind = kind, .a = a, .b = b, .c = c,
-	};
-
-	if (what)
-		snprintf(r.what, sizeof(r.what), "%s", what);
-	sim_trace_add(&sim->trace, &r);
 }
 
 static void record_violation(struct sim *sim, enum sim_invariant inv,

@@ -68,6 +68,10 @@ void sim_free(struct sim *sim);
 /* Advances simulated time, charging the cycles to a bucket. */
 void sim_advance(struct sim *sim, uint64_t cycles, enum sim_time_bucket b);
 
+/* Appends a record at the current cycle, CPU and context.  `what` is
+ * NULL or a string that stays the same for the whole run (a literal, or a
+ * name the machine owns): the trace keeps its own copy, found again by
+ * the pointer (docs/architecture.md, "Determinism"). */
 void sim_trace(struct sim *sim, enum sim_trace_kind kind, uint32_t a,
 	       uint64_t b, uint64_t c, const char *what);
 

@@ -1,9 +1,12 @@
-/* sim_trace: recording, formatting and hashing of trace records. */
+/* sim_trace: recording, hashing, streaming and formatting of trace
+ * records.  Recording stores binary fields only: the text form exists for
+ * --trace output and violation reports (docs/architecture.md,
+ * "Determinism"). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim_trace.h"
+#include "sim.h"
 
 static const char *const kind_names[TR_KIND_NR] = {
 	[TR_WRMSR] = "wrmsr",	[TR_RDMSR] = "rdmsr",	[TR_RDPMC] = "rdpmc",
@@ -21,46 +24,254 @@ const char *sim_trace_kind_name(enum sim_trace_kind kind)
 	return (unsigned)kind < TR_KIND_NR ? kind_names[kind] : "?";
 }
 
+/* ---- the hash ---- */
+
+/* An odd 64-bit constant with well-spread bits (2^64 / golden ratio). */
+#define MIX_K 0x9E3779B97F4A7C15ULL
+
+static inline uint64_t mix(uint64_t h, uint64_t w)
+{
+	return (h ^ w) * MIX_K;
+}
+
+uint64_t sim_trace_hash_str(uint64_t h, const char *s)
+{
+	size_t n = strlen(s);
+	uint64_t w;
+
+	h = mix(h, n);
+	for (; n >= 8; n -= 8, s += 8) {
+		memcpy(&w, s, 8);
+		h = mix(h, w);
+	}
+	w = 0;
+	memcpy(&w, s, n);
+	h = mix(h, w);
+	return h ^ (h >> 32);
+}
+
+/* Every field but seq, which is the record's position. */
+uint64_t sim_trace_hash_rec(uint64_t h, const struct sim_trace_rec *r, uint32_t what_id)
+{
+	h = mix(h, r->cycle);
+	h = mix(h, (uint64_t)(uint32_t)r->cpu << 32 | (uint32_t)r->ctx);
+	h = mix(h, (uint64_t)r->kind << 32 | r->a);
+	h = mix(h, r->b);
+	h = mix(h, r->c);
+	h = mix(h, what_id);
+	return h ^ (h >> 32);
+}
+
+uint64_t sim_trace_hash_records(const struct sim_trace_rec *rec, size_t n)
+{
+	const char **seen = NULL;
+	size_t nr_seen = 0, cap = 0;
+	uint64_t h = SIM_TRACE_HASH_INIT;
+
+	/* A plain list: this is the reference, not the fast path. */
+	for (size_t i = 0; i < n; i++) {
+		const char *s = rec[i].what ? rec[i].what : "";
+		uint32_t id = 0;
+
+		if (s[0]) {
+			while (id < nr_seen && strcmp(seen[id], s))
+				id++;
+			if (id == nr_seen) {
+				if (nr_seen == cap) {
+					const char **p = realloc(seen, (cap = cap ? 2 * cap : 64) * sizeof(*p));
+
+					if (!p) {
+						free(seen);
+						return 0;
+					}
+					seen = p;
+				}
+				seen[nr_seen++] = s;
+				h = sim_trace_hash_str(h, s);
+			}
+			id++;
+		}
+		h = sim_trace_hash_rec(h, &rec[i], id);
+	}
+	free(seen);
+	return h;
+}
+
+/* ---- interned strings ---- */
+
+static size_t ptr_slot(const void *p, size_t cap)
+{
+	return (size_t)(((uint64_t)(uintptr_t)p * MIX_K) >> 32) & (cap - 1);
+}
+
+static size_t text_slot(const char *s, size_t cap)
+{
+	return (size_t)sim_trace_hash_str(0, s) & (cap - 1);
+}
+
+static bool grow_bytext(struct sim_trace_strtab *st)
+{
+	size_t cap = st->text_cap ? 2 * st->text_cap : 256;
+	uint32_t *t = calloc(cap, sizeof(*t));
+
+	if (!t)
+		return false;
+	for (uint32_t id = 1; id <= st->nr_str; id++) {
+		size_t i = text_slot(st->str[id - 1], cap);
+
+		while (t[i])
+			i = (i + 1) & (cap - 1);
+		t[i] = id;
+	}
+	free(st->bytext);
+	st->bytext = t;
+	st->text_cap = cap;
+	return true;
+}
+
+static bool grow_byptr(struct sim_trace_strtab *st)
+{
+	size_t cap = st->ptr_cap ? 2 * st->ptr_cap : 256;
+	struct sim_trace_strent *t = calloc(cap, sizeof(*t));
+
+	if (!t)
+		return false;
+	for (size_t j = 0; j < st->ptr_cap; j++) {
+		const struct sim_trace_strent *e = &st->byptr[j];
+		size_t i;
+
+		if (!e->key)
+			continue;
+		for (i = ptr_slot(e->key, cap); t[i].key; i = (i + 1) & (cap - 1))
+			;
+		t[i] = *e;
+	}
+	free(st->byptr);
+	st->byptr = t;
+	st->ptr_cap = cap;
+	return true;
+}
+
+/* The id of `s` by content, adding (copying) it when new; 0 when out of
+ * memory.  *fresh tells that it was added. */
+static uint32_t intern_text(struct sim_trace_strtab *st, const char *s, bool *fresh)
+{
+	size_t i;
+	char *copy;
+
+	*fresh = false;
+	if (2 * (st->nr_str + 1) > st->text_cap && !grow_bytext(st))
+		return 0;
+	for (i = text_slot(s, st->text_cap); st->bytext[i]; i = (i + 1) & (st->text_cap - 1))
+		if (!strcmp(st->str[st->bytext[i] - 1], s))
+			return st->bytext[i];
+	if (st->nr_str == st->cap_str) {
+		uint32_t cap = st->cap_str ? 2 * st->cap_str : 64;
+		char **p = realloc(st->str, cap * sizeof(*p));
+
+		if (!p)
+			return 0;
+		st->str = p;
+		st->cap_str = cap;
+	}
+	copy = strdup(s);
+	if (!copy)
+		return 0;
+	st->str[st->nr_str++] = copy;
+	st->bytext[i] = st->nr_str;
+	*fresh = true;
+	return st->nr_str;
+}
+
+/* The cache miss: find or add the content, then remember the pointer.
+ * Folds a string into the hash the first time its content appears. */
+static const struct sim_trace_strent *intern_slow(struct sim_trace *t, const char *s)
+{
+	static const struct sim_trace_strent oom = { NULL, "?", 0 };
+	struct sim_trace_strtab *st = &t->strings;
+	bool fresh;
+	uint32_t id;
+	size_t i;
+
+	if (2 * (st->ptr_used + 1) > st->ptr_cap && !grow_byptr(st)) {
+		t->oom = true;
+		return &oom;
+	}
+	id = intern_text(st, s, &fresh);
+	if (!id) {
+		t->oom = true;
+		return &oom;
+	}
+	if (fresh)
+		t->hash = sim_trace_hash_str(t->hash, s);
+	for (i = ptr_slot(s, st->ptr_cap); st->byptr[i].key; i = (i + 1) & (st->ptr_cap - 1))
+		;
+	st->byptr[i] = (struct sim_trace_strent){ s, st->str[id - 1], id };
+	st->ptr_used++;
+	return &st->byptr[i];
+}
+
+/* A string passed as `what` must not change during the run (the cache
+ * is keyed by its address); sanitizer builds check that it did not. */
+#if defined(__SANITIZE_ADDRESS__)
+#define CHECK_INTERNED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CHECK_INTERNED 1
+#endif
+#endif
+
+static inline const struct sim_trace_strent *intern(struct sim_trace *t, const char *s)
+{
+	struct sim_trace_strtab *st = &t->strings;
+
+	if (st->ptr_cap) {
+		for (size_t i = ptr_slot(s, st->ptr_cap); st->byptr[i].key;
+		     i = (i + 1) & (st->ptr_cap - 1)) {
+			if (st->byptr[i].key == s) {
+#ifdef CHECK_INTERNED
+				if (strcmp(st->byptr[i].str, s)) {
+					fprintf(stderr, "sim_trace: string at %p changed from '%s' to '%s'\n",
+						(const void *)s, st->byptr[i].str, s);
+					abort();
+				}
+#endif
+				return &st->byptr[i];
+			}
+		}
+	}
+	return intern_slow(t, s);
+}
+
+/* ---- recording ---- */
+
 void sim_trace_init(struct sim_trace *t, bool keep_all)
 {
 	memset(t, 0, sizeof(*t));
-	t->hash = 0xCBF29CE484222325ULL;	/* FNV-1a offset basis */
+	t->hash = SIM_TRACE_HASH_INIT;
+	t->ring = t->window;
+	t->ring_mask = SIM_TRACE_WINDOW - 1;
 	t->keep_all = keep_all;
+	t->slow = keep_all;
 }
 
 void sim_trace_free(struct sim_trace *t)
 {
+	struct sim_trace_strtab *st = &t->strings;
+
 	free(t->all);
 	t->all = NULL;
 	t->nr_all = t->cap_all = 0;
-}
-
-struct sim_trace_rec *sim_trace_take(struct sim_trace *t, size_t *nr)
-{
-	struct sim_trace_rec *all = t->all;
-
-	*nr = t->nr_all;
-	t->all = NULL;
-	t->nr_all = t->cap_all = 0;
-	t->keep_all = false;
-	return all;
-}
-
-int sim_trace_format(const struct sim_trace_rec *r, char *buf, size_t len)
-{
-	return snprintf(buf, len, "%llu c=%llu cpu=%d ctx=%d %s a=%#x b=%#llx c=%#llx %s",
-			(unsigned long long)r->seq, (unsigned long long)r->cycle,
-			r->cpu, r->ctx, sim_trace_kind_name(r->kind), r->a,
-			(unsigned long long)r->b, (unsigned long long)r->c,
-			r->what);
-}
-
-static void hash_text(struct sim_trace *t, const char *s, int n)
-{
-	for (int i = 0; i < n; i++) {
-		t->hash ^= (unsigned char)s[i];
-		t->hash *= 0x100000001B3ULL;	/* FNV-1a prime */
-	}
+	if (t->ring != t->window)
+		free(t->ring);
+	t->ring = t->window;
+	t->ring_mask = SIM_TRACE_WINDOW - 1;
+	for (uint32_t i = 0; i < st->nr_str; i++)
+		free(st->str[i]);
+	free(st->str);
+	free(st->byptr);
+	free(st->bytext);
+	memset(st, 0, sizeof(*st));
 }
 
 static void keep(struct sim_trace *t, const struct sim_trace_rec *r)
@@ -69,8 +280,10 @@ static void keep(struct sim_trace *t, const struct sim_trace_rec *r)
 		size_t cap = t->cap_all ? t->cap_all * 2 : 4096;
 		struct sim_trace_rec *p = realloc(t->all, cap * sizeof(*p));
 
-		if (!p) {	/* out of memory: stop keeping, the hash goes on */
+		if (!p) {	/* out of memory: stop keeping, and say so */
 			t->keep_all = false;
+			t->keep_failed = true;
+			t->slow = t->sink.write != NULL;
 			return;
 		}
 		t->all = p;
@@ -79,16 +292,160 @@ static void keep(struct sim_trace *t, const struct sim_trace_rec *r)
 	t->all[t->nr_all++] = *r;
 }
 
+/* Hands records [flushed, seq) of the ring to the sink, in order. */
+void sim_trace_flush(struct sim_trace *t)
+{
+	while (t->flushed < t->seq && !t->sink_failed && t->sink.write) {
+		uint64_t i = t->flushed & t->ring_mask;
+		uint64_t n = t->seq - t->flushed;
+
+		if (n > t->ring_mask + 1 - i)
+			n = t->ring_mask + 1 - i;	/* up to the end of the ring */
+		if (t->sink.write(t->sink.arg, &t->ring[i], (size_t)n))
+			t->sink_failed = true;
+		t->flushed += n;
+	}
+}
+
+static void add_slow(struct sim_trace *t, const struct sim_trace_rec *r)
+{
+	if (t->keep_all)
+		keep(t, r);
+	/* The ring is full of records not yet written: write them before
+	 * the next record overwrites the oldest. */
+	if (t->sink.write && t->seq - t->flushed == t->ring_mask + 1)
+		sim_trace_flush(t);
+}
+
 void sim_trace_add(struct sim_trace *t, const struct sim_trace_rec *rec)
 {
-	struct sim_trace_rec r = *rec;
-	char line[256];
+	const struct sim_trace_strent *e = NULL;
+	struct sim_trace_rec *r = &t->ring[t->seq & t->ring_mask];
 
-	r.seq = t->seq++;
-	hash_text(t, line, sim_trace_format(&r, line, sizeof(line)));
-	t->window[r.seq % SIM_TRACE_WINDOW] = r;
-	if (t->keep_all)
-		keep(t, &r);
+	if (rec->what && rec->what[0])
+		e = intern(t, rec->what);
+	*r = *rec;
+	r->seq = t->seq++;
+	r->what = e ? e->str : "";
+	t->hash = sim_trace_hash_rec(t->hash, r, e ? e->id : 0);
+	if (t->slow)
+		add_slow(t, r);
+}
+
+void sim_trace(struct sim *sim, enum sim_trace_kind kind, uint32_t a,
+	       uint64_t b, uint64_t c, const char *what)
+{
+	struct sim_trace *t = &sim->trace;
+	const struct sim_trace_strent *e = NULL;
+	struct sim_trace_rec *r;
+
+	if (what && what[0])
+		e = intern(t, what);
+	/* Straight into the ring: no record is built twice. */
+	r = &t->ring[t->seq & t->ring_mask];
+	r->seq = t->seq++;
+	r->cycle = sim->cycle;
+	r->cpu = sim->cur_cpu;
+	r->ctx = sim->cur_ctx;
+	r->kind = kind;
+	r->a = a;
+	r->b = b;
+	r->c = c;
+	r->what = e ? e->str : "";
+	t->hash = sim_trace_hash_rec(t->hash, r, e ? e->id : 0);
+	if (t->slow)
+		add_slow(t, r);
+}
+
+int sim_trace_stream(struct sim_trace *t, const struct sim_trace_sink *sink)
+{
+	struct sim_trace_rec *ring = calloc(SIM_TRACE_STREAM_BUF, sizeof(*ring));
+
+	if (!ring)
+		return -1;
+	/* The window moves into the bigger ring, where it stays. */
+	for (uint64_t s = t->seq > SIM_TRACE_WINDOW ? t->seq - SIM_TRACE_WINDOW : 0; s < t->seq; s++)
+		ring[s & (SIM_TRACE_STREAM_BUF - 1)] = t->ring[s & t->ring_mask];
+	if (t->ring != t->window)
+		free(t->ring);
+	t->ring = ring;
+	t->ring_mask = SIM_TRACE_STREAM_BUF - 1;
+	t->sink = *sink;
+	t->flushed = t->seq;
+	t->slow = true;
+	return 0;
+}
+
+bool sim_trace_sink_failed(const struct sim_trace *t)
+{
+	return t->sink_failed;
+}
+
+/* The id of a string already kept, by content (0 when it is not). */
+static uint32_t lookup_text(const struct sim_trace_strtab *st, const char *s)
+{
+	if (!st->text_cap)
+		return 0;
+	for (size_t i = text_slot(s, st->text_cap); st->bytext[i]; i = (i + 1) & (st->text_cap - 1))
+		if (!strcmp(st->str[st->bytext[i] - 1], s))
+			return st->bytext[i];
+	return 0;
+}
+
+struct sim_trace_rec *sim_trace_take(struct sim_trace *t, size_t *nr)
+{
+	const struct sim_trace_strtab *st = &t->strings;
+	size_t n = t->nr_all, bytes = n * sizeof(struct sim_trace_rec) + 1;
+	struct sim_trace_rec *out;
+	const char **place;
+	char *p;
+
+	*nr = 0;
+	t->keep_all = false;
+	t->slow = t->sink.write != NULL;
+	if (!t->all)
+		return NULL;
+	for (uint32_t i = 0; i < st->nr_str; i++)
+		bytes += strlen(st->str[i]) + 1;
+	place = malloc((st->nr_str + 1) * sizeof(*place));
+	out = place ? realloc(t->all, bytes) : NULL;
+	if (!out) {
+		free(place);
+		free(t->all);
+		t->all = NULL;
+		t->nr_all = t->cap_all = 0;
+		return NULL;
+	}
+	t->all = NULL;
+	t->nr_all = t->cap_all = 0;
+	/* The strings go after the records, in the same block; the records'
+	 * `what` still point at the trace's copies until moved there. */
+	p = (char *)(out + n);
+	*p = '\0';
+	place[0] = p++;
+	for (uint32_t i = 0; i < st->nr_str; i++) {
+		size_t len = strlen(st->str[i]) + 1;
+
+		memcpy(p, st->str[i], len);
+		place[i + 1] = p;
+		p += len;
+	}
+	for (size_t i = 0; i < n; i++)
+		out[i].what = place[out[i].what[0] ? lookup_text(st, out[i].what) : 0];
+	free(place);
+	*nr = n;
+	return out;
+}
+
+/* ---- text ---- */
+
+int sim_trace_format(const struct sim_trace_rec *r, char *buf, size_t len)
+{
+	return snprintf(buf, len, "%llu c=%llu cpu=%d ctx=%d %s a=%#x b=%#llx c=%#llx %s",
+			(unsigned long long)r->seq, (unsigned long long)r->cycle,
+			r->cpu, r->ctx, sim_trace_kind_name(r->kind), r->a,
+			(unsigned long long)r->b, (unsigned long long)r->c,
+			r->what ? r->what : "");
 }
 
 size_t sim_trace_tail(const struct sim_trace *t, struct sim_trace_rec *out,
@@ -99,6 +456,6 @@ size_t sim_trace_tail(const struct sim_trace *t, struct sim_trace_rec *out,
 	if (n > t->seq)
 		n = t->seq;
 	for (size_t i = 0; i < n; i++)
-		out[i] = t->window[(t->seq - n + i) % SIM_TRACE_WINDOW];
+		out[i] = t->ring[(t->seq - n + i) & t->ring_mask];
 	return n;
 }

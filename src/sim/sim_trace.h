@@ -1,9 +1,10 @@
 /* sim_trace: the structured event trace.  Every step of the simulated
  * machine that matters (MSR access, work, overflow, interrupt, VM entry and
- * exit, PMU load/put step, perf action) appends one record.  The trace keeps
- * a window of recent records for violation reports, an optional full log,
- * and a running hash of the formatted text, so two runs can be compared
- * byte for byte without keeping everything. */
+ * exit, PMU load/put step, perf action) appends one binary record.  The
+ * trace keeps a ring of recent records for violation reports, a running
+ * hash of the binary fields, and optionally streams every record to a sink
+ * (the --trace file) or keeps them all in memory (tests).  Nothing is
+ * formatted as text unless someone asks for it. */
 #ifndef SIM_TRACE_H
 #define SIM_TRACE_H
 
@@ -35,6 +36,9 @@ enum sim_trace_kind {
 	TR_KIND_NR
 };
 
+/* One record.  `what` points at the trace's own copy of the string the
+ * caller passed ("" for none), so records outlive the caller's strings;
+ * in the hash it stands for its interned number, never its address. */
 struct sim_trace_rec {
 	uint64_t seq;
 	uint64_t cycle;
@@ -43,31 +47,90 @@ struct sim_trace_rec {
 	uint32_t kind;
 	uint32_t a;
 	uint64_t b, c;
-	char what[40];
+	const char *what;
 };
 
+/* Records shown before a violation come from this window. */
 #define SIM_TRACE_WINDOW 64
+/* Records a streaming trace buffers between two writes to its sink. */
+#define SIM_TRACE_STREAM_BUF 4096
+
+/* Where a streamed trace goes: `write` gets every record once, in order,
+ * in batches; it returns 0, or -1 after which the trace stops calling it
+ * and remembers the failure (sim_trace_sink_failed). */
+struct sim_trace_sink {
+	int (*write)(void *arg, const struct sim_trace_rec *rec, size_t n);
+	void *arg;
+};
+
+/* The strings records point at, each kept once and numbered (1, 2, ...)
+ * in the order of first appearance.  Looked up by the caller's pointer
+ * first (a cache) and by content on a miss, so equal strings at different
+ * addresses get one number and the hash depends only on content. */
+struct sim_trace_strtab {
+	struct sim_trace_strent {
+		const char *key;	/* the caller's pointer, NULL: free */
+		const char *str;	/* the trace's copy */
+		uint32_t id;
+	} *byptr;
+	size_t ptr_cap, ptr_used;
+	uint32_t *bytext;		/* ids by content hash, 0 free */
+	size_t text_cap;
+	char **str;			/* str[id - 1] */
+	uint32_t nr_str, cap_str;
+};
 
 struct sim_trace {
 	uint64_t seq;
-	uint64_t hash;			/* FNV-1a of every formatted record */
+	uint64_t hash;			/* over every record's binary fields */
+	struct sim_trace_rec *ring;	/* `window`, or the stream buffer */
+	uint64_t ring_mask;
 	struct sim_trace_rec window[SIM_TRACE_WINDOW];
-	bool keep_all;			/* keep every record in `all` */
+	bool slow;			/* keeping or streaming: sim_trace_add's slow path */
+	/* Streaming. */
+	struct sim_trace_sink sink;
+	uint64_t flushed;		/* records handed to the sink */
+	bool sink_failed;
+	/* Keeping everything (tests, C users; memory grows with the run). */
+	bool keep_all;
+	bool keep_failed;		/* out of memory: `all` is incomplete */
 	struct sim_trace_rec *all;
 	size_t nr_all, cap_all;
+	struct sim_trace_strtab strings;
+	bool oom;			/* a string could not be kept */
 };
 
 void sim_trace_init(struct sim_trace *t, bool keep_all);
 void sim_trace_free(struct sim_trace *t);
+/* Appends a record: its seq is assigned, its `what` interned. */
 void sim_trace_add(struct sim_trace *t, const struct sim_trace_rec *rec);
-/* Hands the kept records to the caller (who free()s them) and stops
- * keeping; the hash and window go on. */
+/* Streams every record from now on to `sink`; -1 when out of memory. */
+int sim_trace_stream(struct sim_trace *t, const struct sim_trace_sink *sink);
+/* Hands the records not yet written to the sink (end of a run). */
+void sim_trace_flush(struct sim_trace *t);
+bool sim_trace_sink_failed(const struct sim_trace *t);
+/* Hands the kept records to the caller, who free()s the one block (their
+ * `what` strings live in it), and stops keeping; hash and window go on.
+ * NULL with *nr = 0 when nothing was kept. */
 struct sim_trace_rec *sim_trace_take(struct sim_trace *t, size_t *nr);
-/* Formats one record as a single line (no newline); returns its length. */
+/* Formats one record as a single line (no newline); returns its length
+ * as snprintf does. */
 int sim_trace_format(const struct sim_trace_rec *rec, char *buf, size_t len);
 const char *sim_trace_kind_name(enum sim_trace_kind kind);
 /* The last `n` records (n <= SIM_TRACE_WINDOW), oldest first. */
 size_t sim_trace_tail(const struct sim_trace *t, struct sim_trace_rec *out,
 		      size_t n);
+
+/* The run hash, spelled out so that anyone can recompute it from kept
+ * records (tests/hw/test_hw_determinism.c does): start from
+ * SIM_TRACE_HASH_INIT; when a record's `what` is a string not seen before
+ * in the run, fold the string (sim_trace_hash_str) and number it; then
+ * fold the record with that number (0 for ""). */
+#define SIM_TRACE_HASH_INIT 0xCBF29CE484222325ULL
+uint64_t sim_trace_hash_str(uint64_t h, const char *s);
+uint64_t sim_trace_hash_rec(uint64_t h, const struct sim_trace_rec *r, uint32_t what_id);
+/* The hash of records[0..n-1] as sim_trace_add computes it, from the
+ * records alone (strings numbered by content in order of appearance). */
+uint64_t sim_trace_hash_records(const struct sim_trace_rec *rec, size_t n);
 
 #endif
