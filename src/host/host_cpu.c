@@ -149,22 +149,34 @@ static void host_intr(struct hw_cpu *cpu, unsigned vector, bool nmi,
 	host_handle_intr(p, host_cpu_index(p, cpu), vector, nmi);
 }
 
-/* Delivers held IRQs, highest vector first as the APIC prioritises. */
+/* Delivers held IRQs, highest vector first as the APIC prioritises, each
+ * at most once per enable: after a handler only vectors below it are
+ * looked at (a handler that re-enables interrupts delivers the rest
+ * itself).  The pending bitmap's words are searched with clz rather than
+ * testing all 256 vectors. */
 static void host_irq_enabled(struct perf *p, int cpu)
 {
 	struct host_kernel *hk = host_of(p);
+	int limit = HOST_NR_VECTORS - 1;	/* highest vector still to look at */
 
-	if (!hk || cpu >= hk->nr)
+	if (!hk || cpu < 0 || cpu >= hk->nr)
 		return;
-	for (int v = HOST_NR_VECTORS - 1; v >= 0; v--) {
-		uint64_t bit = X86_BIT(v % 64);
+	while (limit >= 0) {
+		uint64_t *pend = hk->pending[cpu];
+		int w = limit / 64;
+		uint64_t bits = pend[w] & (limit % 64 == 63 ? ~0ULL : X86_BIT(limit % 64 + 1) - 1);
+		unsigned v;
 
+		while (!bits && w > 0)
+			bits = pend[--w];
+		if (!bits)
+			return;
 		if (perf_irqs_disabled(p, cpu))
 			return;	/* a handler disabled them again */
-		if (!(hk->pending[cpu][v / 64] & bit))
-			continue;
-		hk->pending[cpu][v / 64] &= ~bit;
-		dispatch_irq(hk, cpu, (unsigned)v);
+		v = (unsigned)(w * 64 + 63 - __builtin_clzll(bits));
+		pend[w] &= ~X86_BIT(v % 64);
+		limit = (int)v - 1;
+		dispatch_irq(hk, cpu, v);
 	}
 }
 

@@ -255,9 +255,13 @@ static size_t ctx_collect(struct perf *p, int cpu, struct perf_event **out,
 
 void perf_ctx_sched_out_all(struct perf *p, int cpu)
 {
-	for (int idx = 0; idx < PERF_IDX_NR; idx++)
+	/* In index order, as a scan of active[] would. */
+	for (uint64_t m = p->cpu[cpu].active_mask; m; m &= m - 1) {
+		int idx = __builtin_ctzll(m);
+
 		if (p->cpu[cpu].active[idx])
 			perf_x86_del(p, cpu, p->cpu[cpu].active[idx]);
+	}
 }
 
 static void update_on_cpu(struct perf *p, int cpu)

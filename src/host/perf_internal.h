@@ -58,6 +58,7 @@ struct perf_event {
 
 struct perf_cpu {
 	struct perf_event *active[PERF_IDX_NR];
+	uint64_t active_mask;		/* bit idx set iff active[idx] */
 	uint64_t fixed_ctrl;		/* shadow of FIXED_CTR_CTRL */
 	int disable_depth;		/* perf_pmu_disable nesting */
 	bool irqs_off;

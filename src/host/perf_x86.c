@@ -280,6 +280,7 @@ void perf_x86_add(struct perf *p, int cpu, struct perf_event *ev, int idx)
 	struct perf_cpu *pc = &p->cpu[cpu];
 
 	pc->active[idx] = ev;
+	pc->active_mask |= X86_BIT(idx);
 	ev->hw_idx = idx;
 	/* A period that ran out while the PMI was still in flight (skid)
 	 * would be lost to the reprogramming: take its sample now. */
@@ -314,6 +315,7 @@ void perf_x86_del(struct perf *p, int cpu, struct perf_event *ev)
 	/* Read after stopping, so nothing counted in between is lost. */
 	perf_x86_update(p, cpu, ev);
 	pc->active[idx] = NULL;
+	pc->active_mask &= ~X86_BIT(idx);
 	ev->hw_idx = -1;
 	sim_trace(p->sim, TR_PERF, (uint32_t)cpu, ev->seq, (uint64_t)idx,
 		  "sched out");
@@ -336,11 +338,10 @@ uint64_t perf_x86_active_mask(const struct perf *p, int cpu, bool host)
 	const struct perf_cpu *pc = &p->cpu[cpu];
 	uint64_t mask = 0;
 
-	for (int idx = 0; idx < PERF_IDX_NR; idx++) {
+	for (uint64_t m = pc->active_mask; m; m &= m - 1) {
+		int idx = __builtin_ctzll(m);
 		const struct perf_event *ev = pc->active[idx];
 
-		if (!ev)
-			continue;
 		if (host ? ev->attr.exclude_host : ev->attr.exclude_guest)
 			continue;
 		mask |= X86_BIT(idx);

@@ -173,18 +173,18 @@ int hw_rdmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t *val)
 
 int hw_rdpmc(struct hw_cpu *cpu, uint32_t ecx, uint64_t *val)
 {
-	int fault;
+	uint64_t v = 0;
+	int fault = X86_GP;
 
-	enter(cpu, cpu->model->cost.rdpmc);
-	*val = 0;
-	/* SDM RDPMC: #GP(0) at CPL > 0 when CR4.PCE = 0. */
-	if (cpu->cpl > 0 && !cpu->cr4_pce)
-		fault = X86_GP;
-	else
-		fault = cpu->ops->rdpmc(cpu, ecx, val);
+	/* SDM RDPMC: #GP(0) at CPL > 0 when CR4.PCE = 0.  The read has no
+	 * side effect, so it may come before the clock advances. */
+	if (!cpu->cpl || cpu->cr4_pce)
+		fault = cpu->ops->rdpmc(cpu, ecx, &v);
 	if (fault)
-		*val = 0;
-	sim_trace(cpu->sim, TR_RDPMC, ecx, *val, fault, cpu->guest_mode ? "guest" : NULL);
+		v = 0;
+	*val = v;
+	enter(cpu, cpu->model->cost.rdpmc);
+	sim_trace(cpu->sim, TR_RDPMC, ecx, v, fault, cpu->guest_mode ? "guest" : NULL);
 	return fault;
 }
 

@@ -90,6 +90,12 @@ struct hw_cpu {
 	bool pmi_pending;
 	uint64_t nr_pmis;	/* PMIs delivered by the APIC */
 	uint64_t nr_wrmsr, nr_rdmsr;
+	/* Writable bits of the global MSRs, which follow from the model and
+	 * PERF_CAPABILITIES alone: the vendor computes them at reset rather
+	 * than on every write. */
+	struct hw_pmu_valid {
+		uint64_t global_ctrl, fixed_ctrl, ovf_ctrl, status_set;
+	} valid;
 };
 
 void hw_cpu_init(struct hw_cpu *cpu, int id, struct sim *sim,

@@ -87,17 +87,6 @@ const struct hw_model *hw_model_find(const char *name)
 	return NULL;
 }
 
-/* SDM vol. 2 CPUID.0AH: fixed counter i is supported iff ECX[i] is set or
- * i < EDX[4:0] (v5 and later; before v5 only the count applies). */
-bool hw_model_fixed_exists(const struct hw_model *m, unsigned i)
-{
-	if (i >= HW_MAX_FIXED || m->pmu_version < 2)
-		return false;
-	if (m->pmu_version >= 5 && (m->fixed_bitmap & (1u << i)))
-		return true;
-	return i < m->nr_fixed;
-}
-
 unsigned hw_model_fixed_span(const struct hw_model *m)
 {
 	unsigned span = 0;

@@ -51,8 +51,17 @@ extern const struct hw_model hw_models[];
 extern const size_t hw_nr_models;
 
 const struct hw_model *hw_model_find(const char *name);
-/* GP counter index i exists; fixed counter i exists (v5 bitmap rule). */
-bool hw_model_fixed_exists(const struct hw_model *m, unsigned i);
+/* Fixed counter i exists (v5 bitmap rule).  SDM vol. 2 CPUID.0AH: it is
+ * supported iff ECX[i] is set or i < EDX[4:0] (v5 and later; before v5
+ * only the count applies).  Inline: the counter engine asks often. */
+static inline bool hw_model_fixed_exists(const struct hw_model *m, unsigned i)
+{
+	if (i >= HW_MAX_FIXED || m->pmu_version < 2)
+		return false;
+	if (m->pmu_version >= 5 && (m->fixed_bitmap & (1u << i)))
+		return true;
+	return i < m->nr_fixed;
+}
 /* Highest fixed index + 1 that exists (for loops). */
 unsigned hw_model_fixed_span(const struct hw_model *m);
 

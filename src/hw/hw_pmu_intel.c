@@ -121,60 +121,97 @@ static int write_gp(struct hw_cpu *cpu, unsigned i, uint64_t val, bool full)
 	return X86_OK;
 }
 
+/* The global registers, by address; false when `msr` is none of them (or
+ * does not exist on this version). */
+static bool intel_wrmsr_global(struct hw_cpu *cpu, uint32_t msr, uint64_t val, int *f)
+{
+	struct hw_pmu *p = &cpu->pmu;
+	unsigned v = M(cpu)->pmu_version;
+
+	switch (msr) {
+	case MSR_IA32_PERF_GLOBAL_CTRL:
+		if (v < 2)
+			return false;
+		if (val & ~cpu->valid.global_ctrl)
+			*f = X86_GP;
+		else
+			p->global_ctrl = val;
+		return true;
+	case MSR_IA32_FIXED_CTR_CTRL:
+		if (v < 2)
+			return false;
+		if (val & ~cpu->valid.fixed_ctrl)
+			*f = X86_GP;
+		else
+			p->fixed_ctrl = val;
+		return true;
+	case MSR_IA32_PERF_GLOBAL_OVF_CTRL:
+		if (v < 2)
+			return false;
+		if (val & ~cpu->valid.ovf_ctrl)
+			*f = X86_GP;
+		else
+			p->global_status &= ~val;
+		return true;
+	case MSR_IA32_PERF_GLOBAL_STATUS_SET:
+		if (v < 4)
+			return false;
+		if (val & ~cpu->valid.status_set)
+			*f = X86_GP;
+		else
+			p->global_status |= val;
+		return true;
+	case MSR_IA32_PERF_GLOBAL_STATUS:
+		if (v < 2)
+			return false;
+		*f = X86_GP;	/* read-only */
+		return true;
+	case MSR_IA32_PERF_GLOBAL_INUSE:
+		if (v < 4)
+			return false;
+		*f = X86_GP;	/* read-only */
+		return true;
+	case MSR_IA32_PERF_CAPABILITIES:
+		*f = X86_GP;	/* read-only */
+		return true;
+	case MSR_IA32_DEBUGCTL:
+		/* LBR, BTF, TR/BTS bits, FREEZE_* and RTM_DEBUG (bits 0,1,6-15). */
+		if (val & ~0xFFC3ULL)
+			*f = X86_GP;
+		else
+			p->debugctl = val;
+		return true;
+	case MSR_IA32_PERF_METRICS:
+		if (!has_metrics(cpu))
+			return false;
+		return true;	/* metrics are not modelled: writes are dropped */
+	}
+	return false;
+}
+
 static bool intel_wrmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t val, int *fault)
 {
 	struct hw_pmu *p = &cpu->pmu;
-	unsigned v = M(cpu)->pmu_version, i;
+	unsigned i;
 	int f = X86_OK;
 
-	if (in_range(msr, MSR_IA32_PMC0, HW_MAX_GP, &i))
-		f = write_gp(cpu, i, val, false);
-	else if (in_range(msr, MSR_IA32_A_PMC0, HW_MAX_GP, &i))
+	/* Counters and selectors first: the PMU switch writes them most. */
+	if (in_range(msr, MSR_IA32_A_PMC0, HW_MAX_GP, &i))
 		f = write_gp(cpu, i, val, true);
 	else if (in_range(msr, MSR_IA32_PERFEVTSEL0, HW_MAX_GP, &i)) {
 		if (i >= M(cpu)->nr_gp || (val & evtsel_reserved(cpu)))
 			f = X86_GP;
 		else
 			p->gp_sel[i] = val;
-	} else if (in_range(msr, MSR_IA32_FIXED_CTR0, HW_MAX_FIXED, &i)) {
+	} else if (in_range(msr, MSR_IA32_PMC0, HW_MAX_GP, &i))
+		f = write_gp(cpu, i, val, false);
+	else if (in_range(msr, MSR_IA32_FIXED_CTR0, HW_MAX_FIXED, &i)) {
 		/* Fixed counters take the value masked to their width. */
 		if (!hw_model_fixed_exists(M(cpu), i))
 			f = X86_GP;
 		else
 			p->fixed_ctr[i] = val & hw_pmu_counter_mask(cpu, true);
-	} else if (msr == MSR_IA32_FIXED_CTR_CTRL && v >= 2) {
-		if (val & ~fixed_ctrl_valid(cpu))
-			f = X86_GP;
-		else
-			p->fixed_ctrl = val;
-	} else if (msr == MSR_IA32_PERF_GLOBAL_CTRL && v >= 2) {
-		if (val & ~global_ctrl_valid(cpu))
-			f = X86_GP;
-		else
-			p->global_ctrl = val;
-	} else if (msr == MSR_IA32_PERF_GLOBAL_OVF_CTRL && v >= 2) {
-		if (val & ~status_writable(cpu, false))
-			f = X86_GP;
-		else
-			p->global_status &= ~val;
-	} else if (msr == MSR_IA32_PERF_GLOBAL_STATUS_SET && v >= 4) {
-		if (val & ~status_writable(cpu, true))
-			f = X86_GP;
-		else
-			p->global_status |= val;
-	} else if ((msr == MSR_IA32_PERF_GLOBAL_STATUS && v >= 2) ||
-		   (msr == MSR_IA32_PERF_GLOBAL_INUSE && v >= 4) ||
-		   msr == MSR_IA32_PERF_CAPABILITIES) {
-		f = X86_GP;	/* read-only */
-	} else if (msr == MSR_IA32_DEBUGCTL) {
-		/* LBR, BTF, TR/BTS bits, FREEZE_* and RTM_DEBUG (bits 0,1,6-15). */
-		if (val & ~0xFFC3ULL)
-			f = X86_GP;
-		else
-			p->debugctl = val;
-	} else if (msr == MSR_IA32_PERF_METRICS && has_metrics(cpu)) {
-		f = X86_OK;	/* metrics are not modelled: writes are dropped */
-	} else {
+	} else if (!intel_wrmsr_global(cpu, msr, val, &f)) {
 		return false;
 	}
 	*fault = f;
@@ -351,6 +388,12 @@ static void intel_reset(struct hw_cpu *cpu)
 {
 	cpu->pmu.global_ctrl = M(cpu)->pmu_version >= 2 ? gp_bits(cpu) : 0;
 	cpu->pmu.perf_caps = M(cpu)->perf_caps;
+	cpu->valid = (struct hw_pmu_valid){
+		.global_ctrl = global_ctrl_valid(cpu),
+		.fixed_ctrl = fixed_ctrl_valid(cpu),
+		.ovf_ctrl = status_writable(cpu, false),
+		.status_set = status_writable(cpu, true),
+	};
 }
 
 const struct hw_pmu_ops hw_pmu_intel_ops = {

@@ -31,13 +31,6 @@ void sim_free(struct sim *sim)
 	sim_trace_free(&sim->trace);
 }
 
-void sim_advance(struct sim *sim, uint64_t cycles, enum sim_time_bucket b)
-{
-	sim->cycle += cycles;
-	if ((unsigned)b < SIM_T_NR)
-		sim->time[b] += cycles;
-}
-
 static void record_violation(struct sim *sim, enum sim_invariant inv,
 			     const char *msg)
 {
@@ -67,15 +60,8 @@ static void record_violation(struct sim *sim, enum sim_invariant inv,
 	}
 }
 
-bool sim_check(struct sim *sim, enum sim_invariant inv, bool ok,
-	       const char *fmt, ...)
+bool sim_check_failed(struct sim *sim, enum sim_invariant inv, const char *fmt, ...)
 {
-	sim->inv_checked++;
-	if ((unsigned)inv < INV_NR)
-		sim->inv_checked_by[inv]++;
-	if (ok)
-		return true;
-
 	char msg[160];
 	va_list ap;
 
@@ -89,9 +75,10 @@ bool sim_check(struct sim *sim, enum sim_invariant inv, bool ok,
 	return false;
 }
 
-bool sim_inject(struct sim *sim, const char *where)
+/* The draw behind sim_inject, once injection is on. */
+bool sim_inject_draw(struct sim *sim, const char *where)
 {
-	if (!sim->inject_ppm || sim_rng_below(&sim->rng, 1000000) >= sim->inject_ppm)
+	if (sim_rng_below(&sim->rng, 1000000) >= sim->inject_ppm)
 		return false;
 	sim->nr_injected++;
 	sim_trace(sim, TR_NOTE, 0, 0, 0, where);

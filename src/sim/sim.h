@@ -66,25 +66,52 @@ void sim_init(struct sim *sim, uint64_t seed, bool keep_trace);
 void sim_free(struct sim *sim);
 
 /* Advances simulated time, charging the cycles to a bucket. */
-void sim_advance(struct sim *sim, uint64_t cycles, enum sim_time_bucket b);
+static inline void sim_advance(struct sim *sim, uint64_t cycles, enum sim_time_bucket b)
+{
+	sim->cycle += cycles;
+	if ((unsigned)b < SIM_T_NR)
+		sim->time[b] += cycles;
+}
 
 /* Appends a record at the current cycle, CPU and context.  `what` is
  * NULL or a string that stays the same for the whole run (a literal, or a
  * name the machine owns): the trace keeps its own copy, found again by
  * the pointer (docs/architecture.md, "Determinism"). */
-void sim_trace(struct sim *sim, enum sim_trace_kind kind, uint32_t a,
-	       uint64_t b, uint64_t c, const char *what);
+static inline void sim_trace(struct sim *sim, enum sim_trace_kind kind, uint32_t a,
+			     uint64_t b, uint64_t c, const char *what)
+{
+	sim_trace_put(&sim->trace, sim->cycle, sim->cur_cpu, sim->cur_ctx, kind, a, b, c, what);
+}
 
 /* Counts one check of invariant `inv`; when `ok` is false records a
- * violation (seed, step, message, the recent trace).  Returns `ok`. */
-bool sim_check(struct sim *sim, enum sim_invariant inv, bool ok,
-	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+ * violation (seed, step, message, the recent trace).  Yields `ok`.  The
+ * message's arguments are evaluated only when the check fails (checks run
+ * on every PMU write: a passing one costs a counter increment), and `sim`
+ * and `inv` are evaluated again then: pass plain expressions. */
+#define sim_check(sim, inv, ok, ...) \
+	(sim_check_count((sim), (inv), (ok)) ? true : sim_check_failed((sim), (inv), __VA_ARGS__))
+
+static inline bool sim_check_count(struct sim *sim, enum sim_invariant inv, bool ok)
+{
+	sim->inv_checked++;
+	if ((unsigned)inv < INV_NR)
+		sim->inv_checked_by[inv]++;
+	return ok;
+}
+
+/* The failing half of sim_check: records the violation; returns false. */
+bool sim_check_failed(struct sim *sim, enum sim_invariant inv, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 const char *sim_invariant_name(enum sim_invariant inv);
 
 /* An injection point: true (and traced) when the seeded RNG decides that
  * something should happen here (inject_ppm per million).  With injection
  * off it draws nothing, so other choices keep their order. */
-bool sim_inject(struct sim *sim, const char *where);
+bool sim_inject_draw(struct sim *sim, const char *where);
+static inline bool sim_inject(struct sim *sim, const char *where)
+{
+	return sim->inject_ppm && sim_inject_draw(sim, where);
+}
 
 #endif

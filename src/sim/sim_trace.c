@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim.h"
+#include "sim_trace.h"
 
 static const char *const kind_names[TR_KIND_NR] = {
 	[TR_WRMSR] = "wrmsr",	[TR_RDMSR] = "rdmsr",	[TR_RDPMC] = "rdpmc",
@@ -26,13 +26,7 @@ const char *sim_trace_kind_name(enum sim_trace_kind kind)
 
 /* ---- the hash ---- */
 
-/* An odd 64-bit constant with well-spread bits (2^64 / golden ratio). */
-#define MIX_K 0x9E3779B97F4A7C15ULL
-
-static inline uint64_t mix(uint64_t h, uint64_t w)
-{
-	return (h ^ w) * MIX_K;
-}
+#define mix sim_trace_mix
 
 uint64_t sim_trace_hash_str(uint64_t h, const char *s)
 {
@@ -50,16 +44,10 @@ uint64_t sim_trace_hash_str(uint64_t h, const char *s)
 	return h ^ (h >> 32);
 }
 
-/* Every field but seq, which is the record's position. */
 uint64_t sim_trace_hash_rec(uint64_t h, const struct sim_trace_rec *r, uint32_t what_id)
 {
-	h = mix(h, r->cycle);
-	h = mix(h, (uint64_t)(uint32_t)r->cpu << 32 | (uint32_t)r->ctx);
-	h = mix(h, (uint64_t)r->kind << 32 | r->a);
-	h = mix(h, r->b);
-	h = mix(h, r->c);
-	h = mix(h, what_id);
-	return h ^ (h >> 32);
+	return sim_trace_hash_fields(h, r->cycle, r->cpu, r->ctx, r->kind, r->a, r->b, r->c,
+				     what_id);
 }
 
 uint64_t sim_trace_hash_records(const struct sim_trace_rec *rec, size_t n)
@@ -99,10 +87,7 @@ uint64_t sim_trace_hash_records(const struct sim_trace_rec *rec, size_t n)
 
 /* ---- interned strings ---- */
 
-static size_t ptr_slot(const void *p, size_t cap)
-{
-	return (size_t)(((uint64_t)(uintptr_t)p * MIX_K) >> 32) & (cap - 1);
-}
+#define ptr_slot sim_trace_ptr_slot
 
 static size_t text_slot(const char *s, size_t cap)
 {
@@ -185,17 +170,24 @@ static uint32_t intern_text(struct sim_trace_strtab *st, const char *s, bool *fr
 
 /* The cache miss: find or add the content, then remember the pointer.
  * Folds a string into the hash the first time its content appears. */
-static const struct sim_trace_strent *intern_slow(struct sim_trace *t, const char *s)
+const struct sim_trace_strent *sim_trace_intern_slow(struct sim_trace *t, const char *s)
 {
 	static const struct sim_trace_strent oom = { NULL, "?", 0 };
 	struct sim_trace_strtab *st = &t->strings;
-	bool fresh;
-	uint32_t id;
+	bool fresh = false;
+	uint32_t id = 0;
 	size_t i;
 
 	if (2 * (st->ptr_used + 1) > st->ptr_cap && !grow_byptr(st)) {
 		t->oom = true;
 		return &oom;
+	}
+	if (!s[0]) {		/* "" is no string: number 0, as NULL */
+		for (i = ptr_slot(s, st->ptr_cap); st->byptr[i].key; i = (i + 1) & (st->ptr_cap - 1))
+			;
+		st->byptr[i] = (struct sim_trace_strent){ s, "", 0 };
+		st->ptr_used++;
+		return &st->byptr[i];
 	}
 	id = intern_text(st, s, &fresh);
 	if (!id) {
@@ -211,37 +203,17 @@ static const struct sim_trace_strent *intern_slow(struct sim_trace *t, const cha
 	return &st->byptr[i];
 }
 
-/* A string passed as `what` must not change during the run (the cache
- * is keyed by its address); sanitizer builds check that it did not. */
-#if defined(__SANITIZE_ADDRESS__)
-#define CHECK_INTERNED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define CHECK_INTERNED 1
-#endif
-#endif
-
-static inline const struct sim_trace_strent *intern(struct sim_trace *t, const char *s)
+#ifdef SIM_TRACE_CHECK_STRINGS
+const struct sim_trace_strent *sim_trace_checked(const struct sim_trace_strent *e, const char *s)
 {
-	struct sim_trace_strtab *st = &t->strings;
-
-	if (st->ptr_cap) {
-		for (size_t i = ptr_slot(s, st->ptr_cap); st->byptr[i].key;
-		     i = (i + 1) & (st->ptr_cap - 1)) {
-			if (st->byptr[i].key == s) {
-#ifdef CHECK_INTERNED
-				if (strcmp(st->byptr[i].str, s)) {
-					fprintf(stderr, "sim_trace: string at %p changed from '%s' to '%s'\n",
-						(const void *)s, st->byptr[i].str, s);
-					abort();
-				}
-#endif
-				return &st->byptr[i];
-			}
-		}
+	if (strcmp(e->str, s)) {
+		fprintf(stderr, "sim_trace: the string at %p changed from '%s' to '%s' during the run\n",
+			(const void *)s, e->str, s);
+		abort();
 	}
-	return intern_slow(t, s);
+	return e;
 }
+#endif
 
 /* ---- recording ---- */
 
@@ -307,7 +279,7 @@ void sim_trace_flush(struct sim_trace *t)
 	}
 }
 
-static void add_slow(struct sim_trace *t, const struct sim_trace_rec *r)
+void sim_trace_add_slow(struct sim_trace *t, const struct sim_trace_rec *r)
 {
 	if (t->keep_all)
 		keep(t, r);
@@ -319,42 +291,8 @@ static void add_slow(struct sim_trace *t, const struct sim_trace_rec *r)
 
 void sim_trace_add(struct sim_trace *t, const struct sim_trace_rec *rec)
 {
-	const struct sim_trace_strent *e = NULL;
-	struct sim_trace_rec *r = &t->ring[t->seq & t->ring_mask];
-
-	if (rec->what && rec->what[0])
-		e = intern(t, rec->what);
-	*r = *rec;
-	r->seq = t->seq++;
-	r->what = e ? e->str : "";
-	t->hash = sim_trace_hash_rec(t->hash, r, e ? e->id : 0);
-	if (t->slow)
-		add_slow(t, r);
-}
-
-void sim_trace(struct sim *sim, enum sim_trace_kind kind, uint32_t a,
-	       uint64_t b, uint64_t c, const char *what)
-{
-	struct sim_trace *t = &sim->trace;
-	const struct sim_trace_strent *e = NULL;
-	struct sim_trace_rec *r;
-
-	if (what && what[0])
-		e = intern(t, what);
-	/* Straight into the ring: no record is built twice. */
-	r = &t->ring[t->seq & t->ring_mask];
-	r->seq = t->seq++;
-	r->cycle = sim->cycle;
-	r->cpu = sim->cur_cpu;
-	r->ctx = sim->cur_ctx;
-	r->kind = kind;
-	r->a = a;
-	r->b = b;
-	r->c = c;
-	r->what = e ? e->str : "";
-	t->hash = sim_trace_hash_rec(t->hash, r, e ? e->id : 0);
-	if (t->slow)
-		add_slow(t, r);
+	sim_trace_put(t, rec->cycle, rec->cpu, rec->ctx, rec->kind, rec->a, rec->b, rec->c,
+		      rec->what);
 }
 
 int sim_trace_stream(struct sim_trace *t, const struct sim_trace_sink *sink)

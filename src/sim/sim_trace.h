@@ -133,4 +133,94 @@ uint64_t sim_trace_hash_rec(uint64_t h, const struct sim_trace_rec *r, uint32_t 
  * records alone (strings numbered by content in order of appearance). */
 uint64_t sim_trace_hash_records(const struct sim_trace_rec *rec, size_t n);
 
+/* ---- the recording fast path, inline: one record is a few stores, a
+ * pointer lookup and a hash step ---- */
+
+/* An odd 64-bit constant with well-spread bits (2^64 / golden ratio). */
+#define SIM_TRACE_MIX_K 0x9E3779B97F4A7C15ULL
+
+static inline uint64_t sim_trace_mix(uint64_t h, uint64_t w)
+{
+	return (h ^ w) * SIM_TRACE_MIX_K;
+}
+
+/* Every field but seq, which is the record's position. */
+static inline uint64_t sim_trace_hash_fields(uint64_t h, uint64_t cycle, int32_t cpu,
+					     int32_t ctx, uint32_t kind, uint32_t a,
+					     uint64_t b, uint64_t c, uint32_t what_id)
+{
+	h = sim_trace_mix(h, cycle);
+	h = sim_trace_mix(h, (uint64_t)(uint32_t)cpu << 32 | (uint32_t)ctx);
+	h = sim_trace_mix(h, (uint64_t)kind << 32 | a);
+	h = sim_trace_mix(h, b);
+	h = sim_trace_mix(h, c);
+	h = sim_trace_mix(h, what_id);
+	return h ^ (h >> 32);
+}
+
+static inline size_t sim_trace_ptr_slot(const void *p, size_t cap)
+{
+	return (size_t)(((uint64_t)(uintptr_t)p * SIM_TRACE_MIX_K) >> 32) & (cap - 1);
+}
+
+const struct sim_trace_strent *sim_trace_intern_slow(struct sim_trace *t, const char *s);
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SIM_TRACE_CHECK_STRINGS 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SIM_TRACE_CHECK_STRINGS 1
+#endif
+#endif
+#ifdef SIM_TRACE_CHECK_STRINGS
+/* Aborts when the string found by its address no longer has the
+ * content it was interned with (a `what` that changed during the run). */
+const struct sim_trace_strent *sim_trace_checked(const struct sim_trace_strent *e, const char *s);
+#else
+static inline const struct sim_trace_strent *sim_trace_checked(const struct sim_trace_strent *e,
+							       const char *s)
+{
+	(void)s;
+	return e;
+}
+#endif
+void sim_trace_add_slow(struct sim_trace *t, const struct sim_trace_rec *r);
+
+/* The string's entry: found by the caller's pointer (which must keep
+ * its content for the run; sanitizer builds check it), else interned. */
+static inline const struct sim_trace_strent *sim_trace_intern(struct sim_trace *t, const char *s)
+{
+	const struct sim_trace_strtab *st = &t->strings;
+
+	if (st->ptr_cap) {
+		for (size_t i = sim_trace_ptr_slot(s, st->ptr_cap); st->byptr[i].key;
+		     i = (i + 1) & (st->ptr_cap - 1))
+			if (st->byptr[i].key == s)
+				return sim_trace_checked(&st->byptr[i], s);
+	}
+	return sim_trace_intern_slow(t, s);
+}
+
+static inline void sim_trace_put(struct sim_trace *t, uint64_t cycle, int32_t cpu,
+				 int32_t ctx, uint32_t kind, uint32_t a, uint64_t b,
+				 uint64_t c, const char *what)
+{
+	const struct sim_trace_strent *e = what ? sim_trace_intern(t, what) : NULL;
+	struct sim_trace_rec *r = &t->ring[t->seq & t->ring_mask];
+	uint32_t id = e ? e->id : 0;
+
+	r->seq = t->seq++;
+	r->cycle = cycle;
+	r->cpu = cpu;
+	r->ctx = ctx;
+	r->kind = kind;
+	r->a = a;
+	r->b = b;
+	r->c = c;
+	r->what = e ? e->str : "";
+	t->hash = sim_trace_hash_fields(t->hash, cycle, cpu, ctx, kind, a, b, c, id);
+	if (t->slow)
+		sim_trace_add_slow(t, r);
+}
+
 #endif
