@@ -242,5 +242,76 @@ check 0 "compare --json" "$mvpmu" compare host-and-guest --json &&
 	valid_json "compare --json" "$tmp/out" &&
 	jcheck "compare --json runs" compare "$tmp/out"
 
+# ---- issue 10: --trace streams, checks its path first, says when it failed ----
+
+cp "$here/../../scenarios/rr-ticks.yaml" "$tmp/sc.yaml"
+ln -s "$tmp/sc.yaml" "$tmp/sc-link.yaml"
+ln "$tmp/sc.yaml" "$tmp/sc-hard.yaml"
+for t in "$tmp/sc.yaml" "$tmp/sc-link.yaml" "$tmp/sc-hard.yaml"; do
+	check 2 "trace onto the scenario ($t)" "$mvpmu" run "$tmp/sc.yaml" --trace "$t" &&
+		one_line_err "trace onto the scenario" "refusing to overwrite"
+done
+cmp -s "$tmp/sc.yaml" "$here/../../scenarios/rr-ticks.yaml" && ok || bad "the scenario file was changed"
+check 2 "trace into a directory" "$mvpmu" run --trace "$tmp" && one_line_err "trace dir" "Is a directory"
+check 2 "trace in a missing dir" "$mvpmu" run --trace "$tmp/no-such-dir/t.json" &&
+	one_line_err "trace missing dir" "No such file or directory"
+# The path is checked before the run: nothing of the run is printed.
+[ ! -s "$tmp/out" ] && ok || bad "trace path error: the run went ahead"
+check 2 "--json --trace -" "$mvpmu" run --json --trace - &&
+	one_line_err "--json --trace -" "cannot both go to standard output"
+"$mvpmu" run --json --trace "$tmp/same.json" >"$tmp/same.json" 2>"$tmp/err"
+[ $? = 2 ] && ok || bad "--json with --trace to the file stdout goes to: not refused"
+# --trace - puts the trace on stdout and the report on stderr.
+if "$mvpmu" run rr-ticks --seed 7 --trace - >"$tmp/t-stdout.json" 2>"$tmp/err"; then
+	ok
+	"$mvpmu" run rr-ticks --seed 7 --trace "$tmp/t-file.json" >/dev/null 2>&1
+	cmp -s "$tmp/t-stdout.json" "$tmp/t-file.json" && ok || bad "--trace - differs from --trace FILE"
+	has "--trace - report" "$tmp/err" "Guest counters"
+else
+	bad "--trace -: exit status $?"
+fi
+# A write that fails during the run: reported, status 4, the report still printed.
+if [ -w /dev/full ]; then
+	check 4 "trace to /dev/full" "$mvpmu" run --trace /dev/full &&
+		one_line_err "trace to /dev/full" "trace incomplete" &&
+		has "trace to /dev/full" "$tmp/out" "Guest counters"
+fi
+
+# ---- issue 10: explore --jobs, --shard and merge ----
+
+exp="explore host-and-guest --cpu zen4 --inject 2000 --seeds 30"
+check 1 "explore --jobs 1" $mvpmu $exp --jobs 1 && cp "$tmp/out" "$tmp/ex1"
+check 1 "explore --jobs 2" $mvpmu $exp --jobs 2 && cp "$tmp/out" "$tmp/ex2"
+check 1 "explore --jobs 5" $mvpmu $exp --jobs 5 && cp "$tmp/out" "$tmp/ex5"
+cmp -s "$tmp/ex1" "$tmp/ex2" && ok || bad "explore --jobs 2 differs from --jobs 1"
+cmp -s "$tmp/ex1" "$tmp/ex5" && ok || bad "explore --jobs 5 differs from --jobs 1"
+grep -q "seed(s) broke an invariant" "$tmp/ex1" && grep -q "^seed [0-9]*: " "$tmp/ex1" && ok ||
+	bad "explore: no bad seed in the test campaign"
+for k in 1 2 3; do
+	"$mvpmu" $exp --shard $k/3 --jobs 2 >"$tmp/shard$k.json" 2>/dev/null
+	[ $? -le 1 ] && ok || bad "explore --shard $k/3 failed"
+	valid_json "shard $k/3" "$tmp/shard$k.json"
+done
+check 1 "merge 3 shards" "$mvpmu" merge "$tmp/shard3.json" "$tmp/shard1.json" "$tmp/shard2.json" &&
+	{ cmp -s "$tmp/out" "$tmp/ex1" && ok || bad "merged shards differ from the whole campaign"; }
+"$mvpmu" $exp --json >"$tmp/whole.json" 2>/dev/null
+"$mvpmu" merge --json "$tmp/shard1.json" "$tmp/shard2.json" "$tmp/shard3.json" >"$tmp/merged.json" 2>/dev/null
+cmp -s "$tmp/whole.json" "$tmp/merged.json" && ok || bad "merge --json differs from explore --json"
+check 2 "merge, a shard missing" "$mvpmu" merge "$tmp/shard1.json" "$tmp/shard3.json" &&
+	one_line_err "merge missing" "shard 2/3 is missing"
+check 2 "merge, a shard twice" "$mvpmu" merge "$tmp/shard1.json" "$tmp/shard1.json" "$tmp/shard2.json" &&
+	one_line_err "merge twice" "given twice"
+"$mvpmu" explore host-and-guest --cpu zen5 --inject 2000 --seeds 30 --shard 2/3 >"$tmp/other.json" 2>/dev/null
+check 2 "merge, another campaign" "$mvpmu" merge "$tmp/shard1.json" "$tmp/other.json" "$tmp/shard3.json" &&
+	one_line_err "merge other" "another campaign"
+printf '{"campaign": ' >"$tmp/broken.json"
+check 2 "merge, broken JSON" "$mvpmu" merge "$tmp/broken.json" && one_line_err "merge broken" "$tmp/broken.json:"
+check 2 "merge, no file" "$mvpmu" merge
+for b in 0/3 4/3 3 1/0 a/b 1/3x; do
+	check 2 "--shard $b" "$mvpmu" explore --shard "$b" && one_line_err "--shard $b" "expected --shard"
+done
+check 2 "--jobs 0" "$mvpmu" explore --jobs 0 && one_line_err "--jobs 0" "expected --jobs"
+check 2 "run --jobs" "$mvpmu" run --jobs 2
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]
