@@ -148,11 +148,17 @@ static void test_shards_merge_to_the_whole(void **state)
 	fclose(f);
 	assert_string_equal(got, want);
 	/* The merged summary is the unsharded run's summary. */
-	wj = json_dumps(cli_explore_json(&all), CLI_JSON_FLAGS);
-	gj = json_dumps(cli_explore_json(&merged), CLI_JSON_FLAGS);
-	assert_string_equal(gj, wj);
-	free(wj);
-	free(gj);
+	{
+		json_t *a = cli_explore_json(&all), *m = cli_explore_json(&merged);
+
+		wj = json_dumps(a, CLI_JSON_FLAGS);
+		gj = json_dumps(m, CLI_JSON_FLAGS);
+		assert_string_equal(gj, wj);
+		json_decref(a);
+		json_decref(m);
+		free(wj);
+		free(gj);
+	}
 	/* A shard missing, or given twice, is not the campaign. */
 	cli_explore_summary_free(&merged);
 	assert_int_equal(cli_explore_merge(sh, 2, &merged, err, sizeof(err)), 2);
