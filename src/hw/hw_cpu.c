@@ -46,18 +46,8 @@ void hw_cpu_init(struct hw_cpu *cpu, int id, struct sim *sim,
 	cpu->ops->reset(cpu);
 }
 
-static void enter(struct hw_cpu *cpu, uint32_t cost)
-{
-	cpu->sim->cur_cpu = cpu->id;
-	cpu->sim->cur_ctx = cpu->ctx;
-	sim_advance(cpu->sim, cost, cpu->guest_mode ? SIM_T_GUEST : cpu->bucket);
-}
-
 /* ---- local APIC ---- */
 
-/* Bits software may write in an LVT entry: vector, delivery mode, mask.
- * Delivery status (bit 12) is read-only (SDM vol. 3, 11.5.1). */
-#define LVT_WRITABLE (APIC_LVT_VECTOR | APIC_LVT_DM_MASK | APIC_LVT_MASKED)
 
 static void deliver(struct hw_cpu *cpu, unsigned vector, bool nmi)
 {
@@ -101,92 +91,7 @@ void hw_apic_pmi(struct hw_cpu *cpu)
 	deliver(cpu, vector, nmi);
 }
 
-/* ---- MSR, CPUID, RDPMC ---- */
-
-static bool common_wrmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t val, int *fault)
-{
-	switch (msr) {
-	case MSR_X2APIC_LVTPC:
-		cpu->apic.lvtpc = (uint32_t)(val & LVT_WRITABLE);
-		*fault = (val >> 32) ? X86_GP : X86_OK;
-		return true;
-	case MSR_X2APIC_EOI:
-		cpu->apic.nr_eoi++;
-		sim_trace(cpu->sim, TR_EOI, 0, 0, 0, NULL);
-		*fault = val ? X86_GP : X86_OK;	/* x2APIC EOI takes only 0 */
-		return true;
-	case MSR_EFER:
-		cpu->efer = val;
-		*fault = X86_OK;
-		return true;
-	}
-	return false;
-}
-
-static bool common_rdmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t *val, int *fault)
-{
-	switch (msr) {
-	case MSR_X2APIC_LVTPC:
-		*val = cpu->apic.lvtpc;
-		break;
-	case MSR_EFER:
-		*val = cpu->efer;
-		break;
-	default:
-		return false;
-	}
-	*fault = X86_OK;
-	return true;
-}
-
-int hw_wrmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t val)
-{
-	int fault = X86_GP;
-
-	enter(cpu, cpu->model->cost.wrmsr);
-	cpu->nr_wrmsr++;
-	if (cpu->hooks.on_pmu_write)
-		cpu->hooks.on_pmu_write(cpu, msr, val, cpu->hooks.write_opaque);
-	if (!common_wrmsr(cpu, msr, val, &fault) &&
-	    !cpu->ops->wrmsr(cpu, msr, val, &fault))
-		fault = X86_GP;	/* no such MSR */
-	sim_trace(cpu->sim, TR_WRMSR, msr, val, fault, cpu->guest_mode ? "guest" : NULL);
-	return fault;
-}
-
-int hw_rdmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t *val)
-{
-	int fault = X86_GP;
-	uint64_t v = 0;
-
-	enter(cpu, cpu->model->cost.rdmsr);
-	cpu->nr_rdmsr++;
-	if (!common_rdmsr(cpu, msr, &v, &fault) &&
-	    !cpu->ops->rdmsr(cpu, msr, &v, &fault))
-		fault = X86_GP;
-	if (fault)
-		v = 0;
-	*val = v;
-	sim_trace(cpu->sim, TR_RDMSR, msr, v, fault, cpu->guest_mode ? "guest" : NULL);
-	return fault;
-}
-
-int hw_rdpmc(struct hw_cpu *cpu, uint32_t ecx, uint64_t *val)
-{
-	uint64_t v = 0;
-	int fault = X86_GP;
-
-	/* SDM RDPMC: #GP(0) at CPL > 0 when CR4.PCE = 0.  The read has no
-	 * side effect, so it may come before the clock advances. */
-	if (!cpu->cpl || cpu->cr4_pce)
-		fault = cpu->ops->rdpmc(cpu, ecx, &v);
-	if (fault)
-		v = 0;
-	*val = v;
-	enter(cpu, cpu->model->cost.rdpmc);
-	sim_trace(cpu->sim, TR_RDPMC, ecx, v, fault, cpu->guest_mode ? "guest" : NULL);
-	return fault;
-}
+/* ---- CPUID (MSRs and RDPMC are inline in hw_cpu.h) ---- */
 
 static void vendor_string(const struct hw_model *m, uint32_t r[4])
 {
@@ -213,7 +118,7 @@ void hw_cpuid(struct hw_cpu *cpu, uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
 	const struct hw_model *m = cpu->model;
 
-	enter(cpu, m->cost.cpuid);
+	hw_cpu_enter(cpu, m->cost.cpuid);
 	memset(r, 0, 4 * sizeof(r[0]));
 	if (leaf == 0) {
 		r[0] = 0xD;

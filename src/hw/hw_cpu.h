@@ -101,11 +101,109 @@ struct hw_cpu {
 void hw_cpu_init(struct hw_cpu *cpu, int id, struct sim *sim,
 		 const struct hw_model *model);
 
-/* Architectural accessors: return X86_OK or the fault vector (X86_GP). */
-int hw_wrmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t val);
-int hw_rdmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t *val);
-int hw_rdpmc(struct hw_cpu *cpu, uint32_t ecx, uint64_t *val);
 void hw_cpuid(struct hw_cpu *cpu, uint32_t leaf, uint32_t sub, uint32_t r[4]);
+
+/* ---- architectural accessors: X86_OK or the fault vector (X86_GP) ----
+ * Inline: the PMU switch makes dozens per VM exit, and a call layer costs
+ * as much as the access itself (docs/costs.md, "What the model costs"). */
+
+/* Every access: the CPU's records carry its id and context; its cost is
+ * charged to the guest in guest mode, else to the CPU's bucket. */
+static inline void hw_cpu_enter(struct hw_cpu *cpu, uint32_t cost)
+{
+	cpu->sim->cur_cpu = cpu->id;
+	cpu->sim->cur_ctx = cpu->ctx;
+	sim_advance(cpu->sim, cost, cpu->guest_mode ? SIM_T_GUEST : cpu->bucket);
+}
+
+/* Bits software may write in an LVT entry: vector, delivery mode, mask.
+ * Delivery status (bit 12) is read-only (SDM vol. 3, 11.5.1). */
+#define HW_LVT_WRITABLE (APIC_LVT_VECTOR | APIC_LVT_DM_MASK | APIC_LVT_MASKED)
+
+static inline bool hw_common_wrmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t val, int *fault)
+{
+	switch (msr) {
+	case MSR_X2APIC_LVTPC:
+		cpu->apic.lvtpc = (uint32_t)(val & HW_LVT_WRITABLE);
+		*fault = (val >> 32) ? X86_GP : X86_OK;
+		return true;
+	case MSR_X2APIC_EOI:
+		cpu->apic.nr_eoi++;
+		sim_trace(cpu->sim, TR_EOI, 0, 0, 0, NULL);
+		*fault = val ? X86_GP : X86_OK;	/* x2APIC EOI takes only 0 */
+		return true;
+	case MSR_EFER:
+		cpu->efer = val;
+		*fault = X86_OK;
+		return true;
+	}
+	return false;
+}
+
+static inline bool hw_common_rdmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t *val, int *fault)
+{
+	switch (msr) {
+	case MSR_X2APIC_LVTPC:
+		*val = cpu->apic.lvtpc;
+		break;
+	case MSR_EFER:
+		*val = cpu->efer;
+		break;
+	default:
+		return false;
+	}
+	*fault = X86_OK;
+	return true;
+}
+
+static inline int hw_wrmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t val)
+{
+	int fault = X86_GP;
+
+	hw_cpu_enter(cpu, cpu->model->cost.wrmsr);
+	cpu->nr_wrmsr++;
+	if (cpu->hooks.on_pmu_write)
+		cpu->hooks.on_pmu_write(cpu, msr, val, cpu->hooks.write_opaque);
+	if (!hw_common_wrmsr(cpu, msr, val, &fault) &&
+	    !cpu->ops->wrmsr(cpu, msr, val, &fault))
+		fault = X86_GP;	/* no such MSR */
+	sim_trace(cpu->sim, TR_WRMSR, msr, val, (uint64_t)fault, cpu->guest_mode ? "guest" : NULL);
+	return fault;
+}
+
+static inline int hw_rdmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t *val)
+{
+	int fault = X86_GP;
+	uint64_t v = 0;
+
+	hw_cpu_enter(cpu, cpu->model->cost.rdmsr);
+	cpu->nr_rdmsr++;
+	if (!hw_common_rdmsr(cpu, msr, &v, &fault) &&
+	    !cpu->ops->rdmsr(cpu, msr, &v, &fault))
+		fault = X86_GP;
+	if (fault)
+		v = 0;
+	*val = v;
+	sim_trace(cpu->sim, TR_RDMSR, msr, v, (uint64_t)fault, cpu->guest_mode ? "guest" : NULL);
+	return fault;
+}
+
+static inline int hw_rdpmc(struct hw_cpu *cpu, uint32_t ecx, uint64_t *val)
+{
+	uint64_t v = 0;
+	int fault = X86_GP;
+
+	/* SDM RDPMC: #GP(0) at CPL > 0 when CR4.PCE = 0.  The read has no
+	 * side effect, so it may come before the clock advances. */
+	if (!cpu->cpl || cpu->cr4_pce)
+		fault = cpu->ops->rdpmc(cpu, ecx, &v);
+	if (fault)
+		v = 0;
+	*val = v;
+	hw_cpu_enter(cpu, cpu->model->cost.rdpmc);
+	sim_trace(cpu->sim, TR_RDPMC, ecx, v, (uint64_t)fault, cpu->guest_mode ? "guest" : NULL);
+	return fault;
+}
 
 /* Executes a block of work at the privilege it names, counting it on every
  * active counter, splitting it at each overflow and delivering PMIs. */
