@@ -197,6 +197,11 @@ void perf_sync_times(struct perf *p)
 {
 	uint64_t now = p->sim->cycle;
 
+	/* Events opened since then start at `now` too (perf_event_open). */
+	if (p->synced && p->synced_at == now)
+		return;
+	p->synced = true;
+	p->synced_at = now;
 	for (struct perf_event *ev = p->events; ev; ev = ev->next) {
 		uint64_t d = now - ev->tstamp;
 

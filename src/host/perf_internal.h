@@ -83,6 +83,10 @@ struct perf {
 
 	struct perf_event *events, **events_tail;
 	uint64_t seq;
+	/* Every event's clock was brought to this cycle (perf_sync_times):
+	 * a second sync in the same cycle has nothing to add. */
+	bool synced;
+	uint64_t synced_at;
 
 	/* What the driver discovered. */
 	const struct perf_x86_ops *x86;
@@ -153,8 +157,31 @@ bool perf_x86_init(struct perf *p);
 uint64_t perf_intel_generic_config(unsigned id);
 uint64_t perf_amd_generic_config(unsigned id);
 int perf_x86_event_init(struct perf *p, struct perf_event *ev);
-int perf_x86_wrmsr(struct perf *p, int cpu, uint32_t msr, uint64_t val);
-uint64_t perf_x86_rdmsr(struct perf *p, int cpu, uint32_t msr);
+/* MSR access through the instance's hw ops; a fault (a guest PMU may lack
+ * an MSR, the _safe accessor style) is counted and traced, never fatal.
+ * Inline: perf reaches the PMU through here on every schedule in and out. */
+void perf_x86_msr_fault(struct perf *p, uint32_t msr, uint64_t val, int fault, bool write);
+
+static inline int perf_x86_wrmsr(struct perf *p, int cpu, uint32_t msr, uint64_t val)
+{
+	int fault = p->ops->wrmsr(p->hw[cpu], msr, val);
+
+	if (fault)
+		perf_x86_msr_fault(p, msr, val, fault, true);
+	return fault;
+}
+
+static inline uint64_t perf_x86_rdmsr(struct perf *p, int cpu, uint32_t msr)
+{
+	uint64_t val = 0;
+	int fault = p->ops->rdmsr(p->hw[cpu], msr, &val);
+
+	if (fault) {
+		perf_x86_msr_fault(p, msr, 0, fault, false);
+		return 0;
+	}
+	return val;
+}
 void perf_x86_lvtpc_nmi(struct perf *p, int cpu);
 /* Picks a free counter for ev on cpu, -1 when none. */
 int perf_x86_pick_counter(struct perf *p, int cpu, const struct perf_event *ev);

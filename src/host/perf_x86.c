@@ -5,32 +5,10 @@
 
 #include "host/perf_internal.h"
 
-int perf_x86_wrmsr(struct perf *p, int cpu, uint32_t msr, uint64_t val)
+void perf_x86_msr_fault(struct perf *p, uint32_t msr, uint64_t val, int fault, bool write)
 {
-	int fault = p->ops->wrmsr(p->hw[cpu], msr, val);
-
-	if (fault) {
-		/* A guest PMU may lack an MSR; the _safe accessor style:
-		 * count it and carry on, never crash. */
-		p->nr_msr_faults++;
-		sim_trace(p->sim, TR_PERF, msr, val, (uint64_t)fault,
-			  "wrmsr fault");
-	}
-	return fault;
-}
-
-uint64_t perf_x86_rdmsr(struct perf *p, int cpu, uint32_t msr)
-{
-	uint64_t val = 0;
-	int fault = p->ops->rdmsr(p->hw[cpu], msr, &val);
-
-	if (fault) {
-		p->nr_msr_faults++;
-		sim_trace(p->sim, TR_PERF, msr, 0, (uint64_t)fault,
-			  "rdmsr fault");
-		return 0;
-	}
-	return val;
+	p->nr_msr_faults++;
+	sim_trace(p->sim, TR_PERF, msr, val, (uint64_t)fault, write ? "wrmsr fault" : "rdmsr fault");
 }
 
 void perf_x86_lvtpc_nmi(struct perf *p, int cpu)

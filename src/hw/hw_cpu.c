@@ -28,11 +28,6 @@ int hw_decode_event(enum hw_vendor vendor, uint64_t sel)
 	return (vendor == HW_INTEL ? &hw_pmu_intel_ops : &hw_pmu_amd_ops)->decode(sel);
 }
 
-uint64_t hw_pmu_counter_mask(const struct hw_cpu *cpu, bool fixed)
-{
-	return X86_MASK(fixed ? cpu->model->fixed_width : cpu->model->gp_width);
-}
-
 void hw_cpu_init(struct hw_cpu *cpu, int id, struct sim *sim,
 		 const struct hw_model *model)
 {

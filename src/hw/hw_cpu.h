@@ -95,6 +95,9 @@ struct hw_cpu {
 	 * than on every write. */
 	struct hw_pmu_valid {
 		uint64_t global_ctrl, fixed_ctrl, ovf_ctrl, status_set;
+		/* RDPMC with ECX below this reads GP counter ECX (the
+		 * architectural index on both vendors); others ask the vendor. */
+		uint32_t rdpmc_gp;
 	} valid;
 };
 
@@ -195,7 +198,11 @@ static inline int hw_rdpmc(struct hw_cpu *cpu, uint32_t ecx, uint64_t *val)
 
 	/* SDM RDPMC: #GP(0) at CPL > 0 when CR4.PCE = 0.  The read has no
 	 * side effect, so it may come before the clock advances. */
-	if (!cpu->cpl || cpu->cr4_pce)
+	if (cpu->cpl && !cpu->cr4_pce)
+		fault = X86_GP;
+	else if (ecx < cpu->valid.rdpmc_gp)
+		v = cpu->pmu.gp_ctr[ecx], fault = X86_OK;
+	else
 		fault = cpu->ops->rdpmc(cpu, ecx, &v);
 	if (fault)
 		v = 0;
@@ -210,7 +217,10 @@ static inline int hw_rdpmc(struct hw_cpu *cpu, uint32_t ecx, uint64_t *val)
 void hw_run_work(struct hw_cpu *cpu, const struct mv_work *work);
 
 /* Width mask of GP (fixed == false) or fixed counters. */
-uint64_t hw_pmu_counter_mask(const struct hw_cpu *cpu, bool fixed);
+static inline uint64_t hw_pmu_counter_mask(const struct hw_cpu *cpu, bool fixed)
+{
+	return X86_MASK(fixed ? cpu->model->fixed_width : cpu->model->gp_width);
+}
 /* Event counted by fixed counter i (architectural assignment). */
 enum mv_event hw_fixed_event(unsigned i);
 

@@ -206,6 +206,7 @@ static void amd_reset(struct hw_cpu *cpu)
 {
 	cpu->pmu.global_ctrl = cpu->model->amd_perfmon_v2 ? ctr_bits(cpu) : 0;
 	cpu->pmu.perf_caps = 0;
+	cpu->valid.rdpmc_gp = nr_ctrs(cpu);	/* as amd_rdpmc reads them */
 }
 
 const struct hw_pmu_ops hw_pmu_amd_ops = {

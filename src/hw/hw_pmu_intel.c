@@ -393,6 +393,7 @@ static void intel_reset(struct hw_cpu *cpu)
 		.fixed_ctrl = fixed_ctrl_valid(cpu),
 		.ovf_ctrl = status_writable(cpu, false),
 		.status_set = status_writable(cpu, true),
+		.rdpmc_gp = M(cpu)->nr_gp,	/* type 0, as intel_rdpmc reads them */
 	};
 }
 
