@@ -1,5 +1,5 @@
 /* sim: the run-wide engine state, time accounting and invariant checks
- * (sim_trace() itself is in sim_trace.c). */
+ * (sim_trace() is inline in sim.h, the trace in sim_trace.c). */
 #include <stdio.h>
 #include <string.h>
 
