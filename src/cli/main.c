@@ -24,9 +24,10 @@ enum { EXIT_VIOLATION = 1, EXIT_USAGE = 2 };
 static const char usage[] =
 	"usage: mvpmu run [SCENARIO|FILE] [--cpu MODEL] [--vpmu none|emulated|mediated]\n"
 	"                 [--seed N] [--json] [--trace FILE] [--knob NAME]... [--inject PPM]\n"
-	"       mvpmu compare [SCENARIO|FILE] [--cpu MODEL] [--seed N] [--json]\n"
+	"                 [--patch NAME]...\n"
+	"       mvpmu compare [SCENARIO|FILE] [--cpu MODEL] [--seed N] [--json] [--patch NAME]...\n"
 	"       mvpmu explore [SCENARIO|FILE] [--cpu MODEL] [--vpmu MODE] [--seed FIRST]\n"
-	"                 [--seeds N] [--inject PPM] [--knob NAME]...\n"
+	"                 [--seeds N] [--inject PPM] [--knob NAME]... [--patch NAME]...\n"
 	"       mvpmu cpus\n"
 	"       mvpmu scenarios\n"
 	"       mvpmu --help | --version\n"
@@ -41,6 +42,9 @@ static const char usage[] =
 	"  no-write-elision      write every counter at load\n"
 	"--inject PPM delivers a host PMU NMI at each step of the mediated PMU\n"
 	"  switch with probability PPM per million, chosen by the seed.\n"
+	"The kernel is Linux 7.0 as merged; --patch NAME applies a later proposal:\n"
+	"  fixed-counter-3             mediated Intel guests get fixed counter 3 (Feb 2026)\n"
+	"  nested-amd-host-guest-only  AMD Host/Guest-Only bits for L2 (Jan 2026)\n"
 	"cpus      lists the CPU models\n"
 	"scenarios lists the built-in scenarios\n"
 	"\n"
@@ -58,6 +62,7 @@ struct opts {
 	struct mv_knobs knobs;
 	uint32_t inject_ppm;
 	uint64_t seeds;
+	uint32_t patches;
 };
 
 static const struct {
@@ -133,6 +138,15 @@ static int take_opt(struct opts *o, int c, const char *arg, const char *allowed)
 		if (parse_seed(arg, &o->seeds) || o->seeds == 0 || o->seeds > 100000)
 			return usage_error(o->cmd, "expected --seeds as 1..100000, got", arg);
 		break;
+	case 'p': {
+		uint32_t bit = cli_patch_parse(arg);
+
+		if (!bit)
+			return usage_error(o->cmd, "expected --patch fixed-counter-3 or "
+					   "nested-amd-host-guest-only, got", arg);
+		o->patches |= bit;
+		break;
+	}
 	}
 	return 0;
 }
@@ -149,6 +163,7 @@ static int parse_opts(int argc, char **argv, const char *allowed, struct opts *o
 		{ "knob", required_argument, NULL, 'k' },
 		{ "inject", required_argument, NULL, 'i' },
 		{ "seeds", required_argument, NULL, 'n' },
+		{ "patch", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -201,13 +216,17 @@ static int load_scenario(const struct opts *o, struct mv_scenario *sc)
 		sc->seed = o->seed;
 	sc->knobs = o->knobs;
 	sc->inject_ppm = o->inject_ppm;
+	sc->patches |= o->patches;
 	return 0;
 }
 
-/* --vpmu applies to every VM, including those that chose their own. */
+/* --vpmu is the host's module parameters (none: bare metal): it replaces
+ * the scenario's vpmu: and kvm: keys and every VM's vpmu:. */
 static void set_vpmu(struct mv_scenario *sc, enum mv_vpmu v)
 {
 	sc->vpmu = v;
+	sc->vpmu_set = true;
+	sc->kvm.set = false;
 	for (unsigned i = 0; i < sc->nr_vms; i++) {
 		sc->vm[i].vpmu = v;
 		sc->vm[i].vpmu_set = true;
@@ -284,7 +303,7 @@ static int cmd_run(int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	if ((ret = prepare(argc, argv, "cvsjtki", &o, sc))) {
+	if ((ret = prepare(argc, argv, "cvsjtkip", &o, sc))) {
 		ret = ret < 0 ? 0 : ret;
 		goto out;
 	}
@@ -341,7 +360,7 @@ static int cmd_compare(int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	if ((ret = prepare(argc, argv, "csj", &o, base))) {
+	if ((ret = prepare(argc, argv, "csjp", &o, base))) {
 		ret = ret < 0 ? 0 : ret;
 		goto out;
 	}
@@ -373,7 +392,7 @@ static int cmd_explore(int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	if ((ret = prepare(argc, argv, "cvsnik", &o, sc))) {
+	if ((ret = prepare(argc, argv, "cvsnikp", &o, sc))) {
 		ret = ret < 0 ? 0 : ret;
 		goto out;
 	}
