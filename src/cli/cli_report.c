@@ -176,13 +176,18 @@ static void text_msr_ranges(FILE *f, const uint32_t *m, unsigned n)
 	}
 }
 
-static void text_kernel(FILE *f, const struct mv_result *r)
+static void text_kernel_line(FILE *f, const struct mv_result *r)
 {
 	fprintf(f, "  Kernel: %s", r->kernel[0] ? r->kernel : "Linux 7.0");
 	for (unsigned i = 0; i < MV_NR_PATCHES; i++)
 		if (r->patches & (1u << i))
 			fprintf(f, " + %s", cli_patch_name(1u << i));
 	fputc('\n', f);
+}
+
+static void text_kernel(FILE *f, const struct mv_result *r)
+{
+	text_kernel_line(f, r);
 	if (r->kvm_loaded)
 		fprintf(f, "  KVM: enable_pmu=%c enable_mediated_pmu=%c\n",
 			r->enable_pmu ? 'Y' : 'N', r->enable_mediated_pmu ? 'Y' : 'N');
@@ -669,8 +674,10 @@ void cli_compare_text(FILE *f, const struct mv_result res[3])
 	unsigned nr = cmp_rows(res, rows, CMP_ROWS);
 	const char *asked[3], *eff[3];
 
-	fprintf(f, "Scenario %s on %s, seed %" PRIu64 ": counter value (error vs truth)\n\n",
+	fprintf(f, "Scenario %s on %s, seed %" PRIu64 ": counter value (error vs truth)\n",
 		res[0].scenario, res[0].cpu, res[0].seed);
+	text_kernel_line(f, &res[2]);
+	fputc('\n', f);
 	for (int r = 0; r < 3; r++) {
 		asked[r] = r ? vpmu_str(res[r].vpmu) : "bare metal";
 		eff[r] = vpmu_str(res[r].vpmu_effective);
