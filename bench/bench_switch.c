@@ -85,7 +85,7 @@ static int measure(const char *model, bool elide, bool counting, struct probe *o
 	if (!kvm)
 		goto out;
 	kvm_knobs(kvm)->no_write_elision = !elide;
-	vm = kvm_vm_create(kvm, 0, &cfg, MV_VPMU_MEDIATED, err, sizeof(err));
+	vm = kvm_vm_create(kvm, 0, &cfg, err, sizeof(err));
 	vcpu = vm ? kvm_vcpu_create(vm, 0, 0) : NULL;
 	if (!vcpu || kvm_vm_vpmu(vm) != MV_VPMU_MEDIATED) {
 		fprintf(stderr, "bench_switch: %s: no mediated vCPU (%s)\n", model,

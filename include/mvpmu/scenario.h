@@ -21,6 +21,14 @@
 
 enum mv_vpmu { MV_VPMU_NONE, MV_VPMU_EMULATED, MV_VPMU_MEDIATED };
 
+/* Proposals later than Linux 7.0 the model can apply (--patch NAME,
+ * `patches:`), off by default; docs/linux-7.0.md lists each and its source. */
+enum mv_patch {
+	MV_PATCH_FIXED_COUNTER_3 = 1u << 0,	/* "fixed-counter-3" (Feb 2026) */
+	MV_PATCH_NESTED_AMD_HG = 1u << 1,	/* "nested-amd-host-guest-only" (Jan 2026) */
+};
+#define MV_NR_PATCHES 2
+
 /* One piece of a workload: `instructions` per pass under `label`. */
 struct mv_segment {
 	char label[MV_NAME_MAX];
@@ -68,9 +76,10 @@ struct mv_filter {
 struct mv_vm_config {
 	char name[MV_NAME_MAX];
 	unsigned nr_vcpus;
-	bool vpmu_set;			/* else the run's --vpmu */
+	bool vpmu_set;			/* the vPMU this VM expects (must be the host's) */
 	enum mv_vpmu vpmu;
 	bool disable_pmu;		/* KVM_CAP_PMU_CAPABILITY DISABLE */
+	bool no_irqchip;		/* no KVM_CREATE_IRQCHIP: no in-kernel LAPIC */
 	/* Guest PMU limits (0 / -1: as the host). */
 	int pmu_version, nr_gp, nr_fixed;
 	int64_t perf_caps;		/* -1: as KVM's default */
@@ -92,7 +101,18 @@ struct mv_scenario {
 	char desc[160];
 	char cpu[MV_NAME_MAX];
 	unsigned nr_pcpus;
-	enum mv_vpmu vpmu;		/* for VMs that do not set one */
+	/* The host's vPMU, chosen once for the whole host as KVM's module
+	 * parameters choose it (none = bare metal, no hypervisor).  Given by
+	 * the top-level `vpmu:` (vpmu_set), the `kvm:` keys, or the VMs'
+	 * common `vpmu:`; docs/scenarios.md has the rule. */
+	enum mv_vpmu vpmu;
+	bool vpmu_set;
+	struct mv_kvm_params {
+		bool set;			/* `kvm:` given */
+		bool enable_pmu;		/* kvm.enable_pmu */
+		bool enable_mediated_pmu;	/* kvm_{intel,amd}.enable_mediated_pmu */
+	} kvm;
+	uint32_t patches;		/* enum mv_patch bits in force */
 	uint64_t seed;
 	uint64_t tick_cycles;		/* host scheduler tick (multiplex rotation) */
 	uint64_t skid;
@@ -100,6 +120,7 @@ struct mv_scenario {
 	struct mv_vm_config vm[MV_MAX_VMS];
 	unsigned nr_vms;
 	struct mv_program bare;		/* the program when vpmu is none */
+	bool bare_set;			/* `bare:` given (else the first VM's program) */
 	bool keep_trace;		/* keep every trace record in memory (C users, tests) */
 	/* Exploration (DESIGN.md): design variants that undo one decision of
 	 * the real design, and the rate of injected host PMU NMIs at each
@@ -140,6 +161,45 @@ struct mv_exit_count {
 	uint64_t count;
 };
 
+#define MV_MAX_MSR_EXITS 64
+
+/* MSR exits (reads and writes) of one MSR. */
+struct mv_msr_exit_count {
+	uint32_t msr;
+	uint64_t count;
+};
+
+/* VM exits: in total, by reason (vendor names), by MSR (the MSRs beyond
+ * MV_MAX_MSR_EXITS, in address order, are summed in msr_other). */
+struct mv_exit_stats {
+	uint64_t total, fastpath;
+	struct mv_exit_count reasons[MV_MAX_EXIT_REASONS];
+	unsigned nr_reasons;
+	struct mv_msr_exit_count msrs[MV_MAX_MSR_EXITS];
+	unsigned nr_msrs;
+	uint64_t msr_other;
+};
+
+#define MV_MAX_PT_COUNTERS 32
+
+/* One VM as KVM built it. */
+struct mv_vm_result {
+	char name[MV_NAME_MAX];
+	bool created;			/* every vCPU was created */
+	char error[16];			/* errno name of the failure, "" when created */
+	char warning[160];		/* what the kernel logged, "" none */
+	enum mv_vpmu vpmu;		/* what the VM got */
+	char vpmu_reason[128];		/* why it has less than the host's, "" */
+	/* The guest PMU shape (vCPU 0): CPUID 0xA / 0x80000022 as KVM reports it. */
+	unsigned version, gp, fixed, gp_width, fixed_width;
+	uint64_t perf_caps;
+	/* What the mediated vPMU passes through (all false/empty otherwise). */
+	bool pt_global_msrs, pt_rdpmc;
+	uint32_t pt_counters[MV_MAX_PT_COUNTERS];	/* counter MSRs, ascending */
+	unsigned nr_pt_counters;
+	struct mv_exit_stats exits;
+};
+
 struct mv_violation_result {
 	int invariant;
 	char name[32];
@@ -170,6 +230,22 @@ struct mv_result {
 	uint64_t exits_total;
 	struct mv_exit_count exits[MV_MAX_EXIT_REASONS];
 	unsigned nr_exit_reasons;
+	uint64_t exits_fastpath;
+	struct mv_msr_exit_count msr_exits[MV_MAX_MSR_EXITS];	/* over all VMs */
+	unsigned nr_msr_exits;
+	uint64_t msr_exits_other;
+
+	/* The kernel modelled and the later proposals in force. */
+	char kernel[32];
+	uint32_t patches;
+	/* The module parameters as KVM applied them (after its host checks). */
+	bool kvm_loaded, enable_pmu, enable_mediated_pmu;
+	/* Bare metal: who ran natively, and the VMs that did not exist. */
+	bool bare;
+	char bare_program[MV_NAME_MAX];
+	unsigned bare_vms_not_run;
+	struct mv_vm_result vms[MV_MAX_VMS];
+	unsigned nr_vms;
 
 	uint64_t cycles_total;
 	uint64_t cycles_guest, cycles_transition, cycles_host_for_guest, cycles_host;

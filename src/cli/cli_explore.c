@@ -375,12 +375,13 @@ json_t *cli_explore_json(const struct cli_explore_summary *s)
 	for (size_t i = 0; bad && i < s->nr_bad; i++)
 		json_array_append_new(bad, json_pack("{s:o, s:I}", "seed", seed_str(s->bad[i].seed),
 						     "violations", (json_int_t)s->bad[i].violations));
-	return json_pack("{s:{s:s, s:s, s:s, s:o, s:I, s:I, s:o, s:I}, s:{s:I, s:o, s:I},"
+	return json_pack("{s:{s:s, s:s, s:s, s:o, s:I, s:I, s:o, s:o, s:I}, s:{s:I, s:o, s:I},"
 			 " s:I, s:I, s:o, s:o}",
 			 "campaign", "scenario", s->c.scenario, "cpu", s->c.cpu,
 			 "vpmu", s->c.vpmu, "first_seed", seed_str(s->c.first),
 			 "seeds", (json_int_t)s->c.seeds, "inject_ppm", (json_int_t)s->c.inject_ppm,
-			 "knobs", knob_list(s->c.knobs), "shards", (json_int_t)s->c.nr_shards,
+			 "knobs", knob_list(s->c.knobs), "patches", knob_list(s->c.patches),
+			 "shards", (json_int_t)s->c.nr_shards,
 			 "shard", "index", (json_int_t)s->shard,
 			 "first_seed", seed_str(s->shard_first), "seeds", (json_int_t)s->shard_seeds,
 			 "checks", (json_int_t)s->checks, "seeds_broken", (json_int_t)s->nr_bad,
@@ -435,19 +436,23 @@ static int get_str(const json_t *o, const char *key, char *buf, size_t len,
 	return 0;
 }
 
-static int get_knobs(const json_t *o, char *buf, size_t len, char *err, size_t errlen)
+/* A list of names (knobs, patches) into "a,b,...". */
+static int get_names(const json_t *o, const char *key, char *buf, size_t len, char *err,
+		     size_t errlen)
 {
-	const json_t *a = json_object_get(o, "knobs"), *k;
+	const json_t *a = json_object_get(o, key), *k;
+	char what[64];
 	size_t i, off = 0;
 
 	buf[0] = '\0';
+	snprintf(what, sizeof(what), "'%s' as a list of names", key);
 	if (!json_is_array(a))
-		return bad_json(err, errlen, "'knobs' as a list of names");
+		return bad_json(err, errlen, what);
 	json_array_foreach(a, i, k) {
 		const char *s = json_string_value(k);
 
 		if (!s || !s[0] || strchr(s, ',') || off + strlen(s) + 2 > len)
-			return bad_json(err, errlen, "'knobs' as a list of names");
+			return bad_json(err, errlen, what);
 		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? "," : "", s);
 	}
 	return 0;
@@ -470,7 +475,8 @@ int cli_explore_from_json(const json_t *doc, struct cli_explore_summary *s,
 	    get_str(c, "vpmu", s->c.vpmu, sizeof(s->c.vpmu), err, errlen) ||
 	    get_u64(c, "first_seed", true, UINT64_MAX, &s->c.first, err, errlen) ||
 	    get_u64(c, "seeds", false, UINT64_MAX, &s->c.seeds, err, errlen) ||
-	    get_knobs(c, s->c.knobs, sizeof(s->c.knobs), err, errlen))
+	    get_names(c, "knobs", s->c.knobs, sizeof(s->c.knobs), err, errlen) ||
+	    get_names(c, "patches", s->c.patches, sizeof(s->c.patches), err, errlen))
 		return 2;
 	if (get_u64(c, "inject_ppm", false, 1000000, &v, err, errlen))
 		return 2;
@@ -542,6 +548,7 @@ static bool same_campaign(const struct cli_campaign *a, const struct cli_campaig
 	return !strcmp(a->scenario, b->scenario) && !strcmp(a->cpu, b->cpu) &&
 	       !strcmp(a->vpmu, b->vpmu) && a->first == b->first && a->seeds == b->seeds &&
 	       a->inject_ppm == b->inject_ppm && !strcmp(a->knobs, b->knobs) &&
+	       !strcmp(a->patches, b->patches) &&
 	       a->nr_shards == b->nr_shards;
 }
 

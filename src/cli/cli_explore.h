@@ -24,6 +24,7 @@ struct cli_campaign {
 	uint64_t seeds;
 	uint32_t inject_ppm;
 	char knobs[128];		/* "no-counter-clear,..." in option order */
+	char patches[128];		/* "fixed-counter-3,..." in bit order */
 	unsigned nr_shards;		/* 1: the whole campaign */
 };
 

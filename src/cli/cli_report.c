@@ -130,14 +130,107 @@ static void text_rr(FILE *f, const struct mv_rr_result *rr)
 		fmt_count(b, sizeof(b), rr->ticks_truth));
 }
 
+static void text_msr_exits(FILE *f, const struct mv_msr_exit_count *m, unsigned n,
+			   uint64_t other)
+{
+	char b[32], name[32];
+
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "MSR 0x%" PRIx32, m[i].msr);
+		fprintf(f, "   %-24s %12s\n", name, fmt_count(b, sizeof(b), m[i].count));
+	}
+	if (other)
+		fprintf(f, "   %-24s %12s\n", "MSR other", fmt_count(b, sizeof(b), other));
+}
+
 static void text_exits(FILE *f, const struct mv_result *r)
 {
-	char b[32];
+	char b[32], fast[32];
 
-	fprintf(f, "\n VM exits: %s\n", fmt_count(b, sizeof(b), r->exits_total));
+	fprintf(f, "\n VM exits: %s (fastpath %s)\n", fmt_count(b, sizeof(b), r->exits_total),
+		fmt_count(fast, sizeof(fast), r->exits_fastpath));
 	for (unsigned i = 0; i < r->nr_exit_reasons; i++)
 		fprintf(f, "   %-24s %12s\n", r->exits[i].reason,
 			fmt_count(b, sizeof(b), r->exits[i].count));
+	text_msr_exits(f, r->msr_exits, r->nr_msr_exits, r->msr_exits_other);
+}
+
+/* Counter MSRs as ranges: "0xc1-0xc8 0x309-0x30b". */
+static void text_msr_ranges(FILE *f, const uint32_t *m, unsigned n)
+{
+	if (!n)
+		fprintf(f, "none");
+	for (unsigned i = 0; i < n;) {
+		unsigned j = i;
+
+		while (j + 1 < n && m[j + 1] == m[j] + 1)
+			j++;
+		/* AMD's PerfCtrExtCore counters are every other MSR. */
+		while (j + 1 < n && m[j + 1] == m[j] + 2 && m[i] + 2 * (j - i) == m[j])
+			j++;
+		if (j == i)
+			fprintf(f, "%s0x%" PRIx32, i ? " " : "", m[i]);
+		else
+			fprintf(f, "%s0x%" PRIx32 "-0x%" PRIx32, i ? " " : "", m[i], m[j]);
+		i = j + 1;
+	}
+}
+
+static void text_kernel_line(FILE *f, const struct mv_result *r)
+{
+	fprintf(f, "  Kernel: %s", r->kernel[0] ? r->kernel : "Linux 7.0");
+	for (unsigned i = 0; i < MV_NR_PATCHES; i++)
+		if (r->patches & (1u << i))
+			fprintf(f, " + %s", cli_patch_name(1u << i));
+	fputc('\n', f);
+}
+
+static void text_kernel(FILE *f, const struct mv_result *r)
+{
+	text_kernel_line(f, r);
+	if (r->kvm_loaded)
+		fprintf(f, "  KVM: enable_pmu=%c enable_mediated_pmu=%c\n",
+			r->enable_pmu ? 'Y' : 'N', r->enable_mediated_pmu ? 'Y' : 'N');
+	if (r->bare)
+		fprintf(f, "  Bare metal: %s runs natively, no hypervisor (%u VM(s) not run)\n",
+			r->bare_program, r->bare_vms_not_run);
+}
+
+/* Each VM: created or not, its vPMU, the guest PMU shape KVM gave it and
+ * what passes through, its exits. */
+static void text_vms(FILE *f, const struct mv_result *r)
+{
+	char b[32];
+
+	for (unsigned i = 0; i < r->nr_vms; i++) {
+		const struct mv_vm_result *v = &r->vms[i];
+
+		if (!v->created) {
+			fprintf(f, "\n VM %s: not created: KVM_CREATE_VCPU failed with %s\n",
+				v->name, v->error);
+			if (v->warning[0])
+				fprintf(f, "   kernel log: %s\n", v->warning);
+			continue;
+		}
+		fprintf(f, "\n VM %s: vPMU %s%s%s%s\n", v->name, vpmu_str(v->vpmu),
+			v->vpmu_reason[0] ? " (" : "", v->vpmu_reason,
+			v->vpmu_reason[0] ? ")" : "");
+		if (v->version)
+			fprintf(f, "   PMU v%u, %u GP x %u bits, %u fixed x %u bits, "
+				"PERF_CAPABILITIES 0x%" PRIx64 "\n", v->version, v->gp,
+				v->gp_width, v->fixed, v->fixed_width, v->perf_caps);
+		else
+			fprintf(f, "   no PMU (CPUID 0xA version 0)\n");
+		if (v->vpmu == MV_VPMU_MEDIATED) {
+			fprintf(f, "   passed through: counters ");
+			text_msr_ranges(f, v->pt_counters, v->nr_pt_counters);
+			fprintf(f, "; global MSRs %s, RDPMC %s\n", v->pt_global_msrs ? "yes" : "no",
+				v->pt_rdpmc ? "yes" : "no");
+		}
+		fprintf(f, "   VM exits: %s\n", fmt_count(b, sizeof(b), v->exits.total));
+		if (r->nr_vms > 1)
+			text_msr_exits(f, v->exits.msrs, v->exits.nr_msrs, v->exits.msr_other);
+	}
 }
 
 static void text_time_row(FILE *f, const char *what, uint64_t v, uint64_t total)
@@ -187,6 +280,8 @@ void cli_report_text(FILE *f, const struct mv_result *r)
 		r->seed);
 	if (r->fallback_reason[0])
 		fprintf(f, "  fell back: %s\n", r->fallback_reason);
+	text_kernel(f, r);
+	text_vms(f, r);
 	text_counters(f, "Guest", r->guest, r->nr_guest);
 	text_samples(f, r);
 	text_rr(f, &r->rr);
@@ -276,13 +371,117 @@ static json_t *json_guest(const struct mv_result *r)
 	return g;
 }
 
-static json_t *json_exits(const struct mv_result *r)
+/* "0x38f" -> exits, lower-case hex; the MSRs past the report's slots
+ * under "other". */
+static json_t *json_by_msr(const struct mv_msr_exit_count *m, unsigned n, uint64_t other)
+{
+	json_t *by = json_object();
+	char key[16];
+
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(key, sizeof(key), "0x%" PRIx32, m[i].msr);
+		json_object_set_new(by, key, ju(m[i].count));
+	}
+	if (other)
+		json_object_set_new(by, "other", ju(other));
+	return by;
+}
+
+static json_t *json_by_reason(const struct mv_exit_count *e, unsigned n)
 {
 	json_t *by = json_object();
 
-	for (unsigned i = 0; i < r->nr_exit_reasons; i++)
-		json_object_set_new(by, r->exits[i].reason, ju(r->exits[i].count));
-	return json_pack("{s:o, s:o}", "total", ju(r->exits_total), "by_reason", by);
+	for (unsigned i = 0; i < n; i++)
+		json_object_set_new(by, e[i].reason, ju(e[i].count));
+	return by;
+}
+
+static json_t *json_exits(const struct mv_result *r)
+{
+	return json_pack("{s:o, s:o, s:o, s:o}", "total", ju(r->exits_total),
+			 "fastpath", ju(r->exits_fastpath),
+			 "by_reason", json_by_reason(r->exits, r->nr_exit_reasons),
+			 "by_msr", json_by_msr(r->msr_exits, r->nr_msr_exits, r->msr_exits_other));
+}
+
+static json_t *json_str_or_null(const char *s)
+{
+	return s[0] ? json_string(s) : json_null();
+}
+
+static json_t *json_vm(const struct mv_vm_result *v)
+{
+	json_t *pt = json_array();
+	char key[16];
+
+	for (unsigned i = 0; i < v->nr_pt_counters; i++) {
+		snprintf(key, sizeof(key), "0x%" PRIx32, v->pt_counters[i]);
+		json_array_append_new(pt, json_string(key));
+	}
+	if (!v->created) {
+		json_decref(pt);
+		return json_pack("{s:s, s:b, s:o, s:o, s:s, s:s, s:n, s:n, s:o}",
+				 "name", v->name, "created", 0,
+				 "error", json_str_or_null(v->error),
+				 "warning", json_str_or_null(v->warning),
+				 "vpmu", vpmu_str(v->vpmu), "vpmu_reason", v->vpmu_reason,
+				 "pmu", "passthrough",
+				 "vm_exits", json_pack("{s:o, s:o, s:o, s:o}", "total", ju(0),
+						       "fastpath", ju(0), "by_reason", json_object(),
+						       "by_msr", json_object()));
+	}
+	return json_pack("{s:s, s:b, s:n, s:o, s:s, s:s, s:o, s:o, s:o}",
+		"name", v->name, "created", 1, "error",
+		"warning", json_str_or_null(v->warning),
+		"vpmu", vpmu_str(v->vpmu), "vpmu_reason", v->vpmu_reason,
+		"pmu", json_pack("{s:i, s:i, s:i, s:i, s:i, s:o}",
+				 "version", (int)v->version, "gp", (int)v->gp,
+				 "fixed", (int)v->fixed, "gp_width", (int)v->gp_width,
+				 "fixed_width", (int)v->fixed_width,
+				 "perf_capabilities", ju(v->perf_caps)),
+		"passthrough", json_pack("{s:b, s:b, s:o}", "global_msrs", v->pt_global_msrs,
+					 "rdpmc", v->pt_rdpmc, "counters", pt),
+		"vm_exits", json_pack("{s:o, s:o, s:o, s:o}", "total", ju(v->exits.total),
+				      "fastpath", ju(v->exits.fastpath),
+				      "by_reason", json_by_reason(v->exits.reasons, v->exits.nr_reasons),
+				      "by_msr", json_by_msr(v->exits.msrs, v->exits.nr_msrs,
+							    v->exits.msr_other)));
+}
+
+static json_t *json_vms(const struct mv_result *r)
+{
+	json_t *arr = json_array();
+
+	for (unsigned i = 0; i < r->nr_vms; i++)
+		json_array_append_new(arr, json_vm(&r->vms[i]));
+	return arr;
+}
+
+static json_t *json_patches(uint32_t patches)
+{
+	json_t *arr = json_array();
+
+	for (unsigned i = 0; i < MV_NR_PATCHES; i++)
+		if (patches & (1u << i))
+			json_array_append_new(arr, json_string(cli_patch_name(1u << i)));
+	return arr;
+}
+
+/* The module parameters in force; null on bare metal or without VMs. */
+static json_t *json_kvm(const struct mv_result *r)
+{
+	if (!r->kvm_loaded)
+		return json_null();
+	return json_pack("{s:b, s:b}", "enable_pmu", r->enable_pmu,
+			 "enable_mediated_pmu", r->enable_mediated_pmu);
+}
+
+static json_t *json_bare(const struct mv_result *r)
+{
+	if (!r->bare)
+		return json_null();
+	return json_pack("{s:s, s:i}", "program", r->bare_program,
+			 "vms_not_run", (int)r->bare_vms_not_run);
 }
 
 static json_t *json_invariants(const struct mv_result *r)
@@ -308,12 +507,18 @@ json_t *cli_report_json(const struct mv_result *r)
 	char hash[24];
 
 	snprintf(hash, sizeof(hash), "0x%016" PRIx64, r->trace_hash);
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:s}",
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, "
+			 "s:o, s:o, s:o, s:s}",
 		"scenario", r->scenario, "cpu", r->cpu,
 		"vpmu", vpmu_str(r->vpmu),
 		"vpmu_effective", vpmu_str(r->vpmu_effective),
 		"vpmu_fallback_reason", r->fallback_reason,
 		"seed", ju(r->seed),
+		"kernel", r->kernel[0] ? r->kernel : "Linux 7.0",
+		"patches", json_patches(r->patches),
+		"kvm", json_kvm(r),
+		"bare_metal", json_bare(r),
+		"vms", json_vms(r),
 		"guest", json_guest(r),
 		"host", json_pack("{s:o, s:o}",
 				  "counters", json_counters(r->host, r->nr_host),
@@ -469,8 +674,10 @@ void cli_compare_text(FILE *f, const struct mv_result res[3])
 	unsigned nr = cmp_rows(res, rows, CMP_ROWS);
 	const char *asked[3], *eff[3];
 
-	fprintf(f, "Scenario %s on %s, seed %" PRIu64 ": counter value (error vs truth)\n\n",
+	fprintf(f, "Scenario %s on %s, seed %" PRIu64 ": counter value (error vs truth)\n",
 		res[0].scenario, res[0].cpu, res[0].seed);
+	text_kernel_line(f, &res[2]);
+	fputc('\n', f);
 	for (int r = 0; r < 3; r++) {
 		asked[r] = r ? vpmu_str(res[r].vpmu) : "bare metal";
 		eff[r] = vpmu_str(res[r].vpmu_effective);

@@ -57,6 +57,8 @@ struct machine {
 	struct host_event hev[MV_MAX_COUNTERS];
 	int nr_hev;
 	bool bare;
+	struct cli_host host_cfg;	/* the vPMU rule's answer */
+	bool vm_created[MV_MAX_VMS];	/* every vCPU of VM i exists */
 };
 
 void cli_scenario_defaults(struct mv_scenario *sc)
@@ -71,11 +73,6 @@ void cli_scenario_defaults(struct mv_scenario *sc)
 		sc->vm[i].nr_fixed = -1;
 		sc->vm[i].perf_caps = -1;
 	}
-}
-
-static enum mv_vpmu vm_vpmu(const struct mv_scenario *sc, int i)
-{
-	return sc->vm[i].vpmu_set ? sc->vm[i].vpmu : sc->vpmu;
 }
 
 static bool is_amd(const struct machine *m)
@@ -155,31 +152,39 @@ static int build_bare(struct machine *m, char *err, size_t errlen)
 	return t->prog ? 0 : 2;
 }
 
+/* A VM as a VMM builds it: KVM_CREATE_VM, then each vCPU.  A vCPU that
+ * KVM refuses (EBUSY: perf holds guest-including events and the module
+ * runs the mediated vPMU) leaves the VM not created, reported with the
+ * error; the host and the other VMs still run. */
 static int build_vm(struct machine *m, int i, char *err, size_t errlen)
 {
 	const struct mv_vm_config *cfg = &m->sc->vm[i];
 	struct mv_guest *gs[MV_MAX_VCPUS];
 	struct thread *ts[MV_MAX_VCPUS];
+	struct kvm_vcpu *vc[MV_MAX_VCPUS];
 	unsigned n = cfg->nr_vcpus ? cfg->nr_vcpus : 1;
 
 	if (n > MV_MAX_VCPUS) {
 		snprintf(err, errlen, "%s: too many vCPUs", cfg->name);
 		return 2;
 	}
-	m->vm[i] = kvm_vm_create(m->kvm, i, cfg, vm_vpmu(m->sc, i), err, errlen);
+	m->vm[i] = kvm_vm_create(m->kvm, i, cfg, err, errlen);
 	if (!m->vm[i])
 		return 2;
 	for (unsigned v = 0; v < n; v++) {
-		char who[MV_NAME_MAX];
 		int pcpu = cfg->pin[v] >= 0 && cfg->pin[v] < m->nr_cpus ? cfg->pin[v] : 0;
 
+		vc[v] = kvm_vcpu_create(m->vm[i], (int)v, pcpu);
+		if (!vc[v])
+			return 0;	/* not created: kvm_vm_create_error() says why */
+	}
+	m->vm_created[i] = true;
+	for (unsigned v = 0; v < n; v++) {
+		char who[MV_NAME_MAX];
+
 		snprintf(who, sizeof(who), "vm%d/vcpu%u", i, v);
-		ts[v] = new_thread(m, pcpu, i, who);
-		ts[v]->vcpu = kvm_vcpu_create(m->vm[i], (int)v, pcpu);
-		if (!ts[v]->vcpu) {
-			snprintf(err, errlen, "%s: cannot create vCPU %u", cfg->name, v);
-			return 2;
-		}
+		ts[v] = new_thread(m, kvm_vcpu_pcpu(vc[v]), i, who);
+		ts[v]->vcpu = vc[v];
 		ts[v]->task = kvm_vcpu_task(ts[v]->vcpu);
 		ts[v]->ctx = SIM_CTX_GUEST(i, (int)v);
 		gs[v] = kvm_vcpu_guest(ts[v]->vcpu);
@@ -201,9 +206,11 @@ static int build_vm(struct machine *m, int i, char *err, size_t errlen)
 static int build(struct machine *m, char *err, size_t errlen)
 {
 	const struct mv_scenario *sc = m->sc;
-	int rc;
+	int rc, where;
 
-	m->bare = sc->vpmu == MV_VPMU_NONE && sc->nr_vms > 0;
+	if (cli_scenario_host(sc, &m->host_cfg, &where, err, errlen))
+		return 2;
+	m->bare = m->host_cfg.vpmu == MV_VPMU_NONE && sc->nr_vms > 0;
 	if (m->bare)
 		return build_bare(m, err, errlen);
 	m->host = host_perf_new(&m->sim, m->cpus, m->nr_cpus);
@@ -214,13 +221,17 @@ static int build(struct machine *m, char *err, size_t errlen)
 		return rc;
 	if (sc->nr_vms == 0)
 		return 0;
+	/* The module parameters, once for the host. */
 	struct kvm_params params = {
-		.enable_pmu = true,
-		.enable_mediated_pmu = false,
+		.enable_pmu = m->host_cfg.enable_pmu,
+		.enable_mediated_pmu = m->host_cfg.enable_mediated_pmu,
+		.patches = sc->patches,
 	};
-	for (unsigned i = 0; i < sc->nr_vms; i++)
-		params.enable_mediated_pmu |= vm_vpmu(sc, (int)i) == MV_VPMU_MEDIATED;
 	m->kvm = kvm_new(&m->sim, m->cpus, m->nr_cpus, m->host, &params);
+	if (!m->kvm) {
+		snprintf(err, errlen, "out of memory");
+		return 2;
+	}
 	*kvm_knobs(m->kvm) = (struct kvm_knobs){
 		.no_global_ctrl_clear_on_load = sc->knobs.no_global_ctrl_clear_on_load,
 		.no_counter_clear_on_put = sc->knobs.no_counter_clear_on_put,
@@ -462,28 +473,85 @@ static void exit_results(struct machine *m, struct mv_result *res)
 {
 	const char *names[MV_MAX_EXIT_REASONS];
 	uint64_t counts[MV_MAX_EXIT_REASONS];
+	struct mv_exit_stats msrs;
 	unsigned n;
 
 	if (!m->kvm)
 		return;
 	res->exits_total = kvm_exits_total(m->kvm);
+	res->exits_fastpath = kvm_exits_fastpath(m->kvm);
 	n = kvm_exit_reasons(m->kvm, names, counts, MV_MAX_EXIT_REASONS);
 	for (unsigned i = 0; i < n; i++) {
 		snprintf(res->exits[i].reason, sizeof(res->exits[i].reason), "%s", names[i]);
 		res->exits[i].count = counts[i];
 	}
 	res->nr_exit_reasons = n;
+	memset(&msrs, 0, sizeof(msrs));
+	kvm_exit_msrs(m->kvm, &msrs);
+	memcpy(res->msr_exits, msrs.msrs, sizeof(res->msr_exits));
+	res->nr_msr_exits = msrs.nr_msrs;
+	res->msr_exits_other = msrs.msr_other;
 }
 
+static const char *errno_name(int err)
+{
+	switch (err) {
+	case -EBUSY: return "EBUSY";
+	case -EINVAL: return "EINVAL";
+	case -ENOMEM: return "ENOMEM";
+	case -EOPNOTSUPP: return "EOPNOTSUPP";
+	}
+	return "EIO";
+}
+
+/* Each VM as KVM built it: created or not (with the error), its guest PMU
+ * shape, what passes through, its exits. */
+static void vm_results(struct machine *m, struct mv_result *res)
+{
+	for (unsigned i = 0; m->kvm && i < m->sc->nr_vms && i < MV_MAX_VMS; i++) {
+		struct mv_vm_result *r = &res->vms[res->nr_vms++];
+
+		snprintf(r->name, sizeof(r->name), "%s", m->sc->vm[i].name);
+		if (!m->vm[i])
+			continue;
+		kvm_vm_describe(m->vm[i], r);
+		r->created = m->vm_created[i];
+		if (!r->created)
+			snprintf(r->error, sizeof(r->error), "%s",
+				 errno_name(kvm_vm_create_error(m->vm[i])));
+		snprintf(r->warning, sizeof(r->warning), "%s", kvm_vm_warning(m->vm[i]));
+	}
+}
+
+/* The host's vPMU: what was asked (the rule's answer) and what the module
+ * gives after its host checks (none without enable_pmu or on bare metal). */
 static void vpmu_results(struct machine *m, struct mv_result *res)
 {
-	res->vpmu = m->sc->nr_vms ? vm_vpmu(m->sc, 0) : m->sc->vpmu;
+	snprintf(res->kernel, sizeof(res->kernel), "Linux 7.0");
+	res->patches = m->sc->patches;
+	res->vpmu = m->host_cfg.vpmu;
 	res->vpmu_effective = res->vpmu;
-	if (m->vm[0]) {
-		res->vpmu_effective = kvm_vm_vpmu(m->vm[0]);
-		snprintf(res->fallback_reason, sizeof(res->fallback_reason), "%s",
-			 res->vpmu_effective != res->vpmu ? kvm_vm_fallback_reason(m->vm[0]) : "");
+	res->bare = m->bare;
+	if (m->bare) {
+		snprintf(res->bare_program, sizeof(res->bare_program), "%s",
+			 m->sc->bare_set ? "bare" : "vm0/vcpu0");
+		res->bare_vms_not_run = m->sc->bare_set ? m->sc->nr_vms : 0;
+		return;
 	}
+	if (!m->kvm)
+		return;
+	const struct kvm_params *p = kvm_get_params(m->kvm);
+
+	res->kvm_loaded = true;
+	res->enable_pmu = p->enable_pmu;
+	res->enable_mediated_pmu = p->enable_mediated_pmu;
+	res->vpmu_effective = p->enable_mediated_pmu ? MV_VPMU_MEDIATED :
+			      p->enable_pmu ? MV_VPMU_EMULATED : MV_VPMU_NONE;
+	snprintf(res->fallback_reason, sizeof(res->fallback_reason), "%s",
+		 kvm_params_reason(m->kvm));
+	if (!res->fallback_reason[0] && res->vpmu_effective != res->vpmu)
+		snprintf(res->fallback_reason, sizeof(res->fallback_reason), "%s",
+			 "enable_pmu is off");
 }
 
 static void invariant_results(struct machine *m, struct mv_result *res)
@@ -510,6 +578,7 @@ static void collect(struct machine *m, struct mv_result *res)
 	snprintf(res->cpu, sizeof(res->cpu), "%s", m->model->name);
 	res->seed = m->sc->seed;
 	vpmu_results(m, res);
+	vm_results(m, res);
 	guest_results(m, res);
 	if (m->host)
 		host_results(m, res);

@@ -26,7 +26,9 @@ struct pctx {
 	size_t errlen;
 	struct mv_scenario *sc;
 	unsigned vm;			/* VM being parsed */
-	bool has_bare;
+	/* Where the vPMU keys were given, to name the line of a conflict. */
+	unsigned vpmu_line, kvm_line, vms_line;
+	unsigned vm_vpmu_line[MV_MAX_VMS];
 	/* Where each pin was given, to check it once pcpus is known. */
 	unsigned pin_line[MV_MAX_VMS][MV_MAX_VCPUS];
 	unsigned nr_progs[MV_MAX_VMS];	/* checked against vcpus at the end */
@@ -467,6 +469,19 @@ static int sub_vm_vpmu(struct pctx *p, yaml_node_t *n, void *obj)
 	if (n->type != YAML_SCALAR_NODE || cli_vpmu_parse(scalar(n), &vm->vpmu))
 		return expect(p, n, "a vPMU (none, emulated, mediated)");
 	vm->vpmu_set = true;
+	p->vm_vpmu_line[p->vm] = node_line(n);
+	return 0;
+}
+
+/* irqchip: false is a VM without KVM_CREATE_IRQCHIP (no in-kernel LAPIC). */
+static int sub_irqchip(struct pctx *p, yaml_node_t *n, void *obj)
+{
+	struct mv_vm_config *vm = obj;
+	bool in_kernel = true;
+
+	if (parse_bool(p, n, &in_kernel))
+		return -1;
+	vm->no_irqchip = !in_kernel;
 	return 0;
 }
 
@@ -571,6 +586,7 @@ static const struct field vm_fields[] = {
 	FNUM("vcpus", F_UINT, struct mv_vm_config, nr_vcpus, 1, MV_MAX_VCPUS),
 	FSUB("vpmu", sub_vm_vpmu),
 	FBOOL("disable_pmu", struct mv_vm_config, disable_pmu),
+	FSUB("irqchip", sub_irqchip),
 	FSUB("pmu", sub_pmu),
 	FSUB("filter", sub_filter),
 	FSUB("programs", sub_programs),
@@ -611,6 +627,7 @@ static int sub_vms(struct pctx *p, yaml_node_t *n, void *obj)
 	struct mv_scenario *sc = obj;
 	size_t count;
 
+	p->vms_line = node_line(n);
 	if (check_seq(p, n, "vms", MV_MAX_VMS, &count))
 		return -1;
 	for (size_t i = 0; i < count; i++) {
@@ -660,6 +677,46 @@ static int sub_vpmu(struct pctx *p, yaml_node_t *n, void *obj)
 
 	if (n->type != YAML_SCALAR_NODE || cli_vpmu_parse(scalar(n), &sc->vpmu))
 		return expect(p, n, "a vPMU (none, emulated, mediated)");
+	sc->vpmu_set = true;
+	p->vpmu_line = node_line(n);
+	return 0;
+}
+
+/* kvm: the module parameters, as `modprobe kvm enable_pmu=...`. */
+static const struct field kvm_fields[] = {
+	FBOOL("enable_pmu", struct mv_kvm_params, enable_pmu),
+	FBOOL("enable_mediated_pmu", struct mv_kvm_params, enable_mediated_pmu),
+};
+
+static int sub_kvm(struct pctx *p, yaml_node_t *n, void *obj)
+{
+	struct mv_scenario *sc = obj;
+	uint64_t seen;
+
+	/* The defaults of a freshly loaded 7.0 KVM. */
+	sc->kvm = (struct mv_kvm_params){ .set = true, .enable_pmu = true };
+	p->kvm_line = node_line(n);
+	return walk_map(p, n, "kvm", kvm_fields, NFIELDS(kvm_fields), &sc->kvm, &seen);
+}
+
+static int sub_patches(struct pctx *p, yaml_node_t *n, void *obj)
+{
+	struct mv_scenario *sc = obj;
+	char what[160];
+	size_t count;
+
+	if (check_seq(p, n, "patches", MV_NR_PATCHES, &count))
+		return -1;
+	for (size_t i = 0; i < count; i++) {
+		yaml_node_t *it = seq_item(p, n, i);
+		uint32_t bit = it->type == YAML_SCALAR_NODE ? cli_patch_parse(scalar(it)) : 0;
+
+		if (!bit) {
+			cli_patch_list(what, sizeof(what));
+			return expect(p, it, what);
+		}
+		sc->patches |= bit;
+	}
 	return 0;
 }
 
@@ -671,7 +728,7 @@ static int sub_bare(struct pctx *p, yaml_node_t *n, void *obj)
 	if (parse_program(p, n, &in))
 		return -1;
 	sc->bare = in.prog;
-	p->has_bare = true;
+	sc->bare_set = true;
 	return 0;
 }
 
@@ -701,6 +758,8 @@ static const struct field top_fields[] = {
 	FSUB("cpu", sub_cpu),
 	FNUM("pcpus", F_UINT, struct mv_scenario, nr_pcpus, 1, CLI_MAX_PCPUS),
 	FSUB("vpmu", sub_vpmu),
+	FSUB("kvm", sub_kvm),
+	FSUB("patches", sub_patches),
 	FNUM("seed", F_U64, struct mv_scenario, seed, 0, UINT64_MAX),
 	FNUM("tick_cycles", F_U64, struct mv_scenario, tick_cycles, 1000, UINT64_MAX / 2),
 	FNUM("skid", F_U64, struct mv_scenario, skid, 0, 1000000),
@@ -723,6 +782,25 @@ static void name_from_file(const char *fname, char *dst, size_t size)
 	dst[len] = 0;
 }
 
+/* The vPMU rule (one vPMU for the whole host), with the line to blame. */
+static int check_host(struct pctx *p, const struct mv_scenario *sc)
+{
+	struct cli_host h;
+	char msg[256];
+	int where;
+	unsigned line;
+
+	if (!cli_scenario_host(sc, &h, &where, msg, sizeof(msg)))
+		return 0;
+	if (where >= 0 && where < MV_MAX_VMS)
+		line = p->vm_vpmu_line[where];
+	else if (where == MV_MAX_VMS)
+		line = p->vms_line;
+	else
+		line = p->vpmu_line > p->kvm_line ? p->vpmu_line : p->kvm_line;
+	return fail(p, line ? line : 1, "%s", msg);
+}
+
 /* Checks pins against pcpus and spreads unpinned vCPUs over the CPUs. */
 static int finish_scenario(struct pctx *p, struct mv_scenario *sc)
 {
@@ -741,11 +819,11 @@ static int finish_scenario(struct pctx *p, struct mv_scenario *sc)
 			next++;
 		}
 	}
-	if (!p->has_bare && sc->nr_vms)
+	if (!sc->bare_set && sc->nr_vms)
 		sc->bare = sc->vm[0].prog[0];
 	if (!sc->name[0])
 		name_from_file(p->fname, sc->name, sizeof(sc->name));
-	return 0;
+	return check_host(p, sc);
 }
 
 static int parse_root(struct pctx *p, struct mv_scenario *sc)
@@ -819,6 +897,100 @@ int cli_scenario_load(const char *path, struct mv_scenario *sc,
 	ret = cli_scenario_parse(path, buf ? buf : "", len, sc, err, errlen);
 	free(buf);
 	return ret;
+}
+
+/* The vPMU rule, docs/scenarios.md "One vPMU for the host". */
+int cli_scenario_host(const struct mv_scenario *sc, struct cli_host *h, int *where,
+		      char *err, size_t errlen)
+{
+	enum mv_vpmu host = MV_VPMU_NONE;
+	char src[96] = "";
+	bool have = false;
+
+	*where = -1;
+	if (sc->kvm.set) {
+		enum mv_vpmu kv = sc->kvm.enable_mediated_pmu ? MV_VPMU_MEDIATED : MV_VPMU_EMULATED;
+
+		if (sc->vpmu_set && sc->vpmu != kv) {
+			snprintf(err, errlen, "expected vpmu: %s, as kvm: enable_mediated_pmu: %s "
+				 "says (one vPMU for the whole host), got '%s'", cli_vpmu_name(kv),
+				 sc->kvm.enable_mediated_pmu ? "true" : "false",
+				 cli_vpmu_name(sc->vpmu));
+			return -1;
+		}
+		host = kv;
+		have = true;
+		snprintf(src, sizeof(src), "kvm: enable_mediated_pmu says");
+	} else if (sc->vpmu_set) {
+		host = sc->vpmu;
+		have = true;
+		snprintf(src, sizeof(src), "the top-level vpmu: says");
+	}
+	for (unsigned i = 0; i < sc->nr_vms && i < MV_MAX_VMS; i++) {
+		const struct mv_vm_config *vm = &sc->vm[i];
+
+		if (!vm->vpmu_set)
+			continue;
+		if (!have) {
+			host = vm->vpmu;
+			have = true;
+			snprintf(src, sizeof(src), "VM %.*s asks", 40, vm->name);
+			continue;
+		}
+		if (vm->vpmu != host) {
+			*where = (int)i;
+			snprintf(err, errlen, "expected vpmu: %s, as %s (one vPMU for the whole "
+				 "host, as KVM's module parameters), got '%s'",
+				 cli_vpmu_name(host), src, cli_vpmu_name(vm->vpmu));
+			return -1;
+		}
+	}
+	if (!have)	/* a freshly loaded 7.0 KVM: the legacy vPMU */
+		host = sc->nr_vms ? MV_VPMU_EMULATED : MV_VPMU_NONE;
+	h->vpmu = host;
+	h->enable_pmu = host != MV_VPMU_NONE && (!sc->kvm.set || sc->kvm.enable_pmu);
+	h->enable_mediated_pmu = host == MV_VPMU_MEDIATED;
+	if (host == MV_VPMU_NONE && sc->nr_vms && !sc->bare_set &&
+	    (sc->nr_vms > 1 || sc->vm[0].nr_vcpus > 1)) {
+		*where = MV_MAX_VMS;
+		snprintf(err, errlen, "expected one VM with one vCPU, or a bare: program, for "
+			 "vpmu: none (bare metal runs one program natively), got %u VM(s), "
+			 "%u vCPU(s) in the first", sc->nr_vms,
+			 sc->vm[0].nr_vcpus ? sc->vm[0].nr_vcpus : 1);
+		return -1;
+	}
+	return 0;
+}
+
+static const char *const patch_names[MV_NR_PATCHES] = {
+	"fixed-counter-3", "nested-amd-host-guest-only",
+};
+
+uint32_t cli_patch_parse(const char *s)
+{
+	for (unsigned i = 0; i < MV_NR_PATCHES; i++)
+		if (!strcmp(s, patch_names[i]))
+			return 1u << i;
+	return 0;
+}
+
+const char *cli_patch_name(uint32_t bit)
+{
+	for (unsigned i = 0; i < MV_NR_PATCHES; i++)
+		if (bit == 1u << i)
+			return patch_names[i];
+	return NULL;
+}
+
+void cli_patch_list(char *buf, size_t len)
+{
+	size_t used = (size_t)snprintf(buf, len, "a patch name (");
+
+	for (unsigned i = 0; i < MV_NR_PATCHES && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
+					 patch_names[i]);
+	if (used < len)
+		snprintf(buf + used, len - used, ")");
 }
 
 static const char *const vpmu_names[] = {

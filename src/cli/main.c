@@ -28,10 +28,11 @@ enum { EXIT_VIOLATION = 1, EXIT_USAGE = 2, EXIT_INCOMPLETE = 4 };
 static const char usage[] =
 	"usage: mvpmu run [SCENARIO|FILE] [--cpu MODEL] [--vpmu none|emulated|mediated]\n"
 	"                 [--seed N] [--json] [--trace FILE] [--knob NAME]... [--inject PPM]\n"
-	"       mvpmu compare [SCENARIO|FILE] [--cpu MODEL] [--seed N] [--json]\n"
+	"                 [--patch NAME]...\n"
+	"       mvpmu compare [SCENARIO|FILE] [--cpu MODEL] [--seed N] [--json] [--patch NAME]...\n"
 	"       mvpmu explore [SCENARIO|FILE] [--cpu MODEL] [--vpmu MODE] [--seed FIRST]\n"
-	"                 [--seeds N] [--inject PPM] [--knob NAME]... [--jobs N]\n"
-	"                 [--shard K/N] [--json]\n"
+	"                 [--seeds N] [--inject PPM] [--knob NAME]... [--patch NAME]...\n"
+	"                 [--jobs N] [--shard K/N] [--json]\n"
 	"       mvpmu merge SUMMARY.json... [--json]\n"
 	"       mvpmu cpus\n"
 	"       mvpmu scenarios\n"
@@ -51,6 +52,9 @@ static const char usage[] =
 	"  no-write-elision      write every counter at load\n"
 	"--inject PPM delivers a host PMU NMI at each step of the mediated PMU\n"
 	"  switch with probability PPM per million, chosen by the seed.\n"
+	"The kernel is Linux 7.0 as merged; --patch NAME applies a later proposal:\n"
+	"  fixed-counter-3             mediated Intel guests get fixed counter 3 (Feb 2026)\n"
+	"  nested-amd-host-guest-only  AMD Host/Guest-Only bits for L2 (Jan 2026)\n"
 	"cpus      lists the CPU models\n"
 	"scenarios lists the built-in scenarios\n"
 	"\n"
@@ -71,6 +75,7 @@ struct opts {
 	uint64_t seeds;
 	unsigned jobs;			/* 0: one per CPU */
 	unsigned shard, nr_shards;	/* 0/0: no --shard */
+	uint32_t patches;
 };
 
 static const struct {
@@ -145,6 +150,18 @@ static void knob_list(const struct mv_knobs *k, char *buf, size_t len)
 						knob_names[i].name);
 }
 
+/* The patches in force, by name, in bit order (as reports list them). */
+static void patch_names(uint32_t patches, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < MV_NR_PATCHES; i++)
+		if (patches & (1u << i))
+			off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? "," : "",
+						cli_patch_name(1u << i));
+}
+
 /* One option's value into `o`; `allowed` lists the short names accepted. */
 static int take_opt(struct opts *o, int c, const char *arg, const char *allowed)
 {
@@ -193,6 +210,15 @@ static int take_opt(struct opts *o, int c, const char *arg, const char *allowed)
 		if (parse_seed(arg, &o->seeds) || o->seeds == 0 || o->seeds > 1000000000000ULL)
 			return usage_error(o->cmd, "expected --seeds as 1..10^12, got", arg);
 		break;
+	case 'p': {
+		uint32_t bit = cli_patch_parse(arg);
+
+		if (!bit)
+			return usage_error(o->cmd, "expected --patch fixed-counter-3 or "
+					   "nested-amd-host-guest-only, got", arg);
+		o->patches |= bit;
+		break;
+	}
 	}
 	return 0;
 }
@@ -211,6 +237,7 @@ static int parse_opts(int argc, char **argv, const char *allowed, struct opts *o
 		{ "seeds", required_argument, NULL, 'n' },
 		{ "jobs", required_argument, NULL, 'J' },
 		{ "shard", required_argument, NULL, 'S' },
+		{ "patch", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -263,13 +290,17 @@ static int load_scenario(const struct opts *o, struct mv_scenario *sc)
 		sc->seed = o->seed;
 	sc->knobs = o->knobs;
 	sc->inject_ppm = o->inject_ppm;
+	sc->patches |= o->patches;
 	return 0;
 }
 
-/* --vpmu applies to every VM, including those that chose their own. */
+/* --vpmu is the host's module parameters (none: bare metal): it replaces
+ * the scenario's vpmu: and kvm: keys and every VM's vpmu:. */
 static void set_vpmu(struct mv_scenario *sc, enum mv_vpmu v)
 {
 	sc->vpmu = v;
+	sc->vpmu_set = true;
+	sc->kvm.set = false;
 	for (unsigned i = 0; i < sc->nr_vms; i++) {
 		sc->vm[i].vpmu = v;
 		sc->vm[i].vpmu_set = true;
@@ -372,7 +403,7 @@ static int cmd_run(int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	if ((ret = prepare(argc, argv, "cvsjtki", &o, sc))) {
+	if ((ret = prepare(argc, argv, "cvsjtkip", &o, sc))) {
 		ret = ret < 0 ? 0 : ret;
 		goto out;
 	}
@@ -437,7 +468,7 @@ static int cmd_compare(int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	if ((ret = prepare(argc, argv, "csj", &o, base))) {
+	if ((ret = prepare(argc, argv, "csjp", &o, base))) {
 		ret = ret < 0 ? 0 : ret;
 		goto out;
 	}
@@ -479,7 +510,8 @@ static int cmd_explore(int argc, char **argv)
 	struct mv_scenario *sc = calloc(1, sizeof(*sc));
 	struct cli_explore_summary sum = { 0 };
 	struct cli_campaign c = { 0 };
-	const struct mv_vm_config *vm0;
+	struct cli_host host;
+	int where;
 	char err[512];
 	int ret;
 
@@ -487,15 +519,21 @@ static int cmd_explore(int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	if ((ret = prepare(argc, argv, "cvsnikJSj", &o, sc))) {
+	if ((ret = prepare(argc, argv, "cvsnikJSjp", &o, sc))) {
 		ret = ret < 0 ? 0 : ret;
 		goto out;
 	}
-	vm0 = sc->nr_vms ? &sc->vm[0] : NULL;
+	/* The campaign names the host's vPMU as the runs will have it; a
+	 * scenario breaking the one-vPMU rule fails here, before any run. */
+	if (cli_scenario_host(sc, &host, &where, err, sizeof(err))) {
+		fprintf(stderr, "mvpmu: %s\n", err);
+		ret = EXIT_USAGE;
+		goto out;
+	}
 	snprintf(c.scenario, sizeof(c.scenario), "%s", sc->name);
 	snprintf(c.cpu, sizeof(c.cpu), "%s", hw_model_find(sc->cpu)->name);
-	snprintf(c.vpmu, sizeof(c.vpmu), "%s",
-		 cli_vpmu_name(vm0 && vm0->vpmu_set ? vm0->vpmu : sc->vpmu));
+	snprintf(c.vpmu, sizeof(c.vpmu), "%s", cli_vpmu_name(host.vpmu));
+	patch_names(sc->patches, c.patches, sizeof(c.patches));
 	c.first = sc->seed;
 	c.seeds = o.seeds;
 	c.inject_ppm = o.inject_ppm;

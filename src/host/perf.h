@@ -47,12 +47,16 @@ struct perf_event_attr {
 	uint64_t sample_period;	/* 0: counting only */
 	bool exclude_user, exclude_kernel;
 	bool exclude_host, exclude_guest;
+	/* Not counting in the idle task.  The model has no idle task, so it
+	 * changes no count; KVM's legacy vPMU sets it, as Linux does. */
+	bool exclude_idle;
 	bool pinned;
 	bool disabled;		/* created disabled */
 };
 
 /* Parses a perf-style event name: "instructions", "cycles:u", "rc0",
- * "r01c4:G", "branch-misses:kH"; returns 0 or -EINVAL with a message. */
+ * "r01c4:G", "branch-misses:kH", "cycles:D" (D: pinned, as the perf
+ * tool's modifier); returns 0 or -EINVAL with a message. */
 int perf_parse_event(const char *spec, struct perf_event_attr *attr,
 		     char *err, size_t errlen);
 
@@ -153,6 +157,16 @@ uint64_t perf_nr_bugs(const struct perf *p);
 /* Number of GP and fixed counters the driver found. */
 unsigned perf_nr_gp(const struct perf *p);
 unsigned perf_nr_fixed(const struct perf *p);
+
+/* What the driver reports of the PMU to KVM (Linux's
+ * perf_get_x86_pmu_capability): version (Intel arch version, AMD 2 for
+ * PerfMonV2), counters, widths, and whether the core PMU offers the
+ * mediated vPMU.  All zero without a PMU. */
+struct perf_pmu_caps {
+	unsigned version, nr_gp, nr_fixed, gp_width, fixed_width;
+	bool mediated;
+};
+void perf_get_pmu_caps(const struct perf *p, struct perf_pmu_caps *out);
 
 /* Additions beyond the original contract. */
 

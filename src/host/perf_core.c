@@ -52,7 +52,8 @@ static int parse_raw(const char *s, size_t len, uint64_t *config)
 }
 
 /* Modifiers as the perf tool reads them: any of u/k restricts the
- * privilege to those listed; G counts only in guests, H only in the host. */
+ * privilege to those listed; G counts only in guests, H only in the host;
+ * D pins the event (tools/perf/util/parse-events.c, "pinned"). */
 static int parse_mods(const char *m, struct perf_event_attr *attr)
 {
 	bool u = false, k = false, g = false, h = false;
@@ -63,6 +64,7 @@ static int parse_mods(const char *m, struct perf_event_attr *attr)
 		case 'k': k = true; break;
 		case 'G': g = true; break;
 		case 'H': h = true; break;
+		case 'D': attr->pinned = true; break;
 		default: return -EINVAL;
 		}
 	}

@@ -62,8 +62,10 @@ static bool intel_init(struct perf *p)
 	 * max period 2^31-1 unless full-width writes are available. */
 	p->max_period = p->fw_write ? X86_MASK(p->gp_width - 1) :
 		(1ULL << 31) - 1;
-	/* Linux 7.0: the mediated vPMU needs PMU v4+ and full-width writes. */
-	p->mediated_capable = p->version >= 4 && p->fw_write;
+	/* Linux 7.0: intel_pmu_init sets PERF_PMU_CAP_MEDIATED_VPMU on the
+	 * core PMU unconditionally; KVM checks v4+ and full-width writes
+	 * itself (intel_pmu_is_mediated_pmu_supported). */
+	p->mediated_capable = true;
 	return true;
 }
 
@@ -142,16 +144,41 @@ static void intel_v1_set_en(struct perf *p, int cpu, bool en)
 	}
 }
 
+static uint64_t intel_counter_bits(const struct perf *p)
+{
+	return X86_MASK(p->nr_gp) | ((uint64_t)p->fixed_mask << GLOBAL_FIXED_SHIFT);
+}
+
+/* Active events that count only in one mode: exclude_host (the guest
+ * mask, KVM's legacy vPMU events) or exclude_guest (the host mask), as
+ * perf's intel_ctrl_guest_mask / intel_ctrl_host_mask. */
+static uint64_t intel_mode_mask(const struct perf *p, int cpu, bool guest_only)
+{
+	const struct perf_cpu *pc = &p->cpu[cpu];
+	uint64_t mask = 0;
+
+	for (int idx = 0; idx < PERF_IDX_NR; idx++) {
+		const struct perf_event *ev = pc->active[idx];
+
+		if (ev && (guest_only ? ev->attr.exclude_host : ev->attr.exclude_guest))
+			mask |= X86_BIT(idx);
+	}
+	return mask;
+}
+
+/* __intel_pmu_enable_all writes every counter bit but the guest mask
+ * (intel_ctrl & ~intel_ctrl_guest_mask): idle counters are enabled too,
+ * with their selectors and FIXED_CTR_CTRL fields off.  exclude_host
+ * events stay off in host mode; KVM turns them on at VM-entry with the
+ * value from perf_guest_get_msrs. */
 static void intel_enable_all(struct perf *p, int cpu)
 {
 	if (!p->has_global) {
 		intel_v1_set_en(p, cpu, true);
 		return;
 	}
-	/* exclude_host events stay off in host mode; KVM turns them on at
-	 * VM-entry with the value from perf_guest_get_msrs. */
 	perf_x86_wrmsr(p, cpu, MSR_IA32_PERF_GLOBAL_CTRL,
-		       perf_x86_active_mask(p, cpu, true));
+		       intel_counter_bits(p) & ~intel_mode_mask(p, cpu, true));
 }
 
 static void intel_disable_all(struct perf *p, int cpu)
@@ -169,11 +196,6 @@ static void intel_ack_lvtpc(struct perf *p, int cpu, enum perf_ack at)
 	 * at the point its microarchitecture needs (FACTS.md s.1). */
 	if (p->ack == at)
 		perf_x86_lvtpc_nmi(p, cpu);
-}
-
-static uint64_t intel_counter_bits(const struct perf *p)
-{
-	return X86_MASK(p->nr_gp) | ((uint64_t)p->fixed_mask << GLOBAL_FIXED_SHIFT);
 }
 
 static bool intel_handle_irq(struct perf *p, int cpu)
@@ -215,9 +237,11 @@ static unsigned intel_guest_get_msrs(struct perf *p, int cpu,
 {
 	if (!p->has_global || max < 1)
 		return 0;
+	/* intel_guest_get_msrs: host = intel_ctrl & ~guest mask, guest =
+	 * intel_ctrl & ~host mask (no PEBS in the model). */
 	out[0].msr = MSR_IA32_PERF_GLOBAL_CTRL;
-	out[0].host = perf_x86_active_mask(p, cpu, true);
-	out[0].guest = perf_x86_active_mask(p, cpu, false);
+	out[0].host = intel_counter_bits(p) & ~intel_mode_mask(p, cpu, true);
+	out[0].guest = intel_counter_bits(p) & ~intel_mode_mask(p, cpu, false);
 	return 1;
 }
 

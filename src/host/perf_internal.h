@@ -198,9 +198,6 @@ bool perf_x86_handle_irq_legacy(struct perf *p, int cpu);
 void perf_pmu_disable(struct perf *p, int cpu);
 void perf_pmu_enable(struct perf *p, int cpu);
 uint64_t perf_x86_ctr_mask(const struct perf *p, int idx);
-/* GP/fixed bits of active events, minus those whose attr excludes `host`
- * (exclude_host when host is true, exclude_guest otherwise). */
-uint64_t perf_x86_active_mask(const struct perf *p, int cpu, bool host);
 void perf_x86_set_ack(struct perf *p, enum perf_ack ack);
 enum perf_ack perf_x86_ack_for_model(const char *model);
 

@@ -77,6 +77,21 @@ static bool cpu_ok(const struct perf *p, int cpu)
 	return p && cpu >= 0 && cpu < p->nr_cpus;
 }
 
+/* Whether the CPU's contexts (its CPU context and the context of the task
+ * running there) hold any event, whatever its state. */
+static bool ctx_has_events(const struct perf *p, int cpu)
+{
+	const struct perf_task *cur = p->cpu[cpu].cur_task;
+
+	for (const struct perf_event *ev = p->events; ev; ev = ev->next) {
+		if (!ev->task && ev->cpu == cpu)
+			return true;
+		if (ev->task && ev->task == cur && (ev->cpu < 0 || ev->cpu == cpu))
+			return true;
+	}
+	return false;
+}
+
 void perf_load_guest_context(struct perf *p, int cpu)
 {
 	struct perf_cpu *pc;
@@ -92,9 +107,12 @@ void perf_load_guest_context(struct perf *p, int cpu)
 		return;
 	}
 	perf_sync_times(p);
-	if (p->has_pmu && p->mediated_capable) {
+	/* Linux 7.0: perf_ctx_disable/ctx_sched_out touch only the PMU
+	 * contexts that hold events, so with none the load writes nothing. */
+	if (p->has_pmu && p->mediated_capable && ctx_has_events(p, cpu)) {
 		/* Out, then the usual enable: on AMD v2 that sets every
-		 * GlobalCtl bit, the reason KVM clears it afterwards. */
+		 * GlobalCtl bit, on Intel every counter bit (the reason KVM
+		 * clears GLOBAL_CTRL afterwards). */
 		perf_pmu_disable(p, cpu);
 		perf_ctx_sched_out_all(p, cpu);
 		perf_pmu_enable(p, cpu);
@@ -119,7 +137,10 @@ void perf_put_guest_context(struct perf *p, int cpu)
 	perf_sync_times(p);
 	pc->guest_loaded = false;
 	sim_trace(p->sim, TR_PERF, (uint32_t)cpu, 0, 0, "put guest ctx");
-	perf_ctx_resched(p, cpu);
+	/* As load: with no event in the CPU's contexts the sched-in touches
+	 * no PMU (perf_event_sched_in over empty contexts). */
+	if (ctx_has_events(p, cpu))
+		perf_ctx_resched(p, cpu);
 }
 
 bool perf_guest_loaded(const struct perf *p, int cpu)

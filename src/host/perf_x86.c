@@ -311,22 +311,6 @@ void perf_pmu_enable(struct perf *p, int cpu)
 		p->x86->enable_all(p, cpu);
 }
 
-uint64_t perf_x86_active_mask(const struct perf *p, int cpu, bool host)
-{
-	const struct perf_cpu *pc = &p->cpu[cpu];
-	uint64_t mask = 0;
-
-	for (uint64_t m = pc->active_mask; m; m &= m - 1) {
-		int idx = __builtin_ctzll(m);
-		const struct perf_event *ev = pc->active[idx];
-
-		if (host ? ev->attr.exclude_host : ev->attr.exclude_guest)
-			continue;
-		mask |= X86_BIT(idx);
-	}
-	return mask;
-}
-
 bool perf_pmi(struct perf *p, int cpu)
 {
 	struct perf_cpu *pc;
@@ -362,6 +346,18 @@ unsigned perf_nr_gp(const struct perf *p)
 unsigned perf_nr_fixed(const struct perf *p)
 {
 	return p->nr_fixed;
+}
+
+void perf_get_pmu_caps(const struct perf *p, struct perf_pmu_caps *out)
+{
+	*out = (struct perf_pmu_caps){ 0 };
+	if (!p || !p->has_pmu)
+		return;
+	*out = (struct perf_pmu_caps){
+		.version = p->version, .nr_gp = p->nr_gp, .nr_fixed = p->nr_fixed,
+		.gp_width = p->gp_width, .fixed_width = p->nr_fixed ? p->fixed_width : 0,
+		.mediated = p->mediated_capable,
+	};
 }
 
 /* The generic handler (Intel v1, AMD before PerfMonV2): no status

@@ -43,6 +43,9 @@ struct hw_model {
 	bool vmx_save_global_ctrl;	/* exit "save IA32_PERF_GLOBAL_CTRL" */
 	bool amd_perfctr_core;		/* CPUID 0x80000001 ECX[23] */
 	bool amd_perfmon_v2;		/* CPUID 0x80000022 EAX[0] */
+	/* Hybrid (P- and E-core) part: Linux 7.0's kvm_init_pmu_capability
+	 * gives such hosts no vPMU at all.  No preset sets it today. */
+	bool hybrid;
 	uint64_t max_period_legacy;	/* what perf may program (FACTS.md s.1) */
 	struct hw_costs cost;
 };

@@ -1,6 +1,7 @@
 /* kvm: the hypervisor as the rest of the machine sees it: module
- * parameters, VM and vCPU creation, the vCPU run step, exit statistics,
- * and the vPMU mode a VM ended up with. */
+ * parameters (decided once for the host, as Linux 7.0 decides them at
+ * module load), VM and vCPU creation, the vCPU run step, exit statistics,
+ * and what each VM ended up with. */
 #ifndef KVM_H
 #define KVM_H
 
@@ -17,10 +18,12 @@ struct kvm;
 struct kvm_vm;
 struct kvm_vcpu;
 
-/* Module parameters (kvm.enable_pmu, kvm.enable_mediated_pmu). */
+/* Module parameters (kvm.enable_pmu, kvm_{intel,amd}.enable_mediated_pmu,
+ * read-only after load) and the later proposals in force (MV_PATCH_*). */
 struct kvm_params {
 	bool enable_pmu;		/* default true */
 	bool enable_mediated_pmu;	/* default false, as upstream */
+	uint32_t patches;
 };
 
 /* Design knobs that undo one decision of the real design, for exploring
@@ -31,26 +34,32 @@ struct kvm_knobs {
 	bool no_write_elision;			/* always write counters at load */
 };
 
+/* "Loads the module": the host's requirements are checked once here
+ * (kvm_init_pmu_capability): a hybrid host gets no vPMU, a host that
+ * cannot support the mediated vPMU gets enable_mediated_pmu forced off. */
 struct kvm *kvm_new(struct sim *sim, struct hw_cpu *cpus[], int nr_cpus,
 		    struct perf *host_perf, const struct kvm_params *params);
 void kvm_free(struct kvm *kvm);
 struct kvm_knobs *kvm_knobs(struct kvm *kvm);
+/* The parameters in force, and why one was forced off ("" when none). */
+const struct kvm_params *kvm_get_params(const struct kvm *kvm);
+const char *kvm_params_reason(const struct kvm *kvm);
 
-/* Creates VM `index` from its configuration; the PMU mode asked for is
- * `vpmu` (the mediated mode also needs params.enable_mediated_pmu).
- * Returns NULL with a message when the configuration is invalid (the
- * event filter is rejected, ...). */
+/* KVM_CREATE_VM from a configuration.  Returns NULL with a message when
+ * the configuration is invalid (the event filter is rejected, ...). */
 struct kvm_vm *kvm_vm_create(struct kvm *kvm, int index,
-			     const struct mv_vm_config *cfg, enum mv_vpmu vpmu,
-			     char *err, size_t errlen);
+			     const struct mv_vm_config *cfg, char *err, size_t errlen);
 void kvm_vm_destroy(struct kvm_vm *vm);
-/* KVM_CAP_PMU_CAPABILITY(DISABLE): refused (-EINVAL) once a vCPU exists. */
+/* KVM_CAP_PMU_CAPABILITY(DISABLE): -EINVAL without enable_pmu, once a vCPU
+ * exists, or once the VM's mediated PMU was created. */
 int kvm_vm_disable_pmu(struct kvm_vm *vm);
 /* KVM_SET_PMU_EVENT_FILTER at run time: reprograms every counter. */
 int kvm_vm_set_filter(struct kvm_vm *vm, const struct mv_filter *f);
 
-/* Creates vCPU `idx` running on physical CPU `pcpu`.  The first vCPU
- * creates the mediated PMU (or records why the VM falls back). */
+/* KVM_CREATE_VCPU: vCPU `idx` on physical CPU `pcpu`.  Before the first
+ * vCPU of a VM with a PMU and an in-kernel irqchip, the mediated vPMU asks
+ * perf for the mediated PMU; if perf refuses, this fails (NULL) with
+ * kvm_vm_create_error() -EBUSY and the kernel's warning, as in 7.0. */
 struct kvm_vcpu *kvm_vcpu_create(struct kvm_vm *vm, int idx, int pcpu);
 struct mv_guest *kvm_vcpu_guest(struct kvm_vcpu *vcpu);
 struct perf_task *kvm_vcpu_task(struct kvm_vcpu *vcpu);
@@ -63,16 +72,26 @@ int kvm_vcpu_pcpu(const struct kvm_vcpu *vcpu);
 bool kvm_vcpu_run(struct kvm_vcpu *vcpu, bool (*guest_step)(void *arg),
 		  void *arg, uint64_t until);
 
+/* What the VM got: its vPMU (none until its first vCPU exists), why it
+ * has less than the module offers, the last vCPU creation error (-errno,
+ * 0 none) and the line the kernel logged for it. */
 enum mv_vpmu kvm_vm_vpmu(const struct kvm_vm *vm);
 const char *kvm_vm_fallback_reason(const struct kvm_vm *vm);
+int kvm_vm_create_error(const struct kvm_vm *vm);
+const char *kvm_vm_warning(const struct kvm_vm *vm);
 uint64_t kvm_vm_guest_pmis(const struct kvm_vm *vm);
 bool kvm_vm_event_allowed(const struct kvm_vm *vm, uint64_t eventsel);
 bool kvm_vm_fixed_allowed(const struct kvm_vm *vm, unsigned idx);
+/* The VM's guest PMU shape, what passes through, and its exits
+ * (fills the KVM parts of `out`: not name, created, error, warning). */
+void kvm_vm_describe(const struct kvm_vm *vm, struct mv_vm_result *out);
 
 /* Exit statistics over every VM. */
 unsigned kvm_exit_reasons(const struct kvm *kvm, const char **names,
 			  uint64_t *counts, unsigned max);
 uint64_t kvm_exits_total(const struct kvm *kvm);
 uint64_t kvm_exits_fastpath(const struct kvm *kvm);
+/* MSR exits over every VM, as mv_exit_stats keeps them. */
+void kvm_exit_msrs(const struct kvm *kvm, struct mv_exit_stats *out);
 
 #endif

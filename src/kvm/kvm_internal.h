@@ -11,11 +11,33 @@
 #define KVM_MAX_VMS MV_MAX_VMS
 #define KVM_MAX_VCPUS MV_MAX_VCPUS
 #define KVM_NR_EXIT_SLOTS 16
+#define KVM_MSR_SLOTS 256
+/* KVM_MAX_NR_INTEL_GP_COUNTERS / _FIXED_COUNTERS (3 in 7.0; 4 with the
+ * Feb 2026 fixed-counter-3 proposal), KVM_MAX_NR_AMD_GP_COUNTERS. */
+#define KVM_MAX_NR_INTEL_GP 8
+#define KVM_MAX_NR_INTEL_FIXED 3
+#define KVM_MAX_NR_INTEL_FIXED_FC3 4
+#define KVM_MAX_NR_AMD_GP 6
 
 enum kvm_exit {
 	KVM_EXIT_MSR_READ, KVM_EXIT_MSR_WRITE, KVM_EXIT_RDPMC, KVM_EXIT_CPUID,
 	KVM_EXIT_HLT, KVM_EXIT_EXTINT, KVM_EXIT_NMI, KVM_EXIT_EMULATE,
 	KVM_EXIT_NR
+};
+
+/* MSR exits by MSR, kept sorted by address so reports are deterministic;
+ * MSRs beyond the slots are summed in `other`. */
+struct kvm_msr_stats {
+	uint32_t msr[KVM_MSR_SLOTS];
+	uint64_t count[KVM_MSR_SLOTS];
+	unsigned nr;
+	uint64_t other;
+};
+
+/* What KVM offers guests (kvm_pmu_cap): perf's description of the host PMU
+ * (kvm_host_pmu) capped by KVM's limits at module load. */
+struct kvm_pmu_cap {
+	unsigned version, nr_gp, nr_fixed, gp_width, fixed_width;
 };
 
 struct kvm_pmc {
@@ -76,7 +98,14 @@ struct kvm_pmu_ops {
 	void (*mediated_put)(struct kvm_vcpu *v);
 	/* Mediated intercept policy for the vendor's MSRs. */
 	void (*recalc_intercepts)(struct kvm_vcpu *v);
-	bool capable_mediated;	/* filled at init from the host */
+	/* Whether the host can run the mediated vPMU (is_mediated_pmu_supported);
+	 * NULL when it can, else the reason. */
+	const char *(*mediated_unsupported)(const struct kvm *kvm);
+	/* The counter MSRs the guest's accesses go to directly (passed
+	 * through for reads and writes), ascending; returns how many. */
+	unsigned (*pt_counters)(const struct kvm_vcpu *v, uint32_t *out, unsigned max);
+	/* KVM's counter limits (kvm_init_pmu_capability). */
+	unsigned max_nr_gp, max_nr_fixed, max_nr_fixed_fc3;
 };
 
 /* VMX vs SVM (KVM's kvm_x86_ops, reduced to what the PMU needs). */
@@ -115,6 +144,8 @@ struct kvm_vcpu {
 	bool in_l2;		/* L1's guest (L2) runs on this vCPU */
 	bool pending_nmi_or_irq;
 	unsigned pending_vector;
+	uint64_t exit_qual;	/* of the exit being handled (the MSR of an MSR exit) */
+	uint64_t x2apic_icr;
 	bool in_guest;
 	bool switching;		/* KVM writing PMU state in load/put (invariant 4) */
 	bool ran;		/* KVM_RUN happened (PERF_CAPABILITIES locks) */
@@ -126,14 +157,20 @@ struct kvm_vm {
 	struct kvm *kvm;
 	int index;
 	struct mv_vm_config cfg;
-	enum mv_vpmu asked, effective;
+	enum mv_vpmu effective;	/* decided at the first vCPU */
 	char fallback[128];
 	bool pmu_disabled;	/* KVM_CAP_PMU_CAPABILITY DISABLE */
+	bool pmu_off_irqchip;	/* mediated module, no in-kernel irqchip */
 	bool mediated_created;	/* perf_create_mediated_pmu succeeded */
+	int create_err;		/* -errno of the last failed KVM_CREATE_VCPU */
+	char warning[160];
 	struct kvm_pmu_filter *filter;
 	struct kvm_vcpu *vcpus[KVM_MAX_VCPUS];
 	int nr_vcpus;
 	uint64_t nr_pmis;
+	uint64_t exits[KVM_EXIT_NR];
+	uint64_t exits_fastpath;
+	struct kvm_msr_stats msr_exits;
 };
 
 struct kvm {
@@ -141,13 +178,17 @@ struct kvm {
 	struct hw_cpu *cpus[PERF_MAX_CPUS];
 	int nr_cpus;
 	struct perf *perf;
-	struct kvm_params params;
+	struct kvm_params params;	/* in force */
+	char params_reason[128];	/* why one was forced off */
+	struct perf_pmu_caps host_pmu;	/* kvm_host_pmu: what perf reports */
+	struct kvm_pmu_cap pmu_cap;	/* kvm_pmu_cap: what guests may get */
 	struct kvm_knobs knobs;
 	const struct kvm_x86_ops *x86;
 	const struct kvm_pmu_ops *pmu_ops;
 	struct kvm_vm *vms[KVM_MAX_VMS];
 	uint64_t exits[KVM_EXIT_NR];
 	uint64_t exits_fastpath;
+	struct kvm_msr_stats msr_exits;
 	struct kvm_vcpu *running[PERF_MAX_CPUS];	/* vCPU loaded on each pCPU */
 };
 
@@ -175,7 +216,15 @@ void kvm_pmu_deliver_pmi(struct kvm_vcpu *v);
 void kvm_pmu_request_pmi(struct kvm_vcpu *v);
 void kvm_pmu_overflow(struct kvm_pmc *pmc);
 void kvm_pmu_instruction_retired(struct kvm_vcpu *v, bool branch);
-bool kvm_pmu_counts_insns(const struct kvm_vcpu *v);
+/* kvm_pmu_is_fastpath_emulation_allowed: not while a mediated counter
+ * counting instructions retired is enabled (locally and globally). */
+bool kvm_pmu_fastpath_allowed(const struct kvm_vcpu *v);
+/* kvm_init_pmu_capability, at module load. */
+void kvm_init_pmu_capability(struct kvm *kvm);
+/* The need-intercept rules of 7.0 (kvm_need_any_pmc_intercept and friends). */
+bool kvm_need_any_pmc_intercept(const struct kvm_vcpu *v);
+bool kvm_need_perf_global_ctrl_intercept(const struct kvm_vcpu *v);
+bool kvm_need_rdpmc_intercept(const struct kvm_vcpu *v);
 int kvm_pmc_event(const struct kvm_vcpu *v, const struct kvm_pmc *pmc);
 bool kvm_pmc_allowed(const struct kvm_vcpu *v, const struct kvm_pmc *pmc);
 uint64_t kvm_pmc_mask(const struct kvm_pmu *pmu, const struct kvm_pmc *pmc);
@@ -210,7 +259,7 @@ uint64_t kvm_mediated_put_status(struct kvm_vcpu *v);
 void kvm_mediated_wrmsr(struct kvm_vcpu *v, uint32_t msr, uint64_t val);
 
 /* kvm_x86.c */
-void kvm_exit_count(struct kvm *kvm, enum kvm_exit reason, bool fast);
+void kvm_exit_count(struct kvm_vcpu *v, enum kvm_exit reason, bool fast);
 void kvm_charge(struct kvm_vcpu *v, uint32_t cycles);
 
 #endif

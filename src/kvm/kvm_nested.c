@@ -1,6 +1,7 @@
 /* kvm_nested: nested VMX/SVM as it touches the vPMU: L2's merged MSR
- * bitmaps (KVM nested_vmx_prepare_msr_bitmap, nested_svm_merge_msrpm) and
- * L1's AMD Host/Guest-only bits emulated on the hardware enable. */
+ * bitmaps (KVM nested_vmx_prepare_msr_bitmap, nested_svm_merge_msrpm) and,
+ * with the Jan 2026 proposal, L1's AMD Host/Guest-only bits emulated on the
+ * hardware enable. */
 #include <string.h>
 
 #include "kvm_nested.h"
@@ -8,12 +9,20 @@
 #define AMD_LEGACY_CTRS 4
 #define MAX_MERGED (3 * HW_MAX_GP + HW_MAX_FIXED + 4)
 
-/* The MSRs whose L1 intercept KVM merges for L2 with a mediated vPMU:
- * the host's counters (Intel: legacy and full-width GP, fixed; AMD:
- * legacy and PerfCtrExtCore) and the global MSRs.  Selectors and
- * FIXED_CTR_CTRL are not merged: L0 must see every write to keep the
- * hardware view (filter, GuestOnly) it computes. */
-static unsigned merged_msrs(const struct kvm_vcpu *v, uint32_t msrs[MAX_MERGED])
+struct merged {
+	uint32_t msr;
+	bool rd, wr;	/* L1's intercept is merged for reads / writes */
+};
+
+/* The MSRs whose L1 intercept KVM merges for L2 with a mediated vPMU.
+ * VMX (nested_vmx_merge_pmu_msr_bitmaps, 7.0): the guest's GP counters in
+ * both aliases and its fixed counters, read and write; GLOBAL_CTRL read
+ * and write; GLOBAL_STATUS read only; OVF_CTRL write only (STATUS_SET is
+ * not merged).  SVM (the PMU entries of nested_svm_merge_msrpm's list):
+ * K7 counters 0-3, the PerfCtrExtCore counters, the four global MSRs.
+ * Selectors and FIXED_CTR_CTRL are never merged: L0 must see every
+ * write to keep the hardware view (filter, GuestOnly) it computes. */
+static unsigned merged_msrs(const struct kvm_vcpu *v, struct merged out[MAX_MERGED])
 {
 	const struct hw_model *m = vcpu_host_model(v);
 	const struct kvm_pmu_ops *ops = vcpu_pmu_ops(v);
@@ -22,31 +31,34 @@ static unsigned merged_msrs(const struct kvm_vcpu *v, uint32_t msrs[MAX_MERGED])
 	if (!v->pmu.mediated)
 		return 0;
 	if (m->vendor == HW_INTEL) {
-		for (unsigned i = 0; i < m->nr_gp; i++) {
-			msrs[n++] = MSR_IA32_PMC0 + i;
-			msrs[n++] = MSR_IA32_A_PMC0 + i;
+		for (unsigned i = 0; i < v->pmu.nr_gp; i++) {
+			out[n++] = (struct merged){ MSR_IA32_PMC0 + i, true, true };
+			out[n++] = (struct merged){ MSR_IA32_A_PMC0 + i, true, true };
 		}
-		for (unsigned i = 0; i < m->nr_fixed; i++)
-			msrs[n++] = MSR_IA32_FIXED_CTR0 + i;
-	} else {
-		for (unsigned i = 0; i < m->nr_gp && i < AMD_LEGACY_CTRS; i++)
-			msrs[n++] = MSR_K7_PERFCTR0 + i;
-		for (unsigned i = 0; m->amd_perfctr_core && i < m->nr_gp; i++)
-			msrs[n++] = MSR_F15H_PERF_CTR0 + 2 * i;
+		for (unsigned i = 0; i < v->pmu.nr_fixed; i++)
+			out[n++] = (struct merged){ MSR_IA32_FIXED_CTR0 + i, true, true };
+		out[n++] = (struct merged){ MSR_IA32_PERF_GLOBAL_CTRL, true, true };
+		out[n++] = (struct merged){ MSR_IA32_PERF_GLOBAL_STATUS, true, false };
+		out[n++] = (struct merged){ MSR_IA32_PERF_GLOBAL_OVF_CTRL, false, true };
+		return n;
 	}
+	for (unsigned i = 0; i < m->nr_gp && i < AMD_LEGACY_CTRS; i++)
+		out[n++] = (struct merged){ MSR_K7_PERFCTR0 + i, true, true };
+	for (unsigned i = 0; m->amd_perfctr_core && i < m->nr_gp; i++)
+		out[n++] = (struct merged){ MSR_F15H_PERF_CTR0 + 2 * i, true, true };
 	for (int w = 0; w < 4; w++)
-		msrs[n++] = ops->global_msr_addr[w];
+		out[n++] = (struct merged){ ops->global_msr_addr[w], true, true };
 	return n;
 }
 
-bool kvm_nested_pmu_msr_merged(const struct kvm_vcpu *v, uint32_t msr)
+bool kvm_nested_pmu_msr_merged(const struct kvm_vcpu *v, uint32_t msr, bool write)
 {
-	uint32_t msrs[MAX_MERGED];
-	unsigned n = merged_msrs(v, msrs);
+	struct merged ms[MAX_MERGED];
+	unsigned n = merged_msrs(v, ms);
 
 	for (unsigned i = 0; i < n; i++)
-		if (msrs[i] == msr)
-			return true;
+		if (ms[i].msr == msr)
+			return write ? ms[i].wr : ms[i].rd;
 	return false;
 }
 
@@ -55,8 +67,8 @@ void kvm_nested_vmx_merge_msr_bitmap(const struct kvm_vcpu *v,
 				     uint8_t out[KVM_NESTED_VMX_BITMAP_SIZE])
 {
 	struct hw_vmcs l1, l2;
-	uint32_t msrs[MAX_MERGED];
-	unsigned n = merged_msrs(v, msrs);
+	struct merged ms[MAX_MERGED];
+	unsigned n = merged_msrs(v, ms);
 
 	/* L1's bitmap read with the hardware's rules; without one (L1 does
 	 * not set "use MSR bitmaps") every access by L2 exits. */
@@ -67,12 +79,13 @@ void kvm_nested_vmx_merge_msr_bitmap(const struct kvm_vcpu *v,
 		l1.proc &= ~VMX_PROC_USE_MSR_BITMAPS;
 	hw_vmcs_init(&l2);	/* everything intercepted */
 	for (unsigned i = 0; i < n; i++) {
-		bool rd = hw_vmx_msr_exits(&v->vmcs, msrs[i], false) ||
-			  hw_vmx_msr_exits(&l1, msrs[i], false);
-		bool wr = hw_vmx_msr_exits(&v->vmcs, msrs[i], true) ||
-			  hw_vmx_msr_exits(&l1, msrs[i], true);
+		uint32_t msr = ms[i].msr;
+		bool rd = !ms[i].rd || hw_vmx_msr_exits(&v->vmcs, msr, false) ||
+			  hw_vmx_msr_exits(&l1, msr, false);
+		bool wr = !ms[i].wr || hw_vmx_msr_exits(&v->vmcs, msr, true) ||
+			  hw_vmx_msr_exits(&l1, msr, true);
 
-		hw_vmx_msr_intercept(&l2, msrs[i], rd, wr);
+		hw_vmx_msr_intercept(&l2, msr, rd, wr);
 	}
 	memcpy(out, l2.msr_bitmap, KVM_NESTED_VMX_BITMAP_SIZE);
 }
@@ -82,8 +95,8 @@ void kvm_nested_svm_merge_msrpm(const struct kvm_vcpu *v,
 				uint8_t out[KVM_NESTED_SVM_MSRPM_SIZE])
 {
 	struct hw_vmcb l1, l2;
-	uint32_t msrs[MAX_MERGED];
-	unsigned n = merged_msrs(v, msrs);
+	struct merged ms[MAX_MERGED];
+	unsigned n = merged_msrs(v, ms);
 
 	/* SVM has no "use MSR protection" switch to model: L1's map is
 	 * always consulted (APM 15.11). */
@@ -91,12 +104,13 @@ void kvm_nested_svm_merge_msrpm(const struct kvm_vcpu *v,
 	memcpy(l1.msrpm, l1_msrpm, sizeof(l1.msrpm));
 	hw_vmcb_init(&l2);
 	for (unsigned i = 0; i < n; i++) {
-		bool rd = hw_svm_msr_exits(&v->vmcb, msrs[i], false) ||
-			  hw_svm_msr_exits(&l1, msrs[i], false);
-		bool wr = hw_svm_msr_exits(&v->vmcb, msrs[i], true) ||
-			  hw_svm_msr_exits(&l1, msrs[i], true);
+		uint32_t msr = ms[i].msr;
+		bool rd = !ms[i].rd || hw_svm_msr_exits(&v->vmcb, msr, false) ||
+			  hw_svm_msr_exits(&l1, msr, false);
+		bool wr = !ms[i].wr || hw_svm_msr_exits(&v->vmcb, msr, true) ||
+			  hw_svm_msr_exits(&l1, msr, true);
 
-		hw_svm_msr_intercept(&l2, msrs[i], rd, wr);
+		hw_svm_msr_intercept(&l2, msr, rd, wr);
 	}
 	memcpy(out, l2.msrpm, KVM_NESTED_SVM_MSRPM_SIZE);
 }
@@ -119,10 +133,18 @@ bool kvm_nested_amd_hg_counts(uint64_t eventsel, bool svme, bool in_l2)
 /* The mediated vPMU runs L1 and L2 both in hardware guest mode with the
  * selector forced GuestOnly, so the hardware cannot tell them apart: KVM
  * applies L1's bits itself through EN, recomputed on every transition. */
+bool kvm_nested_amd_hg_allowed(const struct kvm_vcpu *v)
+{
+	/* "KVM: x86/pmu: Allow Host-Only/Guest-Only bits with nSVM and
+	 * mediated PMU" (Jan 2026), not in 7.0. */
+	return (v->vm->kvm->params.patches & MV_PATCH_NESTED_AMD_HG) &&
+	       v->nested_svm && v->pmu.mediated;
+}
+
 uint64_t kvm_nested_amd_eventsel_hw(const struct kvm_vcpu *v, uint64_t eventsel,
 				    uint64_t base_hw)
 {
-	if (!v->nested_svm)
+	if (!kvm_nested_amd_hg_allowed(v))
 		return base_hw;
 	if (!kvm_nested_amd_hg_counts(eventsel, v->guest_efer & EFER_SVME, v->in_l2))
 		return base_hw & ~EVTSEL_EN;
@@ -155,8 +177,9 @@ void kvm_nested_svm_set(struct kvm_vcpu *v, bool on)
 	v->nested_svm = on;
 	if (!on)
 		v->in_l2 = false;
-	/* KVM un-reserves bits 40/41 only when the guest has SVM. */
-	if (on)
+	/* Bits 40/41 are reserved for every 7.0 guest; the proposal
+	 * un-reserves them when the guest has SVM. */
+	if (kvm_nested_amd_hg_allowed(v))
 		v->pmu.eventsel_rsvd &= ~hg;
 	else
 		v->pmu.eventsel_rsvd |= hg;

@@ -8,11 +8,14 @@
 #define KVM_NESTED_VMX_BITMAP_SIZE 4096
 #define KVM_NESTED_SVM_MSRPM_SIZE 8192
 
-/* Whether L0 merges L1's intercept of `msr` into L2's bitmap: the PMU
- * counters and global MSRs of the host's PMU (never the selectors nor
- * FIXED_CTR_CTRL), and only for a mediated vPMU.  Every other MSR exits
- * while L2 runs. */
-bool kvm_nested_pmu_msr_merged(const struct kvm_vcpu *v, uint32_t msr);
+/* Whether L0 merges L1's intercept of `msr` into L2's bitmap, for reads
+ * or writes: with a mediated vPMU, on VMX the guest's counters (legacy and
+ * full width) both ways, GLOBAL_CTRL both ways, GLOBAL_STATUS for reads,
+ * OVF_CTRL for writes (nested_vmx_merge_pmu_msr_bitmaps, 7.0); on SVM the
+ * K7 counters 0-3, the PerfCtrExtCore counters and the four global MSRs.
+ * Never the selectors nor FIXED_CTR_CTRL.  Every other access exits while
+ * L2 runs. */
+bool kvm_nested_pmu_msr_merged(const struct kvm_vcpu *v, uint32_t msr, bool write);
 
 /* The bitmap the hardware uses while L2 runs: a merged MSR passes through
  * iff L0's bitmap for L1 (v->vmcs / v->vmcb) and L1's bitmap for L2 both
@@ -32,12 +35,17 @@ bool kvm_nested_amd_hg_counts(uint64_t eventsel, bool svme, bool in_l2);
 /* The hardware selector for L1's `eventsel`, given the view KVM computed
  * without nesting (`base_hw`: GuestOnly forced, filter applied): EN is
  * cleared when L1's Host/Guest bits exclude the level now running.
- * Without nested SVM exposed, base_hw unchanged. */
+ * Unless kvm_nested_amd_hg_allowed, base_hw unchanged. */
 uint64_t kvm_nested_amd_eventsel_hw(const struct kvm_vcpu *v, uint64_t eventsel,
 				    uint64_t base_hw);
 
-/* Exposes (or hides) nested SVM to L1: un-reserves (re-reserves) selector
- * bits 40/41 and recomputes the hardware view. */
+/* Whether L1's Host/Guest-only bits mean anything: not in 7.0 (bits 40/41
+ * stay reserved, dropped); with the Jan 2026 proposal
+ * (MV_PATCH_NESTED_AMD_HG) for nested SVM under the mediated vPMU. */
+bool kvm_nested_amd_hg_allowed(const struct kvm_vcpu *v);
+
+/* Exposes (or hides) nested SVM to L1; with the proposal it un-reserves
+ * (re-reserves) selector bits 40/41 and recomputes the hardware view. */
 void kvm_nested_svm_set(struct kvm_vcpu *v, bool on);
 /* L1's VMRUN (to_l2) or L2's #VMEXIT to L1: flips in_l2 and recomputes
  * every counter's hardware selector. */

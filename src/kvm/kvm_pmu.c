@@ -98,12 +98,67 @@ void kvm_pmu_init(struct kvm_vcpu *v, const struct mv_vm_config *cfg)
 		pmu->gp[i] = (struct kvm_pmc){ .idx = i, .vcpu = v };
 	for (unsigned i = 0; i < HW_MAX_FIXED; i++)
 		pmu->fixed[i] = (struct kvm_pmc){ .fixed = true, .idx = i, .vcpu = v };
-	pmu->enabled = v->vm->kvm->params.enable_pmu && !v->vm->pmu_disabled;
+	pmu->enabled = v->vm->effective != MV_VPMU_NONE;
+	/* Module-wide: with enable_mediated_pmu every VM that has a PMU has
+	 * the mediated one (kvm_vcpu_has_mediated_pmu). */
 	pmu->mediated = pmu->enabled && v->vm->effective == MV_VPMU_MEDIATED;
 	if (pmu->enabled)
 		vcpu_pmu_ops(v)->refresh(v, cfg);
 	pmu->gp_mask = X86_MASK(pmu->gp_width);
 	pmu->fixed_mask = X86_MASK(pmu->fixed_width);
+}
+
+static unsigned umin(unsigned a, unsigned b)
+{
+	return a < b ? a : b;
+}
+
+/* kvm_init_pmu_capability (Linux 7.0, arch/x86/kvm/pmu.c): start from what
+ * perf reports and cap it for every guest, the mediated vPMU included:
+ * version <= 2, GP counters <= the vendor's maximum, fixed counters <= 3
+ * (KVM_MAX_NR_INTEL_FIXED_COUNTERS).  The Feb 2026 fixed-counter-3
+ * proposal raises the fixed cap to 4 when enable_mediated_pmu is on and
+ * keeps 3 for the legacy vPMU (no generic perf event for TOPDOWN.SLOTS). */
+void kvm_init_pmu_capability(struct kvm *kvm)
+{
+	const struct kvm_pmu_ops *ops = kvm->pmu_ops;
+	const struct perf_pmu_caps *h = &kvm->host_pmu;
+	struct kvm_pmu_cap *c = &kvm->pmu_cap;
+	bool fc3 = (kvm->params.patches & MV_PATCH_FIXED_COUNTER_3) &&
+		   kvm->params.enable_mediated_pmu;
+
+	*c = (struct kvm_pmu_cap){ 0 };
+	if (!kvm->params.enable_pmu)
+		return;
+	c->version = umin(h->version, 2);
+	c->nr_gp = umin(h->nr_gp, ops->max_nr_gp);
+	c->nr_fixed = umin(h->nr_fixed, fc3 ? ops->max_nr_fixed_fc3 : ops->max_nr_fixed);
+	c->gp_width = h->gp_width;
+	c->fixed_width = c->nr_fixed ? h->fixed_width : 0;
+}
+
+/* The intercept rules compare with the *host* PMU as perf reports it
+ * (kvm_host_pmu), not with KVM's capped capabilities (7.0,
+ * kvm_need_any_pmc_intercept). */
+bool kvm_need_any_pmc_intercept(const struct kvm_vcpu *v)
+{
+	const struct perf_pmu_caps *h = &v->vm->kvm->host_pmu;
+
+	return !v->pmu.mediated || v->pmu.nr_gp != h->nr_gp || v->pmu.nr_fixed != h->nr_fixed;
+}
+
+/* kvm_pmu_has_perf_global_ctrl: Intel v2+, AMD PerfMonV2. */
+bool kvm_need_perf_global_ctrl_intercept(const struct kvm_vcpu *v)
+{
+	return kvm_need_any_pmc_intercept(v) || v->pmu.version < 2;
+}
+
+bool kvm_need_rdpmc_intercept(const struct kvm_vcpu *v)
+{
+	const struct perf_pmu_caps *h = &v->vm->kvm->host_pmu;
+
+	return kvm_need_any_pmc_intercept(v) || v->pmu.gp_mask != X86_MASK(h->gp_width) ||
+	       v->pmu.fixed_mask != X86_MASK(h->fixed_width);
 }
 
 void kvm_pmu_destroy(struct kvm_vcpu *v)
@@ -297,6 +352,11 @@ void kvm_pmu_deliver_pmi(struct kvm_vcpu *v)
 	if (!v->pmu.pmi_pending)
 		return;
 	v->pmu.pmi_pending = false;
+	/* kvm_pmu_deliver_pmi delivers only through an in-kernel LAPIC. */
+	if (v->vm->cfg.no_irqchip) {
+		sim_trace(sim, TR_PMI_DROPPED, v->lvtpc, 0, 0, "no in-kernel lapic");
+		return;
+	}
 	if (v->lvtpc & APIC_LVT_MASKED) {
 		sim_trace(sim, TR_PMI_DROPPED, v->lvtpc, 0, 0, "guest lvtpc masked");
 		return;
@@ -318,19 +378,25 @@ void kvm_pmu_deliver_pmi(struct kvm_vcpu *v)
 	sim_trace(sim, TR_INJECT, v->pending_vector, v->ctx, v->lvtpc, "guest pmi");
 }
 
-bool kvm_pmu_counts_insns(const struct kvm_vcpu *v)
+/* 7.0's kvm_pmu_is_fastpath_emulation_allowed: the fastpath skips the
+ * instruction without leaving the inner loop, with a mediated guest's
+ * counters live in the hardware, so it is refused while one of them counts
+ * instructions retired: locally enabled (pmc_counting_instructions) and
+ * set in the guest's GLOBAL_CTRL (pmc_enabled checks both).  Branch counters do not matter (no
+ * fastpath instruction is a branch), nor does the filter (not consulted
+ * for that bitmap). */
+bool kvm_pmu_fastpath_allowed(const struct kvm_vcpu *v)
 {
+	const struct kvm_pmu_ops *ops = vcpu_pmu_ops(v);
 	struct kvm_pmc *pmc;
 	unsigned i;
 
-	kvm_for_each_pmc(&((struct kvm_vcpu *)v)->pmu, pmc, i) {
-		int ev = kvm_pmc_event(v, pmc);
-
-		if ((ev == MV_EV_INSTRUCTIONS || ev == MV_EV_BRANCHES) &&
-		    vcpu_pmu_ops(v)->pmc_enabled(pmc))
-			return true;
-	}
-	return false;
+	if (!v->pmu.mediated)
+		return true;
+	kvm_for_each_pmc(&((struct kvm_vcpu *)v)->pmu, pmc, i)
+		if (kvm_pmc_event(v, pmc) == MV_EV_INSTRUCTIONS && ops->pmc_enabled(pmc))
+			return false;
+	return true;
 }
 
 static void incr_pmc(struct kvm_vcpu *v, struct kvm_pmc *pmc)

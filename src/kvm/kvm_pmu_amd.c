@@ -6,8 +6,9 @@
 #include "kvm_nested.h"
 
 #define AMD_LEGACY_CTRS 4
-/* KVM's AMD guest reserved bits: 19, 21 and 63:36 (Host/GuestOnly are
- * reserved unless nested SVM is exposed); ignored, not faulted. */
+/* KVM's AMD guest reserved bits: 19, 21 and 63:36, Host/GuestOnly
+ * included (7.0 un-reserves them for no guest; the Jan 2026 proposal does
+ * for nested SVM with the mediated vPMU); ignored, not faulted. */
 #define AMD_EVTSEL_RSVD 0xFFFFFFF000280000ULL
 
 static bool ext_core(const struct kvm_pmu *pmu)
@@ -15,21 +16,23 @@ static bool ext_core(const struct kvm_pmu *pmu)
 	return pmu->nr_gp > AMD_LEGACY_CTRS;
 }
 
+/* Within kvm_pmu_cap: PerfMonV2 (version 2) unless the VM asks for 1;
+ * GP counters as perf found them (6 with PerfCtrExtCore, else 4). */
 static void amd_refresh(struct kvm_vcpu *v, const struct mv_vm_config *cfg)
 {
-	const struct hw_model *m = vcpu_host_model(v);
+	const struct kvm_pmu_cap *cap = &v->vm->kvm->pmu_cap;
 	struct kvm_pmu *pmu = &v->pmu;
-	unsigned host_nr = m->amd_perfctr_core ? m->nr_gp : AMD_LEGACY_CTRS;
+	unsigned host_nr = cap->nr_gp;
 
-	pmu->version = m->amd_perfmon_v2 && cfg->pmu_version != 1 ? 2 : 1;
+	pmu->version = cap->version >= 2 && cfg->pmu_version != 1 ? 2 : 1;
 	pmu->nr_gp = cfg->nr_gp >= 0 && (unsigned)cfg->nr_gp < host_nr ?
 		     (unsigned)cfg->nr_gp : host_nr;
 	pmu->nr_fixed = 0;
-	pmu->gp_width = m->gp_width;
+	pmu->gp_width = cap->gp_width;
 	pmu->fixed_width = 0;
 	pmu->perf_caps = 0;
 	pmu->eventsel_rsvd = AMD_EVTSEL_RSVD;
-	if (v->nested_svm)
+	if (kvm_nested_amd_hg_allowed(v))
 		pmu->eventsel_rsvd &= ~(AMD_EVTSEL_GUESTONLY | AMD_EVTSEL_HOSTONLY);
 	pmu->global_ctrl_rsvd = ~X86_MASK(pmu->nr_gp);
 	pmu->status_rsvd = ~X86_MASK(pmu->nr_gp);
@@ -153,22 +156,26 @@ static uint64_t amd_pmc_eventsel_hw(struct kvm_vcpu *v, const struct kvm_pmc *pm
 	return kvm_nested_amd_eventsel_hw(v, pmc->eventsel, sel);
 }
 
-/* Status, then GLOBAL_CTL: with no atomic switch the guest's enables go
+/* amd_mediated_pmu_load (7.0): clear whatever status the hardware holds
+ * (STATUS_CLR, only if non-zero), set the guest's through STATUS_SET
+ * (always), then GLOBAL_CTL: with no atomic switch the guest's enables go
  * in now, harmless in host mode because every selector is GuestOnly. */
 static void amd_mediated_load(struct kvm_vcpu *v)
 {
-	kvm_mediated_load_status(v);
+	uint64_t hw = 0;
+
+	hw_rdmsr(v->cpu, MSR_AMD_GLOBAL_STATUS, &hw);
+	if (hw)
+		kvm_mediated_wrmsr(v, MSR_AMD_GLOBAL_STATUS_CLR, hw);
+	kvm_mediated_wrmsr(v, MSR_AMD_GLOBAL_STATUS_SET, v->pmu.global_status);
 	kvm_mediated_wrmsr(v, MSR_AMD_GLOBAL_CTL, kvm_mediated_hw_global_ctrl(v));
 }
 
+/* amd_mediated_pmu_put: GLOBAL_CTL 0, status saved, STATUS_CLR if non-zero. */
 static void amd_mediated_put(struct kvm_vcpu *v)
 {
-	uint64_t status;
-
 	kvm_mediated_wrmsr(v, MSR_AMD_GLOBAL_CTL, 0);
-	status = kvm_mediated_put_status(v);
-	if (v->pmu.version >= 2)
-		v->pmu.global_status = status;
+	v->pmu.global_status = kvm_mediated_put_status(v);
 }
 
 static void amd_recalc_intercepts(struct kvm_vcpu *v)
@@ -190,14 +197,40 @@ static void amd_recalc_intercepts(struct kvm_vcpu *v)
 			x86->msr_intercept(v, MSR_K7_EVNTSEL0 + i, true, true);
 		}
 	}
-	pmu->passthrough_global = pmu->nr_gp == m->nr_gp && pmu->version > 1;
+	/* svm_recalc_pmu_msr_intercepts: all four global MSRs together. */
+	pmu->passthrough_global = !kvm_need_perf_global_ctrl_intercept(v);
 	for (int w = 0; w < 4; w++) {
 		uint32_t msr = kvm_amd_pmu_ops.global_msr_addr[w];
 
 		x86->msr_intercept(v, msr, !pmu->passthrough_global, !pmu->passthrough_global);
 	}
-	pmu->passthrough_rdpmc = pmu->nr_gp == m->nr_gp && pmu->gp_width == m->gp_width;
+	pmu->passthrough_rdpmc = !kvm_need_rdpmc_intercept(v);
 	x86->set_rdpmc_exiting(v, !pmu->passthrough_rdpmc);
+}
+
+/* amd_pmu_is_mediated_pmu_supported: PerfMonV2 (GlobalStatusSet/Clr). */
+static const char *amd_mediated_unsupported(const struct kvm *kvm)
+{
+	return kvm->host_pmu.version >= 2 ? NULL : "host lacks PerfMonV2";
+}
+
+/* Counter MSRs the guest reaches without an exit, in address order:
+ * legacy 0xC0010004+i, then PerfCtrExtCore 0xC0010201+2i. */
+static unsigned amd_pt_counters(const struct kvm_vcpu *v, uint32_t *out, unsigned max)
+{
+	const struct kvm_x86_ops *x86 = v->vm->kvm->x86;
+	struct kvm_vcpu *vc = (struct kvm_vcpu *)v;
+	unsigned n = 0;
+
+	for (uint32_t i = 0; i < AMD_LEGACY_CTRS; i++)
+		if (n < max && !x86->msr_exits(vc, MSR_K7_PERFCTR0 + i, false) &&
+		    !x86->msr_exits(vc, MSR_K7_PERFCTR0 + i, true))
+			out[n++] = MSR_K7_PERFCTR0 + i;
+	for (uint32_t i = 0; i < HW_MAX_GP; i++)
+		if (n < max && !x86->msr_exits(vc, MSR_F15H_PERF_CTR0 + 2 * i, false) &&
+		    !x86->msr_exits(vc, MSR_F15H_PERF_CTR0 + 2 * i, true))
+			out[n++] = MSR_F15H_PERF_CTR0 + 2 * i;
+	return n;
 }
 
 const struct kvm_pmu_ops kvm_amd_pmu_ops = {
@@ -219,4 +252,9 @@ const struct kvm_pmu_ops kvm_amd_pmu_ops = {
 	.mediated_load = amd_mediated_load,
 	.mediated_put = amd_mediated_put,
 	.recalc_intercepts = amd_recalc_intercepts,
+	.mediated_unsupported = amd_mediated_unsupported,
+	.pt_counters = amd_pt_counters,
+	.max_nr_gp = KVM_MAX_NR_AMD_GP,
+	.max_nr_fixed = 0,
+	.max_nr_fixed_fc3 = 0,
 };

@@ -1,8 +1,11 @@
-/* kvm_pmu_emulated: the legacy vPMU KVM used until Linux 7.0.  Every
- * enabled guest counter is a host perf event (exclude_host) on the vCPU
- * thread, recreated when the guest reprograms it; the guest's counter is
- * KVM's saved value plus what the event counted; PMIs come from the
- * event's overflow callback.  These events compete with host events. */
+/* kvm_pmu_emulated: the legacy vPMU (Linux 7.0 without
+ * enable_mediated_pmu).  Every enabled guest counter is a host perf event
+ * on the vCPU thread, pinned, exclude_idle and exclude_host, recreated when
+ * the guest reprograms it; the guest's counter is KVM's saved value plus
+ * what the event counted; PMIs come from the event's overflow callback.
+ * These events compete with host events: a pinned event that gets no
+ * counter goes to perf's error state and stops counting (the guest reads
+ * a stale value); it is not multiplexed. */
 #include <errno.h>
 
 #include "kvm_internal.h"
@@ -75,10 +78,13 @@ static void fill_attr(const struct kvm_vcpu *v, const struct kvm_pmc *pmc,
 {
 	const struct kvm_pmu_ops *ops = vcpu_pmu_ops(v);
 
+	/* pmc_reprogram_counter: pinned, exclude_idle, exclude_host. */
 	*attr = (struct perf_event_attr){
 		.exclude_user = !ops->pmc_counts_mode(pmc, false),
 		.exclude_kernel = !ops->pmc_counts_mode(pmc, true),
 		.exclude_host = true,
+		.exclude_idle = true,
+		.pinned = true,
 		/* Always sampled: an overflow must set the guest's status bit
 		 * even when its interrupt is off (KVM does the same). */
 		.sample_period = sample_period(pmc),
@@ -104,7 +110,7 @@ static bool same_event(const struct perf_event_attr *a, const struct perf_event_
 {
 	return a->type == b->type && a->config == b->config &&
 	       a->exclude_user == b->exclude_user && a->exclude_kernel == b->exclude_kernel &&
-	       a->exclude_host == b->exclude_host;
+	       a->exclude_host == b->exclude_host && a->pinned == b->pinned;
 }
 
 /* KVM's reprogram_counter: pause; if the counter still counts the same

@@ -6,11 +6,6 @@
 /* KVM's guest reserved bits for PERFEVTSEL: 63:32 and AnyThread (21)
  * (FACTS.md s.1). */
 #define INTEL_EVTSEL_RSVD (0xFFFFFFFF00000000ULL | EVTSEL_ANY)
-/* The legacy vPMU emulates fixed counters 0-2 only: fixed 3 (topdown
- * slots) has no generic perf event to back it (KVM's
- * KVM_MAX_NR_INTEL_FIXED_COUNTERS, commit 0144ba0c5bd3). */
-#define EMUL_MAX_FIXED 3
-
 static int imin(int a, int b)
 {
 	return a < b ? a : b;
@@ -25,23 +20,28 @@ static uint64_t counter_bits(const struct kvm_pmu *pmu)
 	return bits;
 }
 
+/* The guest's shape is what it asks (CPUID from userspace) within what KVM
+ * offers (kvm_pmu_cap, capped at module load: version <= 2, fixed <= 3 for
+ * both vPMUs in 7.0; kvm_init_pmu_capability). */
 static void intel_refresh(struct kvm_vcpu *v, const struct mv_vm_config *cfg)
 {
 	const struct hw_model *m = vcpu_host_model(v);
+	const struct kvm_pmu_cap *cap = &v->vm->kvm->pmu_cap;
 	struct kvm_pmu *pmu = &v->pmu;
-	/* Legacy KVM caps the guest at v2; the model lets the mediated vPMU
-	 * expose the host's version (docs/kvm.md lists the difference). */
-	int max_version = pmu->mediated ? (int)m->pmu_version : imin((int)m->pmu_version, 2);
-	int max_fixed = pmu->mediated ? (int)m->nr_fixed : imin((int)m->nr_fixed, EMUL_MAX_FIXED);
+	int max_version = (int)cap->version, max_gp = (int)cap->nr_gp;
+	int max_fixed = (int)cap->nr_fixed;
+	/* KVM accepts only the PERF_CAPABILITIES bits it virtualizes: full-
+	 * width writes, when the host has them (vmx_get_perf_capabilities;
+	 * no LBR or PEBS while mediated). */
+	uint64_t caps_ok = m->perf_caps & PERF_CAP_FW_WRITE;
 
 	pmu->version = (unsigned)(cfg->pmu_version > 0 ? imin(cfg->pmu_version, max_version) : max_version);
-	pmu->nr_gp = (unsigned)(cfg->nr_gp >= 0 ? imin(cfg->nr_gp, (int)m->nr_gp) : (int)m->nr_gp);
+	pmu->nr_gp = (unsigned)(cfg->nr_gp >= 0 ? imin(cfg->nr_gp, max_gp) : max_gp);
 	pmu->nr_fixed = pmu->version < 2 ? 0 :
 			(unsigned)(cfg->nr_fixed >= 0 ? imin(cfg->nr_fixed, max_fixed) : max_fixed);
-	pmu->gp_width = m->gp_width;
-	pmu->fixed_width = pmu->nr_fixed ? m->fixed_width : 0;
-	pmu->perf_caps = cfg->perf_caps >= 0 ? (uint64_t)cfg->perf_caps :
-			 (m->perf_caps & PERF_CAP_FW_WRITE);
+	pmu->gp_width = cap->gp_width;
+	pmu->fixed_width = pmu->nr_fixed ? cap->fixed_width : 0;
+	pmu->perf_caps = cfg->perf_caps >= 0 ? ((uint64_t)cfg->perf_caps & caps_ok) : caps_ok;
 	pmu->eventsel_rsvd = INTEL_EVTSEL_RSVD;
 	pmu->fixed_ctrl_rsvd = ~0ULL;
 	for (unsigned i = 0; i < pmu->nr_fixed; i++)
@@ -238,13 +238,13 @@ static uint64_t intel_pmc_eventsel_hw(struct kvm_vcpu *v, const struct kvm_pmc *
 	return kvm_pmc_allowed(v, pmc) ? pmc->eventsel : pmc->eventsel & ~EVTSEL_EN;
 }
 
-/* Status through OVF_CTRL / STATUS_SET, then the fixed enables;
+/* Status through OVF_CTRL / STATUS_SET (each only if needed), then
+ * FIXED_CTR_CTRL with the hardware view, always (intel_mediated_pmu_load);
  * GLOBAL_CTRL itself goes in atomically with VM-entry. */
 static void intel_mediated_load(struct kvm_vcpu *v)
 {
 	kvm_mediated_load_status(v);
-	if (v->pmu.fixed_ctr_ctrl_hw)
-		kvm_mediated_wrmsr(v, MSR_IA32_FIXED_CTR_CTRL, v->pmu.fixed_ctr_ctrl_hw);
+	kvm_mediated_wrmsr(v, MSR_IA32_FIXED_CTR_CTRL, v->pmu.fixed_ctr_ctrl_hw);
 }
 
 /* GLOBAL_CTRL is already 0 (the VM-exit loaded the host's 0). */
@@ -255,17 +255,19 @@ static void intel_mediated_put(struct kvm_vcpu *v)
 		kvm_mediated_wrmsr(v, MSR_IA32_FIXED_CTR_CTRL, 0);
 }
 
-/* Selectors and FIXED_CTR_CTRL always exit; exposed counters pass
- * through (full-width aliases only with FW_WRITE); the global MSRs pass
- * through only when the guest has every host counter and v2+; RDPMC
- * passes through only when counts and widths match the host. */
+/* vmx_recalc_pmu_msr_intercepts (7.0): selectors and FIXED_CTR_CTRL always
+ * exit; exposed counters pass through (full-width aliases only with
+ * FW_WRITE); GLOBAL_CTRL, GLOBAL_STATUS and OVF_CTRL pass through only when
+ * the guest has v2+ and as many GP and fixed counters as perf reports for
+ * the host (4 fixed on Ice Lake and later, so never in 7.0 there);
+ * GLOBAL_STATUS_SET always exits; RDPMC passes through only when the
+ * counts and the widths match the host. */
 static void intel_recalc_intercepts(struct kvm_vcpu *v)
 {
 	const struct kvm_x86_ops *x86 = v->vm->kvm->x86;
 	const struct hw_model *m = vcpu_host_model(v);
 	struct kvm_pmu *pmu = &v->pmu;
 	bool fw = pmu->perf_caps & PERF_CAP_FW_WRITE;
-	bool all_counters = pmu->nr_gp == m->nr_gp && pmu->nr_fixed == m->nr_fixed;
 
 	for (unsigned i = 0; i < m->nr_gp; i++) {
 		bool expose = i < pmu->nr_gp;
@@ -280,16 +282,52 @@ static void intel_recalc_intercepts(struct kvm_vcpu *v)
 		x86->msr_intercept(v, MSR_IA32_FIXED_CTR0 + i, !expose, !expose);
 	}
 	x86->msr_intercept(v, MSR_IA32_FIXED_CTR_CTRL, true, true);
-	pmu->passthrough_global = all_counters && pmu->version > 1;
+	pmu->passthrough_global = !kvm_need_perf_global_ctrl_intercept(v);
 	for (int w = 0; w < 4; w++) {
 		uint32_t msr = kvm_intel_pmu_ops.global_msr_addr[w];
-		bool pass = pmu->passthrough_global && intel_global_msr(pmu, msr) >= 0;
+		bool pass = pmu->passthrough_global && msr != MSR_IA32_PERF_GLOBAL_STATUS_SET;
 
 		x86->msr_intercept(v, msr, !pass, !pass);
 	}
-	pmu->passthrough_rdpmc = all_counters && pmu->gp_width == m->gp_width &&
-				 (!pmu->nr_fixed || pmu->fixed_width == m->fixed_width);
+	pmu->passthrough_rdpmc = !kvm_need_rdpmc_intercept(v);
 	x86->set_rdpmc_exiting(v, !pmu->passthrough_rdpmc);
+}
+
+/* intel_pmu_is_mediated_pmu_supported and the VMX side (7.0): PMU v4+ for
+ * GLOBAL_STATUS_SET, full-width writes to load any counter value, and the
+ * VMCS load-GLOBAL_CTRL controls (without the exit-save control the exit
+ * MSR-store list saves the guest's value). */
+static const char *intel_mediated_unsupported(const struct kvm *kvm)
+{
+	const struct hw_model *m = kvm->cpus[0]->model;
+
+	if (kvm->host_pmu.version < 4)
+		return "host PMU version below 4";
+	if (!(m->perf_caps & PERF_CAP_FW_WRITE))
+		return "host lacks full-width counter writes";
+	if (!m->vmx_load_global_ctrl)
+		return "host lacks the VMCS PERF_GLOBAL_CTRL load controls";
+	return NULL;
+}
+
+/* Counter MSRs the guest reaches without an exit, in address order:
+ * legacy GP 0xC1+i, fixed 0x309+i, full-width 0x4C1+i. */
+static unsigned intel_pt_counters(const struct kvm_vcpu *v, uint32_t *out, unsigned max)
+{
+	const struct kvm_x86_ops *x86 = v->vm->kvm->x86;
+	static const uint32_t base[3] = { MSR_IA32_PMC0, MSR_IA32_FIXED_CTR0, MSR_IA32_A_PMC0 };
+	static const unsigned nr[3] = { HW_MAX_GP, HW_MAX_FIXED, HW_MAX_GP };
+	unsigned n = 0;
+
+	for (int b = 0; b < 3; b++)
+		for (uint32_t i = 0; i < nr[b]; i++) {
+			uint32_t msr = base[b] + i;
+			struct kvm_vcpu *vc = (struct kvm_vcpu *)v;
+
+			if (n < max && !x86->msr_exits(vc, msr, false) && !x86->msr_exits(vc, msr, true))
+				out[n++] = msr;
+		}
+	return n;
 }
 
 const struct kvm_pmu_ops kvm_intel_pmu_ops = {
@@ -311,4 +349,9 @@ const struct kvm_pmu_ops kvm_intel_pmu_ops = {
 	.mediated_load = intel_mediated_load,
 	.mediated_put = intel_mediated_put,
 	.recalc_intercepts = intel_recalc_intercepts,
+	.mediated_unsupported = intel_mediated_unsupported,
+	.pt_counters = intel_pt_counters,
+	.max_nr_gp = KVM_MAX_NR_INTEL_GP,
+	.max_nr_fixed = KVM_MAX_NR_INTEL_FIXED,
+	.max_nr_fixed_fc3 = KVM_MAX_NR_INTEL_FIXED_FC3,
 };

@@ -56,9 +56,10 @@ uint64_t kvm_mediated_hw_global_ctrl(const struct kvm_vcpu *v)
 	return has_global ? pmu->global_ctrl : all;
 }
 
-/* Brings the hardware's GLOBAL_STATUS to the guest's: clear what only the
- * hardware has (OVF_CTRL / STATUS_CLR), set what only the guest has
- * (STATUS_SET); each WRMSR only when needed. */
+/* Intel's status load (intel_mediated_pmu_load): bring the hardware's
+ * GLOBAL_STATUS to the guest's, clearing what only the hardware has
+ * (OVF_CTRL) and setting what only the guest has (STATUS_SET), each WRMSR
+ * only when needed.  AMD has its own sequence (kvm_pmu_amd.c). */
 void kvm_mediated_load_status(struct kvm_vcpu *v)
 {
 	const uint32_t *msr = vcpu_pmu_ops(v)->global_msr_addr;
@@ -206,8 +207,9 @@ void kvm_mediated_pmu_put(struct kvm_vcpu *v)
 	v->cpu->bucket = SIM_T_HOST_FOR_GUEST;
 }
 
-/* Created at the first vCPU of a VM with an in-kernel APIC (all VMs
- * here); perf refuses with EBUSY while a host event counts guests. */
+/* Created at the first vCPU of a VM with an in-kernel irqchip
+ * (kvm_arch_vcpu_precreate); perf refuses with EBUSY while a host event
+ * counts guests. */
 int kvm_mediated_vm_init(struct kvm_vm *vm)
 {
 	int err = perf_create_mediated_pmu(vm->kvm->perf);

@@ -14,7 +14,13 @@
 #include "kvm_nested.h"
 
 #define MSR_IA32_TSC_DEADLINE 0x6E0
+#define MSR_X2APIC_ICR 0x830
 #define HOST_TIMER_VECTOR 0xEC	/* Linux LOCAL_TIMER_VECTOR */
+/* kvm_arch_vcpu_precreate's PERF_MEDIATED_PMU_MSG, logged by pr_warn
+ * with KVM's "kvm: " prefix. */
+#define PERF_MEDIATED_PMU_MSG \
+	"kvm: Failed to enable mediated vPMU, try disabling system wide perf events and nmi_watchdog."
+
 
 static struct kvm_vcpu *V(struct mv_guest *g)
 {
@@ -26,11 +32,42 @@ void kvm_charge(struct kvm_vcpu *v, uint32_t cycles)
 	sim_advance(v->vm->kvm->sim, cycles, SIM_T_HOST_FOR_GUEST);
 }
 
-void kvm_exit_count(struct kvm *kvm, enum kvm_exit reason, bool fast)
+/* Counts one exit of `msr` in address order; past the slots, in `other`. */
+static void msr_stats_add(struct kvm_msr_stats *st, uint32_t msr)
 {
+	unsigned i = 0;
+
+	while (i < st->nr && st->msr[i] < msr)
+		i++;
+	if (i < st->nr && st->msr[i] == msr) {
+		st->count[i]++;
+		return;
+	}
+	if (st->nr == KVM_MSR_SLOTS) {
+		st->other++;
+		return;
+	}
+	memmove(&st->msr[i + 1], &st->msr[i], (st->nr - i) * sizeof(st->msr[0]));
+	memmove(&st->count[i + 1], &st->count[i], (st->nr - i) * sizeof(st->count[0]));
+	st->msr[i] = msr;
+	st->count[i] = 1;
+	st->nr++;
+}
+
+void kvm_exit_count(struct kvm_vcpu *v, enum kvm_exit reason, bool fast)
+{
+	struct kvm *kvm = v->vm->kvm;
+
 	kvm->exits[reason]++;
-	if (fast)
+	v->vm->exits[reason]++;
+	if (fast) {
 		kvm->exits_fastpath++;
+		v->vm->exits_fastpath++;
+	}
+	if (reason == KVM_EXIT_MSR_READ || reason == KVM_EXIT_MSR_WRITE) {
+		msr_stats_add(&kvm->msr_exits, (uint32_t)v->exit_qual);
+		msr_stats_add(&v->vm->msr_exits, (uint32_t)v->exit_qual);
+	}
 }
 
 static int perf_cpu(const struct kvm_vcpu *v)
@@ -58,7 +95,12 @@ static void hw_enter(struct kvm_vcpu *v)
 	v->cpu->cr4_pce = v->cr4_pce;
 }
 
-/* The outer loop's entry: interrupts off, PMU loaded, requests served. */
+/* The outer loop's entry: interrupts off, requests served, PMU loaded.
+ * A pending KVM_REQ_PMI goes through the virtual LVTPC before the mediated
+ * load (7.0: kvm_pmu_deliver_pmi runs with the other requests, before
+ * kvm_mediated_pmu_load), so on Intel the hardware LVTPC goes in already
+ * masked and a further overflow cannot cause another 0xF5 exit before the
+ * guest's handler unmasks it. */
 static void vcpu_enter(struct kvm_vcpu *v)
 {
 	struct kvm *kvm = v->vm->kvm;
@@ -69,8 +111,8 @@ static void vcpu_enter(struct kvm_vcpu *v)
 	kvm_for_each_pmc(&v->pmu, pmc, i)
 		if (pmc->reprogram)
 			kvm_emul_reprogram(v, pmc);
-	kvm_mediated_pmu_load(v);
 	kvm_pmu_deliver_pmi(v);
+	kvm_mediated_pmu_load(v);
 	v->ran = true;
 	hw_enter(v);
 	deliver_guest_interrupts(v);
@@ -84,6 +126,7 @@ static void exit_begin(struct kvm_vcpu *v, enum kvm_exit reason, uint64_t qual,
 	struct kvm *kvm = v->vm->kvm;
 
 	kvm->x86->exit(v, reason, qual);
+	v->exit_qual = qual;
 	v->in_guest = false;
 	v->cpu->bucket = SIM_T_HOST_FOR_GUEST;
 	v->cpu->cpl = 0;
@@ -99,21 +142,40 @@ static void exit_begin(struct kvm_vcpu *v, enum kvm_exit reason, uint64_t qual,
 	}
 }
 
-/* Leaving the inner loop: mediated put, interrupts back on. */
-static void exit_slow(struct kvm_vcpu *v, enum kvm_exit reason)
+/* Leaving the inner loop: mediated put, interrupts back on.  `fast`: the
+ * exit was handled in the fastpath (EXIT_FASTPATH_EXIT_HANDLED, a halted
+ * vCPU), so only the fastpath's work is charged. */
+static void exit_leave(struct kvm_vcpu *v, enum kvm_exit reason, bool fast)
 {
 	struct kvm *kvm = v->vm->kvm;
 
-	kvm_exit_count(kvm, reason, false);
+	kvm_exit_count(v, reason, fast);
 	kvm_mediated_pmu_put(v);
 	perf_irq_enable(kvm->perf, perf_cpu(v));
-	kvm_charge(v, vcpu_host_model(v)->cost.exit_slowpath);
+	kvm_charge(v, fast ? vcpu_host_model(v)->cost.exit_fastpath :
+			     vcpu_host_model(v)->cost.exit_slowpath);
 }
 
+static void exit_slow(struct kvm_vcpu *v, enum kvm_exit reason)
+{
+	exit_leave(v, reason, false);
+}
+
+/* Handled in the fastpath and straight back in (EXIT_FASTPATH_REENTER_GUEST). */
 static void exit_fast(struct kvm_vcpu *v, enum kvm_exit reason)
 {
-	kvm_exit_count(v->vm->kvm, reason, true);
+	kvm_exit_count(v, reason, true);
 	kvm_charge(v, vcpu_host_model(v)->cost.exit_fastpath);
+}
+
+/* HLT: handle_fastpath_hlt (7.0) emulates it in the fastpath unless a
+ * mediated counter counts instructions; a vCPU that halts for good leaves
+ * the inner loop either way (EXIT_FASTPATH_EXIT_HANDLED vs the full
+ * handler). */
+static void exit_halt(struct kvm_vcpu *v)
+{
+	exit_begin(v, KVM_EXIT_HLT, 0, false, 0);
+	exit_leave(v, KVM_EXIT_HLT, kvm_pmu_fastpath_allowed(v));
 }
 
 /* An interrupt arriving while the guest runs: VM-exit, host handler,
@@ -133,15 +195,16 @@ static void kvm_guest_intr(struct hw_cpu *cpu, unsigned vector, bool nmi, void *
 
 /* ---- MSR emulation ---- */
 
-/* KVM's fastpath handles a few MSR writes (TSC deadline) without leaving
- * the inner loop, but not while a mediated counter counts instructions or
- * branches: the skipped instruction would have to be counted in software
- * with the guest's counters in the hardware. */
+/* __handle_fastpath_wrmsr (7.0): the TSC deadline and the x2APIC ICR are
+ * written without leaving the inner loop, unless a mediated counter counts
+ * instructions retired (kvm_pmu_is_fastpath_emulation_allowed): the
+ * skipped WRMSR would have to be counted in software with the guest's
+ * counters in the hardware. */
 static bool fastpath_ok(struct kvm_vcpu *v, uint32_t msr)
 {
-	if (msr != MSR_IA32_TSC_DEADLINE)
+	if (msr != MSR_IA32_TSC_DEADLINE && msr != MSR_X2APIC_ICR)
 		return false;
-	return !(v->pmu.mediated && kvm_pmu_counts_insns(v));
+	return kvm_pmu_fastpath_allowed(v);
 }
 
 static int kvm_set_msr(struct kvm_vcpu *v, uint32_t msr, uint64_t val, bool host)
@@ -152,6 +215,9 @@ static int kvm_set_msr(struct kvm_vcpu *v, uint32_t msr, uint64_t val, bool host
 		return X86_OK;
 	case MSR_X2APIC_EOI:
 	case MSR_IA32_TSC_DEADLINE:
+		return X86_OK;
+	case MSR_X2APIC_ICR:
+		v->x2apic_icr = val;	/* IPIs are not modelled */
 		return X86_OK;
 	case MSR_EFER: {
 		uint64_t old = v->guest_efer;
@@ -176,6 +242,9 @@ static int kvm_get_msr(struct kvm_vcpu *v, uint32_t msr, uint64_t *val)
 		return X86_OK;
 	case MSR_IA32_TSC_DEADLINE:
 	case MSR_IA32_DEBUGCTL:
+		return X86_OK;
+	case MSR_X2APIC_ICR:
+		*val = v->x2apic_icr;
 		return X86_OK;
 	case MSR_EFER:
 		*val = v->guest_efer;
@@ -202,8 +271,7 @@ static void end_call(struct kvm_vcpu *v, bool own_run)
 {
 	if (!own_run)
 		return;
-	exit_begin(v, KVM_EXIT_HLT, 0, false, 0);
-	exit_slow(v, KVM_EXIT_HLT);
+	exit_halt(v);
 	v->vm->kvm->running[v->cpu->id] = NULL;
 	v->cpu->bucket = SIM_T_HOST;
 }
@@ -385,8 +453,7 @@ bool kvm_vcpu_run(struct kvm_vcpu *v, bool (*guest_step)(void *arg), void *arg,
 		exit_begin(v, KVM_EXIT_EXTINT, HOST_TIMER_VECTOR, false, HOST_TIMER_VECTOR);
 		exit_slow(v, KVM_EXIT_EXTINT);
 	} else {
-		exit_begin(v, KVM_EXIT_HLT, 0, false, 0);
-		exit_slow(v, KVM_EXIT_HLT);
+		exit_halt(v);
 	}
 	kvm->running[v->cpu->id] = NULL;
 	v->cpu->bucket = SIM_T_HOST;
@@ -434,6 +501,31 @@ static void kvm_check_write(struct hw_cpu *cpu, uint32_t msr, uint64_t val, void
 
 /* ---- creation ---- */
 
+/* The module's decision, once for the host (kvm_init_pmu_capability and
+ * the vendor's is_mediated_pmu_supported at load): a hybrid host gets no
+ * vPMU; enable_mediated_pmu needs enable_pmu, perf's mediated capability
+ * and the vendor's requirements, else it is forced off (read-only after
+ * load, so every VM then has the legacy vPMU). */
+static void decide_params(struct kvm *kvm)
+{
+	const char *why = NULL;
+
+	if (kvm->cpus[0]->model->hybrid && kvm->params.enable_pmu) {
+		kvm->params.enable_pmu = false;
+		why = "hybrid host: KVM gives hybrid PMUs no vPMU";
+	}
+	if (kvm->params.enable_mediated_pmu) {
+		if (!kvm->params.enable_pmu)
+			why = why ? why : "enable_pmu is off";
+		else if (!(why = kvm->pmu_ops->mediated_unsupported(kvm)) &&
+			 !kvm->host_pmu.mediated)
+			why = "perf does not offer the mediated capability";
+		if (why)
+			kvm->params.enable_mediated_pmu = false;
+	}
+	snprintf(kvm->params_reason, sizeof(kvm->params_reason), "%s", why ? why : "");
+}
+
 struct kvm *kvm_new(struct sim *sim, struct hw_cpu *cpus[], int nr_cpus,
 		    struct perf *host_perf, const struct kvm_params *params)
 {
@@ -458,6 +550,11 @@ struct kvm *kvm_new(struct sim *sim, struct hw_cpu *cpus[], int nr_cpus,
 
 	kvm->x86 = intel ? &kvm_vmx_ops : &kvm_svm_ops;
 	kvm->pmu_ops = intel ? &kvm_intel_pmu_ops : &kvm_amd_pmu_ops;
+	perf_get_pmu_caps(host_perf, &kvm->host_pmu);
+	decide_params(kvm);
+	kvm_init_pmu_capability(kvm);
+	sim_trace(sim, TR_NOTE, kvm->params.enable_pmu, kvm->params.enable_mediated_pmu,
+		  kvm->params.patches, "kvm module parameters");
 	/* KVM turns SVM on (host EFER.SVME = 1) and tells perf, which then
 	 * keeps HostOnly on exclude_guest events (Linux amd_pmu_enable_virt). */
 	for (int i = 0; !intel && i < kvm->nr_cpus; i++) {
@@ -492,33 +589,18 @@ struct kvm_knobs *kvm_knobs(struct kvm *kvm)
 	return &kvm->knobs;
 }
 
-/* What the host offers the mediated vPMU (Linux 7.0): Intel PMU v4+
- * with full-width writes and the VMCS GLOBAL_CTRL load controls; AMD
- * PerfMonV2; and perf's capability flag on the core PMU. */
-static const char *mediated_unsupported(const struct kvm *kvm)
+const struct kvm_params *kvm_get_params(const struct kvm *kvm)
 {
-	const struct hw_model *m = kvm->cpus[0]->model;
+	return &kvm->params;
+}
 
-	if (!kvm->params.enable_mediated_pmu)
-		return "enable_mediated_pmu is off";
-	if (m->vendor == HW_INTEL) {
-		if (m->pmu_version < 4)
-			return "host PMU version below 4";
-		if (!(m->perf_caps & PERF_CAP_FW_WRITE))
-			return "host lacks full-width counter writes";
-		if (!m->vmx_load_global_ctrl)
-			return "host lacks the VMCS PERF_GLOBAL_CTRL load controls";
-	} else if (!m->amd_perfmon_v2) {
-		return "host lacks PerfMonV2";
-	}
-	if (!perf_mediated_capable(kvm->perf))
-		return "perf does not offer the mediated capability";
-	return NULL;
+const char *kvm_params_reason(const struct kvm *kvm)
+{
+	return kvm->params_reason;
 }
 
 struct kvm_vm *kvm_vm_create(struct kvm *kvm, int index,
-			     const struct mv_vm_config *cfg, enum mv_vpmu vpmu,
-			     char *err, size_t errlen)
+			     const struct mv_vm_config *cfg, char *err, size_t errlen)
 {
 	struct kvm_vm *vm;
 	int rc;
@@ -535,9 +617,7 @@ struct kvm_vm *kvm_vm_create(struct kvm *kvm, int index,
 	vm->kvm = kvm;
 	vm->index = index;
 	vm->cfg = *cfg;
-	vm->asked = vpmu;
-	vm->effective = vpmu;
-	vm->pmu_disabled = cfg->disable_pmu;
+	vm->effective = MV_VPMU_NONE;
 	rc = kvm_pmu_filter_from_config(&cfg->filter, kvm->cpus[0]->model->vendor == HW_AMD,
 					&vm->filter);
 	if (rc) {
@@ -547,6 +627,10 @@ struct kvm_vm *kvm_vm_create(struct kvm *kvm, int index,
 		return NULL;
 	}
 	kvm->vms[index] = vm;
+	/* The VMM asks for the capability before any vCPU; refused without
+	 * enable_pmu, where the VM has no PMU anyway. */
+	if (cfg->disable_pmu)
+		(void)kvm_vm_disable_pmu(vm);
 	return vm;
 }
 
@@ -554,7 +638,9 @@ void kvm_vm_destroy(struct kvm_vm *vm)
 {
 	if (!vm)
 		return;
-	for (int i = 0; i < vm->nr_vcpus; i++) {
+	for (int i = 0; i < KVM_MAX_VCPUS; i++) {
+		if (!vm->vcpus[i])
+			continue;
 		kvm_pmu_destroy(vm->vcpus[i]);
 		free(vm->vcpus[i]);
 	}
@@ -564,10 +650,13 @@ void kvm_vm_destroy(struct kvm_vm *vm)
 	free(vm);
 }
 
+/* KVM_CAP_PMU_CAPABILITY (7.0 kvm_vm_ioctl_enable_cap): EINVAL without
+ * enable_pmu, and once vCPUs exist or the mediated PMU was created (a vCPU
+ * creation that failed with EBUSY leaves neither, so disabling the PMU and
+ * retrying is allowed). */
 int kvm_vm_disable_pmu(struct kvm_vm *vm)
 {
-	/* KVM_CAP_PMU_CAPABILITY is refused once a vCPU exists. */
-	if (vm->nr_vcpus > 0)
+	if (!vm->kvm->params.enable_pmu || vm->nr_vcpus > 0 || vm->mediated_created)
 		return -EINVAL;
 	vm->pmu_disabled = true;
 	return 0;
@@ -584,9 +673,11 @@ int kvm_vm_set_filter(struct kvm_vm *vm, const struct mv_filter *f)
 	vm->filter = nf;
 	/* Every counter is reprogrammed: emulated events are recreated now,
 	 * mediated hardware selectors are recomputed at the next load. */
-	for (int i = 0; i < vm->nr_vcpus; i++) {
+	for (int i = 0; i < KVM_MAX_VCPUS; i++) {
 		struct kvm_vcpu *v = vm->vcpus[i];
 
+		if (!v)
+			continue;
 		if (v->pmu.mediated)
 			v->pmu.reprogram_all = true;
 		else if (v->pmu.enabled)
@@ -595,40 +686,83 @@ int kvm_vm_set_filter(struct kvm_vm *vm, const struct mv_filter *f)
 	return 0;
 }
 
-/* At the first vCPU KVM decides the VM's vPMU: mediated if asked for and
- * possible, else the emulated vPMU (KVM's fallback), or none. */
+static bool vm_pmu_on(const struct kvm_vm *vm)
+{
+	return vm->kvm->params.enable_pmu && !vm->pmu_disabled && !vm->pmu_off_irqchip;
+}
+
+/* kvm_arch_vcpu_precreate (7.0): with enable_mediated_pmu, the first vCPU
+ * of a VM with a PMU creates the mediated PMU if the VM has an in-kernel
+ * irqchip, and disables the VM's PMU if it has not.  If perf refuses,
+ * KVM_CREATE_VCPU fails with its error and the kernel warns; there is no
+ * fallback to the legacy vPMU. */
+static int vcpu_precreate(struct kvm_vm *vm)
+{
+	struct kvm *kvm = vm->kvm;
+	int rc;
+
+	if (!kvm->params.enable_mediated_pmu || !vm_pmu_on(vm) || vm->mediated_created)
+		return 0;
+	if (vm->cfg.no_irqchip) {
+		vm->pmu_off_irqchip = true;
+		return 0;
+	}
+	rc = kvm_mediated_vm_init(vm);
+	if (rc) {
+		snprintf(vm->warning, sizeof(vm->warning), "%s", PERF_MEDIATED_PMU_MSG);
+		sim_trace(kvm->sim, TR_NOTE, (uint32_t)-rc, (uint64_t)vm->index, 0, PERF_MEDIATED_PMU_MSG);
+	}
+	return rc;
+}
+
+/* What the VM has: decided by the module parameters, the VM's disable
+ * capability and its irqchip, never asked per VM. */
 static void decide_vpmu(struct kvm_vm *vm)
 {
 	struct kvm *kvm = vm->kvm;
-	const char *why;
+	const char *why = NULL;
 
-	if (!kvm->params.enable_pmu || vm->pmu_disabled) {
-		vm->effective = MV_VPMU_NONE;
-		snprintf(vm->fallback, sizeof(vm->fallback), "%s",
-			 vm->pmu_disabled ? "PMU disabled for the VM" : "enable_pmu is off");
-		return;
-	}
-	if (vm->asked != MV_VPMU_MEDIATED)
-		return;
-	why = mediated_unsupported(kvm);
-	if (!why && kvm_mediated_vm_init(vm) != 0)
-		why = "perf refused the mediated PMU (EBUSY: a host event counts guests)";
+	if (!kvm->params.enable_pmu)
+		why = kvm->params_reason[0] ? kvm->params_reason : "enable_pmu is off";
+	else if (vm->pmu_disabled)
+		why = "PMU disabled for the VM (KVM_CAP_PMU_CAPABILITY)";
+	else if (vm->pmu_off_irqchip)
+		why = "no in-kernel irqchip: the mediated vPMU disables the VM's PMU";
 	if (why) {
-		vm->effective = MV_VPMU_EMULATED;
+		vm->effective = MV_VPMU_NONE;
 		snprintf(vm->fallback, sizeof(vm->fallback), "%s", why);
+		return;
 	}
+	vm->effective = kvm->params.enable_mediated_pmu ? MV_VPMU_MEDIATED : MV_VPMU_EMULATED;
+	snprintf(vm->fallback, sizeof(vm->fallback), "%s", kvm->params_reason);
 }
 
 struct kvm_vcpu *kvm_vcpu_create(struct kvm_vm *vm, int idx, int pcpu)
 {
 	struct kvm *kvm = vm->kvm;
 	struct kvm_vcpu *v;
+	int rc;
 
-	if (idx < 0 || idx >= KVM_MAX_VCPUS || vm->vcpus[idx] || pcpu < 0 || pcpu >= kvm->nr_cpus)
+	if (idx < 0 || idx >= KVM_MAX_VCPUS) {
+		vm->create_err = -EINVAL;
 		return NULL;
+	}
+	if ((rc = vcpu_precreate(vm))) {
+		vm->create_err = rc;
+		return NULL;
+	}
+	/* As in kvm_vm_ioctl_create_vcpu, later failures do not undo the
+	 * precreate (the mediated PMU stays created). */
+	if (vm->vcpus[idx] || pcpu < 0 || pcpu >= kvm->nr_cpus) {
+		vm->create_err = vm->vcpus[idx] ? -EEXIST : -EINVAL;
+		return NULL;
+	}
 	v = calloc(1, sizeof(*v));
-	if (!v)
+	if (!v) {
+		vm->create_err = -ENOMEM;
 		return NULL;
+	}
+	vm->create_err = 0;
 	if (vm->nr_vcpus == 0)
 		decide_vpmu(vm);
 	v->vm = vm;
@@ -653,6 +787,8 @@ struct perf_task *kvm_vcpu_task(struct kvm_vcpu *v) { return &v->task; }
 int kvm_vcpu_pcpu(const struct kvm_vcpu *v) { return v->cpu->id; }
 enum mv_vpmu kvm_vm_vpmu(const struct kvm_vm *vm) { return vm->effective; }
 const char *kvm_vm_fallback_reason(const struct kvm_vm *vm) { return vm->fallback; }
+int kvm_vm_create_error(const struct kvm_vm *vm) { return vm->create_err; }
+const char *kvm_vm_warning(const struct kvm_vm *vm) { return vm->warning; }
 uint64_t kvm_vm_guest_pmis(const struct kvm_vm *vm) { return vm->nr_pmis; }
 
 bool kvm_vm_event_allowed(const struct kvm_vm *vm, uint64_t eventsel)
@@ -665,8 +801,9 @@ bool kvm_vm_fixed_allowed(const struct kvm_vm *vm, unsigned idx)
 	return kvm_pmu_filter_fixed_allowed(vm->filter, idx);
 }
 
-unsigned kvm_exit_reasons(const struct kvm *kvm, const char **names,
-			  uint64_t *counts, unsigned max)
+/* Exit counts by vendor reason name (VMX and SVM name some reasons alike). */
+static unsigned exit_reasons(const struct kvm *kvm, const uint64_t exits[KVM_EXIT_NR],
+			     const char **names, uint64_t *counts, unsigned max)
 {
 	unsigned n = 0;
 
@@ -674,7 +811,7 @@ unsigned kvm_exit_reasons(const struct kvm *kvm, const char **names,
 		const char *name = kvm->x86->exit_name((enum kvm_exit)r);
 		unsigned j;
 
-		if (!kvm->exits[r])
+		if (!exits[r])
 			continue;
 		for (j = 0; j < n && strcmp(names[j], name); j++)
 			;
@@ -684,21 +821,88 @@ unsigned kvm_exit_reasons(const struct kvm *kvm, const char **names,
 			names[n] = name;
 			counts[n++] = 0;
 		}
-		counts[j] += kvm->exits[r];
+		counts[j] += exits[r];
 	}
 	return n;
 }
 
-uint64_t kvm_exits_total(const struct kvm *kvm)
+unsigned kvm_exit_reasons(const struct kvm *kvm, const char **names,
+			  uint64_t *counts, unsigned max)
+{
+	return exit_reasons(kvm, kvm->exits, names, counts, max);
+}
+
+static uint64_t exits_sum(const uint64_t exits[KVM_EXIT_NR])
 {
 	uint64_t t = 0;
 
 	for (int r = 0; r < KVM_EXIT_NR; r++)
-		t += kvm->exits[r];
+		t += exits[r];
 	return t;
+}
+
+uint64_t kvm_exits_total(const struct kvm *kvm)
+{
+	return exits_sum(kvm->exits);
 }
 
 uint64_t kvm_exits_fastpath(const struct kvm *kvm)
 {
 	return kvm->exits_fastpath;
+}
+
+static void msr_stats_out(const struct kvm_msr_stats *st, struct mv_exit_stats *out)
+{
+	unsigned n = st->nr < MV_MAX_MSR_EXITS ? st->nr : MV_MAX_MSR_EXITS;
+
+	out->nr_msrs = n;
+	out->msr_other = st->other;
+	for (unsigned i = 0; i < st->nr; i++) {
+		if (i < n)
+			out->msrs[i] = (struct mv_msr_exit_count){ st->msr[i], st->count[i] };
+		else
+			out->msr_other += st->count[i];
+	}
+}
+
+void kvm_exit_msrs(const struct kvm *kvm, struct mv_exit_stats *out)
+{
+	msr_stats_out(&kvm->msr_exits, out);
+}
+
+void kvm_vm_describe(const struct kvm_vm *vm, struct mv_vm_result *out)
+{
+	const struct kvm_vcpu *v = NULL;
+	const char *names[MV_MAX_EXIT_REASONS];
+	uint64_t counts[MV_MAX_EXIT_REASONS];
+	unsigned n;
+
+	for (int i = 0; i < KVM_MAX_VCPUS && !v; i++)
+		v = vm->vcpus[i];
+	out->vpmu = vm->effective;
+	snprintf(out->vpmu_reason, sizeof(out->vpmu_reason), "%s", vm->fallback);
+	if (v && v->pmu.enabled) {
+		const struct kvm_pmu *pmu = &v->pmu;
+
+		out->version = pmu->version;
+		out->gp = pmu->nr_gp;
+		out->fixed = pmu->nr_fixed;
+		out->gp_width = pmu->gp_width;
+		out->fixed_width = pmu->fixed_width;
+		out->perf_caps = pmu->perf_caps;
+		out->pt_global_msrs = pmu->mediated && pmu->passthrough_global;
+		out->pt_rdpmc = pmu->mediated && pmu->passthrough_rdpmc;
+		out->nr_pt_counters = pmu->mediated ?
+			vcpu_pmu_ops(v)->pt_counters(v, out->pt_counters, MV_MAX_PT_COUNTERS) : 0;
+	}
+	out->exits.total = exits_sum(vm->exits);
+	out->exits.fastpath = vm->exits_fastpath;
+	n = exit_reasons(vm->kvm, vm->exits, names, counts, MV_MAX_EXIT_REASONS);
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(out->exits.reasons[i].reason, sizeof(out->exits.reasons[i].reason),
+			 "%s", names[i]);
+		out->exits.reasons[i].count = counts[i];
+	}
+	out->exits.nr_reasons = n;
+	msr_stats_out(&vm->msr_exits, &out->exits);
 }

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Checks of mvpmu's --json reports and --trace files for tests/cli/run.sh.
 
-Usage: check_results.py CHECK FILE [FILE...]
+Usage: check_results.py CHECK FILE [FILE...] [ARG...]
 Prints one line per failure and exits 1 when a check fails, 2 on bad usage
 or a file that is not JSON. Python standard library only.
 """
 import json
+import re
 import sys
 
 failures = []
@@ -264,12 +265,172 @@ def chk_compare(doc):
             fail("%s: invariants violated" % r["vpmu"])
 
 
+# ---- issue 9: what a Linux 7.0 host does ----
+
+HEX_MSR = re.compile(r"^0x[0-9a-f]+$")
+
+
+def flag(arg):
+    if arg not in ("true", "false"):
+        print("expected true or false, got %r" % arg)
+        sys.exit(2)
+    return arg == "true"
+
+
+def chk_vm_contract(rep):
+    """The per-VM fields and the MSR exits, and that they add up: every
+    VM's exits sum to the top-level vm_exits, by reason and by MSR."""
+    vms = rep["vms"]
+    if not isinstance(vms, list) or not vms:
+        fail("vms %r, expected a non-empty list" % (vms,))
+        return
+    if rep["kernel"] != "Linux 7.0":
+        fail("kernel %r" % rep["kernel"])
+    if not isinstance(rep["patches"], list):
+        fail("patches %r" % (rep["patches"],))
+    total, by_reason, by_msr = 0, {}, {}
+    for v in vms:
+        for k, t in (("name", str), ("created", bool), ("vpmu", str)):
+            if not isinstance(v[k], t):
+                fail("%s: %s %r" % (v.get("name"), k, v[k]))
+        if v["created"]:
+            if v["error"] is not None:
+                fail("%s: created with error %r" % (v["name"], v["error"]))
+            for k in ("version", "gp", "fixed", "gp_width", "fixed_width",
+                      "perf_capabilities"):
+                if not isinstance(v["pmu"][k], int) or isinstance(v["pmu"][k], bool):
+                    fail("%s: pmu.%s %r" % (v["name"], k, v["pmu"][k]))
+            pt = v["passthrough"]
+            if not isinstance(pt["global_msrs"], bool) or not isinstance(pt["rdpmc"], bool):
+                fail("%s: passthrough %r" % (v["name"], pt))
+            if not all(isinstance(c, str) and HEX_MSR.match(c) for c in pt["counters"]):
+                fail("%s: passthrough.counters %r" % (v["name"], pt["counters"]))
+            addrs = [int(c, 16) for c in pt["counters"]]
+            if addrs != sorted(set(addrs)):
+                fail("%s: passthrough.counters not ascending: %r" % (v["name"], addrs))
+        else:
+            if not isinstance(v["error"], str) or not v["error"].startswith("E"):
+                fail("%s: not created, error %r" % (v["name"], v["error"]))
+            if v["pmu"] is not None or v["passthrough"] is not None:
+                fail("%s: not created but has a pmu or passthrough" % v["name"])
+        e = v["vm_exits"]
+        if e["total"] != sum(e["by_reason"].values()):
+            fail("%s: vm_exits.total %d != sum of by_reason" % (v["name"], e["total"]))
+        for k in e["by_msr"]:
+            if not HEX_MSR.match(k):
+                fail("%s: by_msr key %r" % (v["name"], k))
+        total += e["total"]
+        for k, n in e["by_reason"].items():
+            by_reason[k] = by_reason.get(k, 0) + n
+        for k, n in e["by_msr"].items():
+            by_msr[k] = by_msr.get(k, 0) + n
+    top = rep["vm_exits"]
+    if top["total"] != total or top["by_reason"] != by_reason or top["by_msr"] != by_msr:
+        fail("top-level vm_exits %r != the VMs' sum %r" % (top, (total, by_reason, by_msr)))
+
+
+def chk_pmu_shape(rep, version, gp, fixed):
+    """Every VM created with the guest PMU shape given, counting exactly."""
+    for v in rep["vms"]:
+        if not v["created"]:
+            fail("%s: not created (%s)" % (v["name"], v["error"]))
+            continue
+        got = (v["pmu"]["version"], v["pmu"]["gp"], v["pmu"]["fixed"])
+        want = (int(version), int(gp), int(fixed))
+        if got != want:
+            fail("%s: pmu (version, gp, fixed) %r, expected %r" % (v["name"], got, want))
+    chk_vm_contract(rep)
+    chk_exact(rep)
+
+
+def chk_intercepts(rep, global_msrs, rdpmc):
+    """passthrough.global_msrs / rdpmc as given for every VM; GLOBAL_CTRL
+    (0x38f) writes exit when intercepted and never when passed through."""
+    g, r = flag(global_msrs), flag(rdpmc)
+    for v in rep["vms"]:
+        pt = v["passthrough"]
+        if pt["global_msrs"] != g or pt["rdpmc"] != r:
+            fail("%s: passthrough global_msrs %r rdpmc %r, expected %r %r"
+                 % (v["name"], pt["global_msrs"], pt["rdpmc"], g, r))
+        n = v["vm_exits"]["by_msr"].get("0x38f", 0)
+        if g and n:
+            fail("%s: %d exits on 0x38f, passed through" % (v["name"], n))
+        if not g and n <= 0:
+            fail("%s: no exit on 0x38f, intercepted" % v["name"])
+    chk_vm_contract(rep)
+
+
+def chk_ebusy(rep):
+    """Perf holds guest-including events: every VM not created with EBUSY
+    and the kernel's warning; no guest ran; the host's counts reported."""
+    if rep["vpmu"] != "mediated":
+        fail("vpmu %r, expected mediated" % rep["vpmu"])
+    for v in rep["vms"]:
+        if v["created"] is not False or v["error"] != "EBUSY":
+            fail("%s: created %r error %r, expected false EBUSY"
+                 % (v["name"], v["created"], v["error"]))
+        if not v["warning"] or "Failed to enable mediated vPMU" not in v["warning"]:
+            fail("%s: warning %r" % (v["name"], v["warning"]))
+        if v["vm_exits"]["total"] != 0:
+            fail("%s: %d exits for a VM never created" % (v["name"], v["vm_exits"]["total"]))
+    if counters(rep, "guest"):
+        fail("guest counters reported for VMs never created")
+    hs = [c for c in counters(rep, "host") if supported(c)]
+    if not hs:
+        fail("no host counters")
+    for c in hs:
+        if c["truth"] <= 0 or c["value"] != c["truth"]:
+            fail("host %s: value %d truth %d" % (c["event"], c["value"], c["truth"]))
+    chk_vm_contract(rep)
+    no_violation(rep)
+
+
+def chk_pinned_error(rep, free):
+    """The legacy vPMU's pinned events against pinned host events: each
+    guest counter either got a counter (exact) or went to perf's error
+    state (it reads its stale 0), none is multiplexed in between; exactly
+    `free` of them got a counter."""
+    cs = counters(rep, "guest")
+    if not cs:
+        fail("no guest counters")
+    exact = 0
+    for c in cs:
+        if c["truth"] <= 0 or c["value"] not in (0, c["truth"]):
+            fail("guest %s: value %d truth %d, expected 0 or the truth"
+                 % (c["event"], c["value"], c["truth"]))
+        exact += c["value"] == c["truth"]
+    if exact != int(free):
+        fail("%d guest counters exact, expected %s" % (exact, free))
+    no_violation(rep)
+
+
+def chk_kernel(rep, *patches):
+    """kernel "Linux 7.0" and the patches in force, in order."""
+    if rep["kernel"] != "Linux 7.0":
+        fail("kernel %r" % rep["kernel"])
+    if rep["patches"] != list(patches):
+        fail("patches %r, expected %r" % (rep["patches"], list(patches)))
+
+
+def chk_vms(rep, *spec):
+    """Each VM in order as NAME:VPMU:CREATED (the vPMU the VM got)."""
+    got = ["%s:%s:%s" % (v["name"], v["vpmu"], str(v["created"]).lower())
+           for v in rep["vms"]]
+    if got != list(spec):
+        fail("vms %r, expected %r" % (got, list(spec)))
+    no_violation(rep)
+
+
 CHECKS = {
     "exact": (chk_exact, 1), "multiplex": (chk_multiplex, 1),
     "emulated": (chk_emulated, 1), "below": (chk_below, 1),
     "filter": (chk_filter, 1), "mediated": (chk_mediated, 2),
     "fallback": (chk_fallback, 1), "labels": (chk_labels, 1),
     "rr": (chk_rr, 1), "trace": (chk_trace, 2), "compare": (chk_compare, 1),
+    "vm_contract": (chk_vm_contract, 1), "pmu_shape": (chk_pmu_shape, 1, 3),
+    "intercepts": (chk_intercepts, 1, 2), "ebusy": (chk_ebusy, 1),
+    "pinned_error": (chk_pinned_error, 1, 1), "kernel": (chk_kernel, 1, None),
+    "vms": (chk_vms, 1, None),
 }
 
 
@@ -277,13 +438,15 @@ def main(argv):
     if len(argv) < 3 or argv[1] not in CHECKS:
         print(__doc__.strip() + "\nchecks: " + " ".join(sorted(CHECKS)))
         return 2
-    fn, nfiles = CHECKS[argv[1]]
-    if len(argv) != 2 + nfiles:
-        print("%s takes %d file(s)" % (argv[1], nfiles))
+    fn, nfiles = CHECKS[argv[1]][:2]
+    nargs = CHECKS[argv[1]][2] if len(CHECKS[argv[1]]) > 2 else 0
+    extra = argv[2 + nfiles:]
+    if len(argv) < 2 + nfiles or (nargs is not None and len(extra) != nargs):
+        print("%s takes %d file(s) and %s argument(s)" % (argv[1], nfiles, nargs))
         return 2
-    docs = [load(p) for p in argv[2:]]
+    docs = [load(p) for p in argv[2:2 + nfiles]]
     try:
-        fn(*docs)
+        fn(*docs, *extra)
     except (KeyError, TypeError, IndexError) as e:
         fail("missing or mistyped field: %r" % (e,))
     for f in failures:

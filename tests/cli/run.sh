@@ -182,7 +182,8 @@ for m in skylake zen4; do
 	runj "emulated --cpu $m" "$tmp/r.json" --cpu "$m" --vpmu emulated &&
 		jcheck "issue 4: --vpmu emulated on $m" emulated "$tmp/r.json"
 	runj "contention --cpu $m" "$tmp/r.json" contention --cpu "$m" --vpmu emulated &&
-		jcheck "issue 4: contention on $m" below "$tmp/r.json"
+		jcheck "issue 4: contention on $m" below "$tmp/r.json" &&
+		jcheck "issue 9: pinned legacy events on $m" pinned_error "$tmp/r.json" 1
 	runj "filter-deny --cpu $m" "$tmp/r.json" filter-deny --cpu "$m" --vpmu emulated &&
 		jcheck "issue 4: filter-deny on $m" filter "$tmp/r.json"
 done
@@ -198,7 +199,8 @@ for m in sapphirerapids skylake zen4; do
 		jcheck "issue 5: emulated-instructions on $m" exact "$tmp/r.json"
 done
 runj "mediated --cpu zen3" "$tmp/r.json" --cpu zen3 --vpmu mediated &&
-	jcheck "issue 5: zen3 falls back" fallback "$tmp/r.json"
+	jcheck "issue 5: zen3 falls back" fallback "$tmp/r.json" &&
+	has "issue 9: zen3 reason" "$tmp/r.json" "PerfMonV2"
 runj "emulated-instructions --cpu zen3" "$tmp/r.json" emulated-instructions --cpu zen3 &&
 	jcheck "issue 5: emulated-instructions on zen3" exact "$tmp/r.json"
 
@@ -304,6 +306,9 @@ check 2 "merge, a shard twice" "$mvpmu" merge "$tmp/shard1.json" "$tmp/shard1.js
 "$mvpmu" explore host-and-guest --cpu zen5 --inject 2000 --seeds 30 --shard 2/3 >"$tmp/other.json" 2>/dev/null
 check 2 "merge, another campaign" "$mvpmu" merge "$tmp/shard1.json" "$tmp/other.json" "$tmp/shard3.json" &&
 	one_line_err "merge other" "another campaign"
+"$mvpmu" $exp --shard 2/3 --patch fixed-counter-3 >"$tmp/other.json" 2>/dev/null
+check 2 "merge, a shard with a patch" "$mvpmu" merge "$tmp/shard1.json" "$tmp/other.json" "$tmp/shard3.json" &&
+	one_line_err "merge patched" "another campaign"
 printf '{"campaign": ' >"$tmp/broken.json"
 check 2 "merge, broken JSON" "$mvpmu" merge "$tmp/broken.json" && one_line_err "merge broken" "$tmp/broken.json:"
 check 2 "merge, no file" "$mvpmu" merge
@@ -312,6 +317,112 @@ for b in 0/3 4/3 3 1/0 a/b 1/3x; do
 done
 check 2 "--jobs 0" "$mvpmu" explore --jobs 0 && one_line_err "--jobs 0" "expected --jobs"
 check 2 "run --jobs" "$mvpmu" run --jobs 2
+
+# ---- Issue 9: what a Linux 7.0 host does ----
+
+# The guest PMU shape as 7.0 caps it (v2, <= 3 fixed) and the intercepts
+# that follow: perf reports 4 fixed counters on Ice Lake and Sapphire
+# Rapids, so GLOBAL_CTRL/STATUS/OVF_CTRL and RDPMC stay intercepted there;
+# skylake (3 fixed) passes them through.
+for m in sapphirerapids:8:3:false icelake:8:3:false skylake:4:3:true; do
+	c=${m%%:*}; r=${m#*:}; gp=${r%%:*}; r=${r#*:}; fx=${r%%:*}; pt=${r#*:}
+	if runj "issue 9: --cpu $c --vpmu mediated" "$tmp/r.json" --cpu "$c" --vpmu mediated; then
+		jcheck "issue 9: shape on $c" pmu_shape "$tmp/r.json" 2 "$gp" "$fx"
+		jcheck "issue 9: intercepts on $c" intercepts "$tmp/r.json" "$pt" "$pt"
+		jcheck "issue 9: kernel on $c" kernel "$tmp/r.json"
+	fi
+	runj "issue 9: --cpu $c --vpmu emulated" "$tmp/r.json" --cpu "$c" --vpmu emulated &&
+		jcheck "issue 9: emulated shape on $c" pmu_shape "$tmp/r.json" 2 "$gp" "$fx"
+done
+# The Feb 2026 proposal: fixed counter 3, and the global MSRs pass through.
+for c in sapphirerapids icelake; do
+	if runj "issue 9: --patch fixed-counter-3 on $c" "$tmp/r.json" --cpu "$c" --vpmu mediated \
+		--patch fixed-counter-3; then
+		jcheck "issue 9: fixed-counter-3 shape on $c" pmu_shape "$tmp/r.json" 2 8 4
+		jcheck "issue 9: fixed-counter-3 intercepts on $c" intercepts "$tmp/r.json" true true
+		jcheck "issue 9: fixed-counter-3 named" kernel "$tmp/r.json" fixed-counter-3
+	fi
+	# The legacy vPMU keeps 3 fixed counters with it.
+	runj "issue 9: --patch fixed-counter-3 emulated on $c" "$tmp/r.json" --cpu "$c" \
+		--vpmu emulated --patch fixed-counter-3 &&
+		jcheck "issue 9: fixed-counter-3 emulated shape on $c" pmu_shape "$tmp/r.json" 2 8 3
+done
+runj "issue 9: both patches" "$tmp/r.json" --cpu zen4 --patch nested-amd-host-guest-only \
+	--patch fixed-counter-3 --patch fixed-counter-3 &&
+	jcheck "issue 9: both patches named" kernel "$tmp/r.json" fixed-counter-3 nested-amd-host-guest-only
+check 2 "issue 9: unknown --patch" "$mvpmu" run --patch fixed-counter-4 &&
+	one_line_err "issue 9: unknown --patch" "fixed-counter-4"
+check 2 "issue 9: --patch without value" "$mvpmu" run --patch
+# EBUSY: perf holds guest-including events; the VM is not created, the
+# host's counts are reported, exit 0.
+for c in "" zen4; do
+	if [ -n "$c" ]; then set -- --cpu "$c"; else set --; fi
+	runj "issue 9: contention --vpmu mediated $*" "$tmp/r.json" contention --vpmu mediated "$@" &&
+		jcheck "issue 9: EBUSY $*" ebusy "$tmp/r.json"
+done
+check 0 "issue 9: EBUSY text" "$mvpmu" run contention --vpmu mediated &&
+	has "issue 9: EBUSY text" "$tmp/out" "Failed to enable mediated vPMU" &&
+	has "issue 9: EBUSY text" "$tmp/out" "not created"
+
+# One vPMU for the whole host: VMs asking for different vPMUs are an error
+# naming the line; per-VM only, both agreeing, and --vpmu all run as asked.
+bad_file mixed-vpmu 6 "vpmu: emulated, as VM a asks" \
+	'name: x\nvms:\n  - name: a\n    vpmu: emulated\n  - name: b\n    vpmu: mediated\n'
+bad_file top-vs-vm 5 "vpmu: mediated, as the top-level vpmu: says" \
+	'name: x\nvpmu: mediated\nvms:\n  - name: a\n    vpmu: emulated\n'
+bad_file kvm-vs-vpmu 3 "vpmu: mediated, as kvm: enable_mediated_pmu: true says" \
+	'name: x\nkvm: {enable_mediated_pmu: true}\nvpmu: emulated\nvms: [{name: a}]\n'
+bad_file bare-two-vms 3 "one VM with one vCPU, or a bare: program" \
+	'name: x\nvms:\n  - {name: a, vpmu: none}\n  - {name: b}\n'
+bad_file bare-two-vcpus 3 "one VM with one vCPU" 'vpmu: none\nvms:\n  - {name: a, vcpus: 2}\n'
+bad_file unknown-patch 1 "a patch name (fixed-counter-3, nested-amd-host-guest-only)" \
+	'patches: [fixed-counter-4]\n'
+bad_file kvm-bad-key 1 "a key of kvm (enable_pmu, enable_mediated_pmu)" 'kvm: {mediated: true}\n'
+bad_file irqchip-bool 2 "true or false" 'vms:\n  - {irqchip: no}\n'
+two_vms='name: two\ncpu: sapphirerapids\npcpus: 2\nvms:\n'
+two_vms="$two_vms  - {name: a, vpmu: VP, programs: [{kind: stat, events: [instructions], work: {segments: [{label: w, instructions: 100000}]}}]}\n"
+two_vms="$two_vms  - {name: b, vpmu: VP, programs: [{kind: stat, events: [branches], work: {segments: [{label: w, instructions: 100000}]}}]}\n"
+printf "$(echo "$two_vms" | sed 's/VP/mediated/g')" >"$tmp/two.yaml"
+if runj "issue 9: per-VM vpmu only" "$tmp/r.json" "$tmp/two.yaml"; then
+	has "issue 9: per-VM vpmu only" "$tmp/r.json" '"vpmu": "mediated"'
+	jcheck "issue 9: per-VM vpmu only runs both" vms "$tmp/r.json" a:mediated:true b:mediated:true
+	jcheck "issue 9: per-VM contract" vm_contract "$tmp/r.json"
+	jcheck "issue 9: per-VM counters" exact "$tmp/r.json"
+fi
+sed 's/^cpu: sapphirerapids$/cpu: sapphirerapids\nvpmu: mediated/' "$tmp/two.yaml" >"$tmp/both.yaml"
+runj "issue 9: both agreeing" "$tmp/r.json" "$tmp/both.yaml" &&
+	jcheck "issue 9: both agreeing" vms "$tmp/r.json" a:mediated:true b:mediated:true
+runj "issue 9: --vpmu over the VMs" "$tmp/r.json" "$tmp/two.yaml" --vpmu emulated &&
+	jcheck "issue 9: --vpmu over the VMs" vms "$tmp/r.json" a:emulated:true b:emulated:true
+# --vpmu none on two VMs: bare metal runs one program; refused, not dropped.
+check 2 "issue 9: --vpmu none on two VMs" "$mvpmu" run "$tmp/two.yaml" --vpmu none &&
+	one_line_err "issue 9: --vpmu none on two VMs" "bare metal runs one program"
+printf 'name: bare2\nvpmu: none\nvms: [{name: a}, {name: b}]\nbare: {kind: stat, events: [instructions], work: {segments: [{label: w, instructions: 1000}]}}\n' >"$tmp/bare2.yaml"
+if runj "issue 9: bare: with two VMs" "$tmp/r.json" "$tmp/bare2.yaml"; then
+	has "issue 9: bare: with two VMs" "$tmp/r.json" '"vms_not_run": 2'
+	has "issue 9: bare: with two VMs" "$tmp/r.json" '"program": "bare"'
+	jcheck "issue 9: bare: with two VMs exact" exact "$tmp/r.json"
+fi
+# Nothing says: a freshly loaded 7.0 KVM, the legacy vPMU.
+printf 'name: plain\nvms: [{name: a}]\n' >"$tmp/plain.yaml"
+runj "issue 9: default vPMU" "$tmp/r.json" "$tmp/plain.yaml" &&
+	jcheck "issue 9: default vPMU" vms "$tmp/r.json" a:emulated:true
+# Per-VM disable and no in-kernel irqchip: the VM runs without a PMU.
+printf 'name: off\ncpu: skylake\nvpmu: mediated\nvms:\n  - {name: a}\n  - {name: b, disable_pmu: true}\n  - {name: c, irqchip: false}\n' >"$tmp/off.yaml"
+runj "issue 9: disable and irqchip" "$tmp/r.json" "$tmp/off.yaml" &&
+	jcheck "issue 9: disable and irqchip" vms "$tmp/r.json" a:mediated:true b:none:true c:none:true
+# kvm: keys are the module parameters; enable_pmu: false leaves no vPMU.
+printf 'name: nopmu\nkvm: {enable_pmu: false}\nvms: [{name: a}]\n' >"$tmp/nopmu.yaml"
+if runj "issue 9: enable_pmu false" "$tmp/r.json" "$tmp/nopmu.yaml"; then
+	jcheck "issue 9: enable_pmu false" vms "$tmp/r.json" a:none:true
+	has "issue 9: enable_pmu false" "$tmp/r.json" '"enable_pmu": false'
+fi
+# The text report shows the guest PMU shape and what passes through.
+if check 0 "issue 9: text report" "$mvpmu" run --cpu skylake --vpmu mediated; then
+	has "issue 9: text report" "$tmp/out" "Kernel: Linux 7.0"
+	has "issue 9: text report" "$tmp/out" "PMU v2, 4 GP x 48 bits, 3 fixed x 48 bits"
+	has "issue 9: text report" "$tmp/out" "global MSRs yes, RDPMC yes"
+fi
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -195,6 +195,70 @@ static void test_json_contract(void **state)
 	free(text);
 }
 
+/* Issue 9's fields: kernel and patches, the module parameters, each VM
+ * (created or not, PMU shape, what passes through, exits by MSR keyed in
+ * lower-case hex), and the top-level MSR exits. */
+static void test_json_vms(void **state)
+{
+	char *text = NULL;
+	json_t *doc, *vm, *arr;
+	struct mv_vm_result *v;
+
+	(void)state;
+	build_result(&res);
+	snprintf(res.kernel, sizeof(res.kernel), "Linux 7.0");
+	res.patches = MV_PATCH_FIXED_COUNTER_3;
+	res.kvm_loaded = res.enable_pmu = res.enable_mediated_pmu = true;
+	res.msr_exits[0] = (struct mv_msr_exit_count){ 0x38F, 5 };
+	res.nr_msr_exits = 1;
+	res.nr_vms = 2;
+	v = &res.vms[0];
+	snprintf(v->name, sizeof(v->name), "a");
+	v->created = true;
+	v->vpmu = MV_VPMU_MEDIATED;
+	v->version = 2, v->gp = 8, v->fixed = 4, v->gp_width = 48, v->fixed_width = 48;
+	v->perf_caps = 0x2000;
+	v->pt_global_msrs = true;
+	v->pt_counters[0] = 0xC1;
+	v->pt_counters[1] = 0x4C1;
+	v->nr_pt_counters = 2;
+	v->exits.total = 7;
+	v->exits.msrs[0] = (struct mv_msr_exit_count){ 0xC0010200, 5 };
+	v->exits.nr_msrs = 1;
+	v = &res.vms[1];
+	snprintf(v->name, sizeof(v->name), "b");
+	snprintf(v->error, sizeof(v->error), "EBUSY");
+	snprintf(v->warning, sizeof(v->warning), "kvm: Failed to enable mediated vPMU");
+	doc = report_roundtrip(&res, &text);
+	assert_string_equal(str_field(doc, "kernel"), "Linux 7.0");
+	arr = field(doc, "patches");
+	assert_int_equal(json_array_size(arr), 1);
+	assert_string_equal(json_string_value(json_array_get(arr, 0)), "fixed-counter-3");
+	assert_true(json_is_true(field(doc, "kvm.enable_mediated_pmu")));
+	assert_true(json_is_null(field(doc, "bare_metal")));
+	assert_int_equal(int_field(doc, "vm_exits.by_msr.0x38f"), 5);
+	arr = field(doc, "vms");
+	assert_int_equal(json_array_size(arr), 2);
+	vm = json_array_get(arr, 0);
+	assert_true(json_is_true(field(vm, "created")));
+	assert_true(json_is_null(field(vm, "error")));
+	assert_int_equal(int_field(vm, "pmu.fixed"), 4);
+	assert_int_equal(int_field(vm, "pmu.perf_capabilities"), 0x2000);
+	assert_true(json_is_true(field(vm, "passthrough.global_msrs")));
+	assert_true(json_is_false(field(vm, "passthrough.rdpmc")));
+	assert_string_equal(json_string_value(json_array_get(field(vm, "passthrough.counters"), 1)),
+			    "0x4c1");
+	assert_int_equal(int_field(vm, "vm_exits.by_msr.0xc0010200"), 5);
+	vm = json_array_get(arr, 1);
+	assert_true(json_is_false(field(vm, "created")));
+	assert_string_equal(str_field(vm, "error"), "EBUSY");
+	assert_non_null(strstr(str_field(vm, "warning"), "Failed"));
+	assert_true(json_is_null(field(vm, "pmu")));
+	assert_true(json_is_null(field(vm, "passthrough")));
+	json_decref(doc);
+	free(text);
+}
+
 /* Without rr results there is no rr object; an empty run is still valid. */
 static void test_json_empty(void **state)
 {
@@ -419,6 +483,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_contract),
+		cmocka_unit_test(test_json_vms),
 		cmocka_unit_test(test_json_empty),
 		cmocka_unit_test(test_json_deterministic),
 		cmocka_unit_test(test_text_report),

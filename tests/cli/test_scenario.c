@@ -91,6 +91,8 @@ static const char full[] =
 	"cpu: zen4\n"
 	"pcpus: 2\n"
 	"vpmu: emulated\n"
+	"kvm: {enable_pmu: true, enable_mediated_pmu: false}\n"
+	"patches: [fixed-counter-3, nested-amd-host-guest-only]\n"
 	"seed: 0x10\n"
 	"tick_cycles: 100000\n"
 	"skid: 3\n"
@@ -98,8 +100,9 @@ static const char full[] =
 	"vms:\n"
 	"  - name: a\n"
 	"    vcpus: 2\n"
-	"    vpmu: mediated\n"
+	"    vpmu: emulated\n"
 	"    disable_pmu: true\n"
+	"    irqchip: false\n"
 	"    pmu: {version: 2, gp: 4, fixed: 3, perf_capabilities: 0x2000}\n"
 	"    filter: {action: 1, events: [0x00c0, 196], fixed_counter_bitmap: 0x1, flags: 0}\n"
 	"    programs:\n"
@@ -121,9 +124,14 @@ static void test_every_key(void **state)
 	assert_int_equal(sc.skid, 3);
 	assert_false(sc.host.has_work);
 	assert_int_equal(sc.nr_vms, 2);
+	assert_true(sc.vpmu_set);
+	assert_true(sc.kvm.set && sc.kvm.enable_pmu && !sc.kvm.enable_mediated_pmu);
+	assert_int_equal(sc.patches, MV_PATCH_FIXED_COUNTER_3 | MV_PATCH_NESTED_AMD_HG);
 	assert_true(sc.vm[0].vpmu_set);
-	assert_int_equal(sc.vm[0].vpmu, MV_VPMU_MEDIATED);
+	assert_int_equal(sc.vm[0].vpmu, MV_VPMU_EMULATED);
 	assert_true(sc.vm[0].disable_pmu);
+	assert_true(sc.vm[0].no_irqchip);
+	assert_false(sc.vm[1].no_irqchip);
 	assert_int_equal(sc.vm[0].pmu_version, 2);
 	assert_int_equal(sc.vm[0].nr_gp, 4);
 	assert_int_equal(sc.vm[0].nr_fixed, 3);

@@ -253,6 +253,64 @@ static void test_amd_load_sets_every_global_bit(void **state)
 	box_free(b);
 }
 
+/* Linux 7.0: perf_load_guest_context does nothing to the PMU when the
+ * CPU's contexts hold no event; with one, it schedules out and re-enables
+ * (Intel: every counter bit, __intel_pmu_enable_all). */
+static unsigned nr_wrmsr;
+
+static void count_write(struct hw_cpu *cpu, uint32_t msr, uint64_t val, void *opaque)
+{
+	(void)cpu; (void)msr; (void)val; (void)opaque;
+	nr_wrmsr++;
+}
+
+static unsigned load_writes(struct box *b)
+{
+	nr_wrmsr = 0;
+	b->cpu[0].hooks.on_pmu_write = count_write;
+	perf_irq_disable(b->p, 0);
+	perf_load_guest_context(b->p, 0);
+	perf_put_guest_context(b->p, 0);
+	perf_irq_enable(b->p, 0);
+	b->cpu[0].hooks.on_pmu_write = NULL;
+	return nr_wrmsr;
+}
+
+static void test_load_without_events_is_noop(void **state)
+{
+	struct box *b = box_new("sapphirerapids");
+	struct perf_event *ev, *other;
+
+	(void)state;
+	b->cpu[0].pmu.global_ctrl = 0x5;	/* whatever was there stays */
+	assert_int_equal(load_writes(b), 0);
+	assert_int_equal(b->cpu[0].pmu.global_ctrl, 0x5);
+	/* An event of another CPU's context does not count. */
+	other = box_open(b, "instructions:H", 1, NULL, 0);
+	assert_int_equal(load_writes(b), 0);
+	ev = box_open(b, "instructions:H", 0, NULL, 0);
+	assert_true(load_writes(b) > 0);
+	perf_event_close(ev);
+	perf_event_close(other);
+	assert_int_equal(perf_nr_bugs(b->p), 0);
+	box_free(b);
+}
+
+/* The perf tool's D modifier pins an event. */
+static void test_pinned_modifier(void **state)
+{
+	struct perf_event_attr a;
+
+	(void)state;
+	assert_int_equal(perf_parse_event("cycles:D", &a, NULL, 0), 0);
+	assert_true(a.pinned);
+	assert_false(a.exclude_user || a.exclude_kernel);
+	assert_int_equal(perf_parse_event("branches:uD", &a, NULL, 0), 0);
+	assert_true(a.pinned && a.exclude_kernel && !a.exclude_user);
+	assert_int_equal(perf_parse_event("branches:u", &a, NULL, 0), 0);
+	assert_false(a.pinned);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -265,6 +323,8 @@ int main(void)
 		cmocka_unit_test(test_load_put_bugs),
 		cmocka_unit_test(test_lvtpc_switch_and_guest_pmi),
 		cmocka_unit_test(test_amd_load_sets_every_global_bit),
+		cmocka_unit_test(test_load_without_events_is_noop),
+		cmocka_unit_test(test_pinned_modifier),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -203,12 +203,17 @@ static void test_intel_guest_switch_msrs(void **state)
 	uint64_t bb = X86_BIT(perf_event_hw_idx(both));
 
 	(void)state;
+	/* intel_guest_get_msrs: every counter bit but the exclude_host
+	 * events' (host) or the exclude_guest events' (guest). */
+	uint64_t all = X86_MASK(4) | (X86_MASK(3) << 32);
+
 	assert_int_equal(perf_guest_get_msrs(b->p, 0, m, 4), 1);
 	assert_int_equal(m[0].msr, MSR_IA32_PERF_GLOBAL_CTRL);
-	assert_int_equal(m[0].host, hb | bb);
-	assert_int_equal(m[0].guest, gb | bb);
+	assert_int_equal(m[0].host, all & ~gb);
+	assert_int_equal(m[0].guest, all & ~hb);
+	assert_true(m[0].host & hb && m[0].host & bb && m[0].guest & gb && m[0].guest & bb);
 	/* The host runs with the host value. */
-	assert_int_equal(b->cpu[0].pmu.global_ctrl, hb | bb);
+	assert_int_equal(b->cpu[0].pmu.global_ctrl, all & ~gb);
 	box_run(b, 0, 1000, false, "host");
 	assert_int_equal(perf_event_read(g, NULL, NULL), 0);
 	assert_int_equal(perf_event_read(h, NULL, NULL), 200 / 50);
@@ -295,7 +300,9 @@ static void test_small_guest_pmu(void **state)
 	assert_non_null(p);
 	assert_int_equal(perf_nr_gp(p), 2);
 	assert_int_equal(perf_nr_fixed(p), 0);
-	assert_false(perf_mediated_capable(p));
+	/* Linux 7.0's Intel core PMU offers the mediated vPMU whatever the
+	 * version; KVM is the one that requires v4 and full-width writes. */
+	assert_true(perf_mediated_capable(p));
 	assert_int_equal(perf_nr_msr_faults(p), 1);	/* PERF_CAPABILITIES */
 	assert_int_equal(perf_parse_event("ref-cycles", &a, NULL, 0), 0);
 	assert_int_equal(perf_event_open(p, &a, 0, NULL, NULL, NULL, &ev[0]), -ENOENT);

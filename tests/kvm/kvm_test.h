@@ -49,12 +49,21 @@ static inline struct mv_vm_config kt_vm_config(void)
 	return cfg;
 }
 
-/* Machine with host perf and KVM; no VM yet (kt_vm adds it). */
-static inline void kt_machine(struct kt *t, const char *model, bool keep_trace)
+/* The module parameters of a host that offers `vpmu` (Linux 7.0: the
+ * vPMU is chosen for the whole host, never per VM). */
+static inline struct kvm_params kt_params(enum mv_vpmu vpmu)
 {
-	const struct hw_model *m = hw_model_find(model);
-	struct kvm_params params = { .enable_pmu = true, .enable_mediated_pmu = true };
+	return (struct kvm_params){
+		.enable_pmu = vpmu != MV_VPMU_NONE,
+		.enable_mediated_pmu = vpmu == MV_VPMU_MEDIATED,
+	};
+}
 
+/* Machine with host perf and KVM loaded with `params`, on CPUs of model
+ * `m`; no VM yet (kt_vm adds it). */
+static inline void kt_machine_model(struct kt *t, const struct hw_model *m, bool keep_trace,
+				    const struct kvm_params *params)
+{
 	assert_non_null(m);
 	memset(t, 0, sizeof(*t));
 	sim_init(&t->sim, 1, keep_trace);
@@ -64,16 +73,31 @@ static inline void kt_machine(struct kt *t, const char *model, bool keep_trace)
 	}
 	t->host = host_perf_new(&t->sim, t->cpus, KT_MAX_CPUS);
 	assert_non_null(t->host);
-	t->kvm = kvm_new(&t->sim, t->cpus, KT_MAX_CPUS, t->host, &params);
+	t->kvm = kvm_new(&t->sim, t->cpus, KT_MAX_CPUS, t->host, params);
 	assert_non_null(t->kvm);
 }
 
-/* Adds VM 0 with one vCPU on CPU 0 asking for `vpmu`. */
-static inline void kt_vm(struct kt *t, const struct mv_vm_config *cfg, enum mv_vpmu vpmu)
+static inline void kt_machine_params(struct kt *t, const char *model, bool keep_trace,
+				     const struct kvm_params *params)
+{
+	kt_machine_model(t, hw_model_find(model), keep_trace, params);
+}
+
+/* Machine whose KVM offers `vpmu`. */
+static inline void kt_machine(struct kt *t, const char *model, bool keep_trace,
+			      enum mv_vpmu vpmu)
+{
+	struct kvm_params params = kt_params(vpmu);
+
+	kt_machine_params(t, model, keep_trace, &params);
+}
+
+/* Adds VM 0 with one vCPU on CPU 0. */
+static inline void kt_vm(struct kt *t, const struct mv_vm_config *cfg)
 {
 	char err[160];
 
-	t->vm = kvm_vm_create(t->kvm, 0, cfg, vpmu, err, sizeof(err));
+	t->vm = kvm_vm_create(t->kvm, 0, cfg, err, sizeof(err));
 	assert_non_null(t->vm);
 	t->vcpu = kvm_vcpu_create(t->vm, 0, 0);
 	assert_non_null(t->vcpu);
@@ -84,8 +108,8 @@ static inline void kt_setup(struct kt *t, const char *model, enum mv_vpmu vpmu)
 {
 	struct mv_vm_config cfg = kt_vm_config();
 
-	kt_machine(t, model, false);
-	kt_vm(t, &cfg, vpmu);
+	kt_machine(t, model, false, vpmu);
+	kt_vm(t, &cfg);
 }
 
 static inline bool kt_step_once(void *arg)

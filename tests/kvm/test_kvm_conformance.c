@@ -7,6 +7,8 @@
 #define VP(x) (1u << (x))
 #define EMUL VP(MV_VPMU_EMULATED)
 #define MED VP(MV_VPMU_MEDIATED)
+#define FC3 VP(3)	/* mediated with the fixed-counter-3 proposal */
+#define ALL (EMUL | MED | FC3)
 #define ANY_VENDOR (-1)
 #define ANY_VALUE "*"
 
@@ -20,49 +22,48 @@ struct vm_diff {
 };
 
 static const struct vm_diff diffs[] = {
-	/* Legacy KVM caps the guest's PMU version at 2. */
-	{ EMUL, HW_INTEL, "discover", "version", "2" },
-	{ EMUL, HW_INTEL, "discover", "fixed_bitmap", "0x0" },
-	{ EMUL, HW_INTEL, "anythread", NULL, NULL },	/* v3+ probe */
-	{ EMUL, HW_INTEL, "status_set", NULL, NULL },	/* v4+ probe */
-	{ EMUL, HW_INTEL, "freeze_on_pmi", NULL, NULL },	/* v4+ probe */
-	/* Legacy KVM emulates fixed counters 0-2 only (no topdown slots). */
-	{ EMUL, HW_INTEL, "discover", "nr_fixed", "3" },
-	{ EMUL, HW_INTEL, "discover", "fixed_exists", "0x7" },
-	{ EMUL, HW_INTEL, "count_fixed", "fixed3", NULL },
-	{ EMUL, HW_INTEL, "count_fixed", "fixed3.rdpmc", NULL },
-	{ EMUL, HW_INTEL, "write_read", "fixed3.read", NULL },
-	{ EMUL, HW_INTEL, "nonexistent", "fixed3.write", "gp" },
-	{ EMUL, HW_INTEL, "nonexistent", "fixed3.read", "gp" },
-	{ EMUL, HW_INTEL, "nonexistent", "fixed3.rdpmc", "gp" },
+	/* Linux 7.0 caps every Intel guest at version 2, under both vPMUs
+	 * (kvm_init_pmu_capability), so the v3+ features are not there. */
+	{ ALL, HW_INTEL, "discover", "version", "2" },
+	{ ALL, HW_INTEL, "discover", "fixed_bitmap", "0x0" },
+	{ ALL, HW_INTEL, "anythread", NULL, NULL },	/* v3+ probe */
+	{ ALL, HW_INTEL, "status_set", NULL, NULL },	/* v4+ probe */
+	{ ALL, HW_INTEL, "freeze_on_pmi", NULL, NULL },	/* v4+ probe */
+	/* ...and at fixed counters 0-2 (KVM_MAX_NR_INTEL_FIXED_COUNTERS = 3;
+	 * fixed counter 3 for the mediated vPMU is the Feb 2026 proposal). */
+	{ EMUL | MED, HW_INTEL, "discover", "nr_fixed", "3" },
+	{ EMUL | MED, HW_INTEL, "discover", "fixed_exists", "0x7" },
+	{ EMUL | MED, HW_INTEL, "count_fixed", "fixed3", NULL },
+	{ EMUL | MED, HW_INTEL, "count_fixed", "fixed3.rdpmc", NULL },
+	{ EMUL | MED, HW_INTEL, "write_read", "fixed3.read", NULL },
+	{ EMUL | MED, HW_INTEL, "nonexistent", "fixed3.write", "gp" },
+	{ EMUL | MED, HW_INTEL, "nonexistent", "fixed3.read", "gp" },
+	{ EMUL | MED, HW_INTEL, "nonexistent", "fixed3.rdpmc", "gp" },
 	/* KVM's PERF_CAPABILITIES: FW_WRITE only (no LBR/PEBS formats). */
-	{ EMUL | MED, HW_INTEL, "perf_caps", "value", "0x2000" },
-	/* KVM reserves AnyThread for guests whatever the version. */
-	{ MED, HW_INTEL, "anythread", "evtsel", "gp" },
-	{ MED, HW_INTEL, "anythread", "fixed_ctrl", "gp" },
-	/* DEBUGCTL.FREEZE_PERFMON_ON_PMI is not virtualized: the write #GPs
-	 * and the counters run on through the PMI. */
-	{ MED, HW_INTEL, "freeze_on_pmi", "debugctl", "gp" },
-	{ MED, HW_INTEL, "freeze_on_pmi", "frozen.status_in_handler", "0x1" },
-	{ MED, HW_INTEL, "freeze_on_pmi", "frozen.status", "0x1" },
-	{ MED, HW_INTEL, "freeze_on_pmi", "frozen.ctr1", "10000" },
-	{ MED, HW_INTEL, "freeze_on_pmi", "thawed.ctr1", "11000" },
+	{ ALL, HW_INTEL, "perf_caps", "value", "0x2000" },
 	/* AMD Host/GuestOnly are reserved (dropped) in a guest without SVM. */
-	{ EMUL | MED, HW_AMD, "evtsel_reserved", "reserved.read", "0x200c0" },
+	{ ALL, HW_AMD, "evtsel_reserved", "reserved.read", "0x200c0" },
 };
 
 #define NR_DIFFS (sizeof(diffs) / sizeof(diffs[0]))
 
-static bool diff_applies(const struct vm_diff *d, const struct hw_model *m,
-			 enum mv_vpmu vp)
+/* The run's difference class: EMUL, MED, or FC3 (mediated + patch). */
+static unsigned run_class(enum mv_vpmu vp, uint32_t patches)
 {
-	return (d->vpmus & VP(vp)) && (d->vendor == ANY_VENDOR || d->vendor == (int)m->vendor);
+	if (vp == MV_VPMU_MEDIATED && (patches & MV_PATCH_FIXED_COUNTER_3))
+		return FC3;
+	return VP(vp);
+}
+
+static bool diff_applies(const struct vm_diff *d, const struct hw_model *m, unsigned cls)
+{
+	return (d->vpmus & cls) && (d->vendor == ANY_VENDOR || d->vendor == (int)m->vendor);
 }
 
 static unsigned diff_used[NR_DIFFS];
 
 /* Whether the line "probe: key=value" is a documented difference. */
-static bool excluded(const char *line, const struct hw_model *m, enum mv_vpmu vp)
+static bool excluded(const char *line, const struct hw_model *m, unsigned vp)
 {
 	for (size_t i = 0; i < NR_DIFFS; i++) {
 		const struct vm_diff *d = &diffs[i];
@@ -85,7 +86,7 @@ static bool excluded(const char *line, const struct hw_model *m, enum mv_vpmu vp
 
 /* The log without its documented differences. */
 static char *filtered(const struct guest_conf_log *log, const struct hw_model *m,
-		      enum mv_vpmu vp)
+		      unsigned vp)
 {
 	char *outp = calloc(1, log->len + 1), *o = outp;
 	const char *s = log->text;
@@ -119,7 +120,7 @@ static bool probe_logged(const struct guest_conf_log *log, const char *probe)
 
 /* The VM logs, for each applicable difference, what KVM gives. */
 static void check_vm_values(const struct guest_conf_log *vm, const struct hw_model *m,
-			    enum mv_vpmu vp)
+			    unsigned vp)
 {
 	char buf[64];
 
@@ -188,18 +189,25 @@ static void run_conf(struct mv_guest *g, void *arg)
 
 static struct guest_conf_log bl, vl;
 
-/* Runs the probes in a VM asking for `vp` on `m`; returns the vPMU the VM
- * got, after comparing with bare metal under that vPMU's differences. */
-static enum mv_vpmu compare(const struct hw_model *m, enum mv_vpmu vp, char *reason,
-			    size_t rlen)
+/* Runs the probes in a VM on a host offering `vp` (with `patches`) on `m`;
+ * returns the vPMU the VM got, after comparing with bare metal under that
+ * vPMU's differences. */
+static enum mv_vpmu compare(const struct hw_model *m, enum mv_vpmu vp, uint32_t patches,
+			    char *reason, size_t rlen)
 {
+	struct mv_vm_config cfg = kt_vm_config();
+	struct kvm_params params = kt_params(vp);
 	struct kt t;
 	enum mv_vpmu eff;
+	unsigned cls;
 	char *fb, *fv;
 
 	bare_log(m, &bl);
-	kt_setup(&t, m->name, vp);
+	params.patches = patches;
+	kt_machine_params(&t, m->name, false, &params);
+	kt_vm(&t, &cfg);
 	eff = kvm_vm_vpmu(t.vm);
+	cls = run_class(eff, patches);
 	snprintf(reason, rlen, "%s", kvm_vm_fallback_reason(t.vm));
 	guest_conf_log_init(&vl);
 	kt_run(&t, run_conf, &vl);
@@ -209,22 +217,22 @@ static enum mv_vpmu compare(const struct hw_model *m, enum mv_vpmu vp, char *rea
 	assert_int_equal(t.sim.inv_violated, 0);
 	kt_teardown(&t);
 
-	fb = filtered(&bl, m, eff);
-	fv = filtered(&vl, m, eff);
+	fb = filtered(&bl, m, cls);
+	fv = filtered(&vl, m, cls);
 	if (strcmp(fb, fv))
 		first_difference(fb, fv, m->name);
-	check_vm_values(&vl, m, eff);
+	check_vm_values(&vl, m, cls);
 	free(fb);
 	free(fv);
 	return eff;
 }
 
-/* Every documented difference of `vpmus` shows up on some model: a
+/* Every documented difference of class `cls` shows up on some model: a
  * stale entry would hide a future regression. */
-static void check_all_used(unsigned vpmus)
+static void check_all_used(unsigned cls)
 {
 	for (size_t i = 0; i < NR_DIFFS; i++)
-		if (diffs[i].vpmus == vpmus && !diff_used[i])
+		if ((diffs[i].vpmus & cls) && !diff_used[i])
 			fail_msg("difference %s: %s never seen", diffs[i].probe,
 				 diffs[i].key ? diffs[i].key : "*");
 }
@@ -238,7 +246,7 @@ static void test_emulated_every_model(void **state)
 	for (size_t i = 0; i < hw_nr_models; i++) {
 		const struct hw_model *m = &hw_models[i];
 
-		assert_int_equal(compare(m, MV_VPMU_EMULATED, reason, sizeof(reason)),
+		assert_int_equal(compare(m, MV_VPMU_EMULATED, 0, reason, sizeof(reason)),
 				 MV_VPMU_EMULATED);
 	}
 	check_all_used(EMUL);
@@ -256,16 +264,15 @@ static bool mediated_capable(const struct hw_model *m)
 	return false;
 }
 
-static void test_mediated_every_model(void **state)
+static void mediated_every_model(uint32_t patches)
 {
 	unsigned nr_mediated = 0;
 	char reason[128];
 
-	(void)state;
 	memset(diff_used, 0, sizeof(diff_used));
 	for (size_t i = 0; i < hw_nr_models; i++) {
 		const struct hw_model *m = &hw_models[i];
-		enum mv_vpmu eff = compare(m, MV_VPMU_MEDIATED, reason, sizeof(reason));
+		enum mv_vpmu eff = compare(m, MV_VPMU_MEDIATED, patches, reason, sizeof(reason));
 
 		if (mediated_capable(m)) {
 			assert_int_equal(eff, MV_VPMU_MEDIATED);
@@ -279,7 +286,21 @@ static void test_mediated_every_model(void **state)
 		}
 	}
 	assert_int_equal(nr_mediated, 5);
-	check_all_used(MED);
+	check_all_used(run_class(MV_VPMU_MEDIATED, patches));
+}
+
+static void test_mediated_every_model(void **state)
+{
+	(void)state;
+	mediated_every_model(0);
+}
+
+/* With the Feb 2026 proposal, Ice Lake and Sapphire Rapids guests get
+ * fixed counter 3: the version differences remain, those of fixed 3 go. */
+static void test_mediated_fixed_counter_3_every_model(void **state)
+{
+	(void)state;
+	mediated_every_model(MV_PATCH_FIXED_COUNTER_3);
 }
 
 static void test_zen3_falls_back(void **state)
@@ -306,14 +327,14 @@ static void test_difference_detected(void **state)
 
 	(void)state;
 	bare_log(m, &bl);
-	kt_machine(&t, "skylake", false);
+	kt_machine(&t, "skylake", false, MV_VPMU_MEDIATED);
 	cfg.nr_gp = 3;
-	kt_vm(&t, &cfg, MV_VPMU_MEDIATED);
+	kt_vm(&t, &cfg);
 	guest_conf_log_init(&vl);
 	kt_run(&t, run_conf, &vl);
 	kt_teardown(&t);
-	fb = filtered(&bl, m, MV_VPMU_MEDIATED);
-	fv = filtered(&vl, m, MV_VPMU_MEDIATED);
+	fb = filtered(&bl, m, MED);
+	fv = filtered(&vl, m, MED);
 	assert_true(strcmp(fb, fv) != 0);
 	free(fb);
 	free(fv);
@@ -324,6 +345,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_emulated_every_model),
 		cmocka_unit_test(test_mediated_every_model),
+		cmocka_unit_test(test_mediated_fixed_counter_3_every_model),
 		cmocka_unit_test(test_zen3_falls_back),
 		cmocka_unit_test(test_difference_detected),
 	};

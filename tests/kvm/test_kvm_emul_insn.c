@@ -46,8 +46,8 @@ static void setup(struct kt *t, const struct vendor *vd, enum mv_vpmu vpmu,
 
 	if (filter)
 		cfg.filter = *filter;
-	kt_machine(t, vd->model, false);
-	kt_vm(t, &cfg, vpmu);
+	kt_machine(t, vd->model, false, vpmu);
+	kt_vm(t, &cfg);
 	assert_int_equal(kvm_vm_vpmu(t->vm), vpmu);
 }
 

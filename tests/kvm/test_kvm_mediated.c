@@ -156,8 +156,8 @@ static void mediated_vm(struct kt *t, const char *model, struct mv_vm_config *cf
 {
 	struct mv_vm_config def = kt_vm_config();
 
-	kt_machine(t, model, true);
-	kt_vm(t, cfg ? cfg : &def, MV_VPMU_MEDIATED);
+	kt_machine(t, model, true, MV_VPMU_MEDIATED);
+	kt_vm(t, cfg ? cfg : &def);
 	assert_int_equal(kvm_vm_vpmu(t->vm), MV_VPMU_MEDIATED);
 }
 
@@ -201,7 +201,6 @@ static void intel_program(struct mv_guest *g, void *arg)
 	wr(g, MSR_IA32_FIXED_CTR_CTRL, FIXED_CTRL_USR);
 	wr(g, MSR_IA32_FIXED_CTR0, 77);
 	wr(g, MSR_IA32_PERF_GLOBAL_CTRL, INTEL_GCTL);
-	wr(g, MSR_IA32_PERF_GLOBAL_STATUS_SET, X86_BIT(1));
 	run_user(g, 1000);
 }
 
@@ -214,19 +213,26 @@ static void test_load_put_order_intel(void **state)
 	(void)state;
 	mediated_vm(&t, "sapphirerapids", NULL);
 
-	/* First load: nothing of the guest's status to bring in, and no
-	 * fixed enables: no OVF_CTRL, STATUS_SET or FIXED_CTR_CTRL writes. */
+	/* First load: nothing of the guest's status to bring in: no OVF_CTRL
+	 * or STATUS_SET writes; FIXED_CTR_CTRL is written anyway, with the
+	 * hardware view 0 (7.0's intel_mediated_pmu_load writes it always). */
 	kt_run(&t, intel_program, NULL);
 	ld = next_load(&t, 0);
 	assert_int_equal(find_wrmsr(&t, ld.s[4], ld.entry, MSR_IA32_PERF_GLOBAL_OVF_CTRL), ld.entry);
 	assert_int_equal(find_wrmsr(&t, ld.s[4], ld.entry, MSR_IA32_PERF_GLOBAL_STATUS_SET), ld.entry);
-	assert_int_equal(find_wrmsr(&t, ld.s[4], ld.entry, MSR_IA32_FIXED_CTR_CTRL), ld.entry);
+	i = find_wrmsr(&t, ld.s[4], ld.entry, MSR_IA32_FIXED_CTR_CTRL);
+	assert_true(i < ld.entry);
+	assert_int_equal(rec(&t, i)->b, 0);
 	/* The guest's LVTPC is still the reset value, masked. */
 	i = find_wrmsr(&t, ld.s[2], ld.s[3], MSR_X2APIC_LVTPC);
 	assert_true(i < ld.s[3]);
 	assert_int_equal(rec(&t, i)->b, PERF_GUEST_MEDIATED_PMI_VECTOR | APIC_LVT_MASKED);
 	assert_int_equal(t.vcpu->pmu.gp[0].counter, 2000);
 	assert_int_equal(t.vcpu->pmu.fixed[0].counter, 1077);
+	/* A v2 guest has no STATUS_SET; userspace restores a status bit
+	 * (host-initiated write), which the next load brings in. */
+	assert_int_equal(kvm_pmu_set_msr(t.vcpu, MSR_IA32_PERF_GLOBAL_STATUS, X86_BIT(1), true),
+			 X86_OK);
 
 	mark = ntr(&t);
 	kt_run(&t, nothing, NULL);
@@ -274,9 +280,9 @@ static void test_load_put_order_intel(void **state)
 	assert_true(i < pt.s[1]);
 	assert_int_equal(rec(&t, i)->b, 0);
 	assert_int_equal(t.vcpu->pmu.global_status, X86_BIT(1));
-	/* Counters saved through RDPMC (8 GP + 4 fixed), and exactly the
-	 * non-zero ones zeroed: counter 0, selector 0, fixed counter 0. */
-	assert_int_equal(count_kind(&t, pt.s[1], pt.s[2], TR_RDPMC), 12);
+	/* Counters saved through RDPMC (the guest's 8 GP + 3 fixed), and
+	 * exactly the non-zero ones zeroed: counter 0, selector 0, fixed 0. */
+	assert_int_equal(count_kind(&t, pt.s[1], pt.s[2], TR_RDPMC), 11);
 	assert_int_equal(count_kind(&t, pt.s[1], pt.s[2], TR_WRMSR), 3);
 	i = find_wrmsr(&t, pt.s[1], pt.s[2], MSR_IA32_A_PMC0);
 	assert_true(i < pt.s[2]);
@@ -396,12 +402,13 @@ static void test_write_elision(void **state)
 	assert_true(i < ld.s[4]);
 	assert_int_equal(rec(&t, i)->b, 5);
 
-	/* Without elision every counter is written (8 GP + 4 fixed). */
+	/* Without elision every counter is written (the guest's 8 GP + 3
+	 * fixed: 7.0 gives no guest fixed counter 3). */
 	kvm_knobs(t.kvm)->no_write_elision = true;
 	mark = ntr(&t);
 	kt_run(&t, nothing, NULL);
 	ld = next_load(&t, mark);
-	assert_int_equal(count_counter_writes(&t, ld.s[3], ld.s[4]), 12);
+	assert_int_equal(count_counter_writes(&t, ld.s[3], ld.s[4]), 11);
 	kvm_knobs(t.kvm)->no_write_elision = false;
 
 	/* The comparison is with the hardware: left in place by put (knob),
@@ -429,10 +436,13 @@ static void program_all(struct mv_guest *g, void *arg)
 		   EV_INSN_INTEL | EVTSEL_USR | EVTSEL_OS | EVTSEL_EN);
 	}
 	if (intel) {
-		for (unsigned i = 0; i < t->cpu[0].model->nr_fixed; i++)
+		/* Every fixed counter the guest has (3 in 7.0). */
+		unsigned nf = t->vcpu->pmu.nr_fixed;
+
+		for (unsigned i = 0; i < nf; i++)
 			wr(g, MSR_IA32_FIXED_CTR0 + i, 10 + i);
-		wr(g, MSR_IA32_FIXED_CTR_CTRL, 0x3333);
-		wr(g, MSR_IA32_PERF_GLOBAL_CTRL, X86_MASK(8) | (0xFULL << 32));
+		wr(g, MSR_IA32_FIXED_CTR_CTRL, 0x3333 & X86_MASK(4 * nf));
+		wr(g, MSR_IA32_PERF_GLOBAL_CTRL, X86_MASK(8) | (X86_MASK(nf) << 32));
 	}
 	run_user(g, 500);
 }
@@ -532,7 +542,22 @@ static void gctl_guest(struct mv_guest *g, void *arg)
 	a->after_on = rd(g, a->ctr_msr);
 }
 
-static void vmx_global_ctrl(const char *model, bool save_ctl)
+/* A mediated VM on a host offering `patches`. */
+static void mediated_vm_patched(struct kt *t, const char *model, uint32_t patches)
+{
+	struct mv_vm_config cfg = kt_vm_config();
+	struct kvm_params params = kt_params(MV_VPMU_MEDIATED);
+
+	params.patches = patches;
+	kt_machine_params(t, model, true, &params);
+	kt_vm(t, &cfg);
+	assert_int_equal(kvm_vm_vpmu(t->vm), MV_VPMU_MEDIATED);
+}
+
+/* GLOBAL_CTRL passed through (a skylake-shaped host, or Ice Lake and later
+ * with the fixed-counter-3 proposal) or intercepted (7.0 on Ice Lake and
+ * later): either way the guest's writes take effect. */
+static void vmx_global_ctrl(const char *model, uint32_t patches, bool save_ctl, bool pass)
 {
 	struct kt t;
 	struct gctl_arg a = {
@@ -540,10 +565,15 @@ static void vmx_global_ctrl(const char *model, bool save_ctl)
 		.ctr_msr = MSR_IA32_PMC0, .sel = SEL_INSN_USR,
 	};
 	bool found = false;
+	uint64_t before;
 
-	mediated_vm(&t, model, NULL);
-	assert_false(hw_vmx_msr_exits(&t.vcpu->vmcs, MSR_IA32_PERF_GLOBAL_CTRL, true));
+	mediated_vm_patched(&t, model, patches);
+	assert_int_equal(hw_vmx_msr_exits(&t.vcpu->vmcs, MSR_IA32_PERF_GLOBAL_CTRL, true), !pass);
+	before = t.kvm->exits[KVM_EXIT_MSR_WRITE];
 	kt_run(&t, gctl_guest, &a);
+	/* The selector write exits either way; the two GLOBAL_CTRL writes
+	 * only when intercepted. */
+	assert_int_equal(t.kvm->exits[KVM_EXIT_MSR_WRITE] - before, pass ? 1 : 3);
 	assert_int_equal(a.after_off, 0);
 	assert_int_equal(a.after_on, 500);
 	assert_int_equal(t.vcpu->pmu.global_ctrl, 1);
@@ -578,14 +608,16 @@ static void vmx_global_ctrl(const char *model, bool save_ctl)
 static void test_vmx_global_ctrl_save(void **state)
 {
 	(void)state;
-	vmx_global_ctrl("sapphirerapids", true);
+	vmx_global_ctrl("sapphirerapids", MV_PATCH_FIXED_COUNTER_3, true, true);
+	vmx_global_ctrl("sapphirerapids", 0, true, false);
 }
 
 static void test_vmx_global_ctrl_store_list(void **state)
 {
 	(void)state;
-	vmx_global_ctrl("skylake", false);
-	vmx_global_ctrl("icelake", false);
+	vmx_global_ctrl("skylake", 0, false, true);
+	vmx_global_ctrl("icelake", MV_PATCH_FIXED_COUNTER_3, false, true);
+	vmx_global_ctrl("icelake", 0, false, false);
 }
 
 struct svm_arg {
@@ -670,24 +702,48 @@ static const uint32_t amd_globals[] = {
 	MSR_AMD_GLOBAL_STATUS_CLR, MSR_AMD_GLOBAL_STATUS_SET,
 };
 
-static void test_intercepts_intel_host_shape(void **state)
+/* The guest as 7.0 shapes it on `model` (and `patches`): counters pass
+ * through; the global MSRs but STATUS_SET and RDPMC only when the guest
+ * has as many GP and fixed counters as perf reports for the host. */
+static void host_shape(const char *model, uint32_t patches, unsigned gp, unsigned fixed,
+		       bool pass_globals)
 {
 	struct kt t;
 
-	(void)state;
-	mediated_vm(&t, "sapphirerapids", NULL);
-	for (unsigned i = 0; i < 8; i++) {
-		assert_false(exits(&t, MSR_IA32_PMC0 + i));
-		assert_false(exits(&t, MSR_IA32_A_PMC0 + i));
+	mediated_vm_patched(&t, model, patches);
+	assert_int_equal(t.vcpu->pmu.version, 2);
+	assert_int_equal(t.vcpu->pmu.nr_gp, gp);
+	assert_int_equal(t.vcpu->pmu.nr_fixed, fixed);
+	for (unsigned i = 0; i < HW_MAX_GP; i++) {
+		assert_int_equal(exits(&t, MSR_IA32_PMC0 + i), i >= gp);
+		assert_int_equal(exits(&t, MSR_IA32_A_PMC0 + i), i >= gp);
 		assert_true(exits(&t, MSR_IA32_PERFEVTSEL0 + i));
 	}
-	for (unsigned i = 0; i < 4; i++)
-		assert_false(exits(&t, MSR_IA32_FIXED_CTR0 + i));
+	for (unsigned i = 0; i < HW_MAX_FIXED; i++)
+		assert_int_equal(exits(&t, MSR_IA32_FIXED_CTR0 + i), i >= fixed);
 	assert_true(exits(&t, MSR_IA32_FIXED_CTR_CTRL));
-	for (unsigned i = 0; i < 4; i++)
-		assert_false(exits(&t, intel_globals[i]));
-	assert_false(t.kvm->x86->rdpmc_exits(t.vcpu));
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(exits(&t, intel_globals[i]), !pass_globals);
+	assert_true(exits(&t, MSR_IA32_PERF_GLOBAL_STATUS_SET));	/* never passed */
+	assert_int_equal(t.kvm->x86->rdpmc_exits(t.vcpu), !pass_globals);
+	assert_int_equal(t.vcpu->pmu.passthrough_global, pass_globals);
+	assert_int_equal(t.vcpu->pmu.passthrough_rdpmc, pass_globals);
 	kt_teardown(&t);
+}
+
+static void test_intercepts_intel_host_shape(void **state)
+{
+	(void)state;
+	/* perf reports 4 fixed counters on Ice Lake and Sapphire Rapids; 7.0
+	 * gives the guest 3: GLOBAL_CTRL/STATUS/OVF_CTRL and RDPMC exit. */
+	host_shape("sapphirerapids", 0, 8, 3, false);
+	host_shape("icelake", 0, 8, 3, false);
+	/* Skylake has 3: a full-count guest gets them passed through. */
+	host_shape("skylake", 0, 4, 3, true);
+	/* The Feb 2026 proposal gives the fourth: passed through again. */
+	host_shape("sapphirerapids", MV_PATCH_FIXED_COUNTER_3, 8, 4, true);
+	host_shape("icelake", MV_PATCH_FIXED_COUNTER_3, 8, 4, true);
+	host_shape("skylake", MV_PATCH_FIXED_COUNTER_3, 4, 3, true);
 }
 
 struct rdpmc_arg {
@@ -714,15 +770,17 @@ static void test_intercepts_intel_fewer_gp(void **state)
 	struct rdpmc_arg a = { .t = &t };
 
 	(void)state;
-	cfg.nr_gp = 4;
-	mediated_vm(&t, "sapphirerapids", &cfg);
+	/* Skylake, where a full-count guest gets the globals: two GP of four
+	 * take them away. */
+	cfg.nr_gp = 2;
+	mediated_vm(&t, "skylake", &cfg);
 	for (unsigned i = 0; i < 8; i++) {
-		assert_int_equal(exits(&t, MSR_IA32_PMC0 + i), i >= 4);
-		assert_int_equal(exits(&t, MSR_IA32_A_PMC0 + i), i >= 4);
+		assert_int_equal(exits(&t, MSR_IA32_PMC0 + i), i >= 2);
+		assert_int_equal(exits(&t, MSR_IA32_A_PMC0 + i), i >= 2);
 		assert_true(exits(&t, MSR_IA32_PERFEVTSEL0 + i));
 	}
 	for (unsigned i = 0; i < 4; i++) {
-		assert_false(exits(&t, MSR_IA32_FIXED_CTR0 + i));
+		assert_int_equal(exits(&t, MSR_IA32_FIXED_CTR0 + i), i >= 3);
 		assert_true(exits(&t, intel_globals[i]));
 	}
 	assert_true(t.kvm->x86->rdpmc_exits(t.vcpu));
@@ -734,7 +792,7 @@ static void test_intercepts_intel_fewer_gp(void **state)
 
 	cfg = kt_vm_config();
 	cfg.nr_fixed = 2;
-	mediated_vm(&t, "sapphirerapids", &cfg);
+	mediated_vm(&t, "skylake", &cfg);
 	for (unsigned i = 0; i < 4; i++) {
 		assert_int_equal(exits(&t, MSR_IA32_FIXED_CTR0 + i), i >= 2);
 		assert_true(exits(&t, intel_globals[i]));
@@ -765,8 +823,9 @@ static void test_intercepts_intel_no_fw_write(void **state)
 
 	(void)state;
 	cfg.perf_caps = 0;
-	mediated_vm(&t, "sapphirerapids", &cfg);
-	for (unsigned i = 0; i < 8; i++) {
+	/* Skylake: a full-count guest, so only FW_WRITE decides here. */
+	mediated_vm(&t, "skylake", &cfg);
+	for (unsigned i = 0; i < 4; i++) {
 		assert_true(exits(&t, MSR_IA32_A_PMC0 + i));
 		assert_false(exits(&t, MSR_IA32_PMC0 + i));
 	}
@@ -862,8 +921,10 @@ static void test_intercepts_amd_legacy_only(void **state)
 
 /* ---- 7. load/put around the inner loop, not on fastpath exits ---- */
 
+#define MSR_X2APIC_ICR 0x830
+
 struct fp_arg {
-	uint32_t sel_msr;
+	uint32_t sel_msr, msr;
 	uint64_t sel;
 	int64_t global;		/* -1: leave the reset value */
 	uint64_t fast_before, fast_after;
@@ -881,33 +942,49 @@ static void fp_guest(struct mv_guest *g, void *arg)
 		wr(g, MSR_IA32_PERF_GLOBAL_CTRL, (uint64_t)a->global);
 	a->fast_before = kvm_exits_fastpath(a->t->kvm);
 	a->mark = ntr(a->t);
-	wr(g, MSR_TSC_DEADLINE, 12345);
+	wr(g, a->msr, 12345);
 	a->fast_after = kvm_exits_fastpath(a->t->kvm);
 }
 
-/* Whether the TSC-deadline write went through the fastpath. */
-static bool tsc_deadline_fast(uint32_t sel_msr, uint64_t sel, int64_t global)
+/* Whether a guest WRMSR of `msr` after programming `sel_msr` with `sel`
+ * (and GLOBAL_CTRL with `global`) went through the fastpath, on a host
+ * offering `vp`. */
+static bool wrmsr_fast(enum mv_vpmu vp, uint32_t msr, uint32_t sel_msr, uint64_t sel,
+		       int64_t global)
 {
+	struct mv_vm_config cfg = kt_vm_config();
 	struct kt t;
-	struct fp_arg a = { .sel_msr = sel_msr, .sel = sel, .global = global, .t = &t };
+	struct fp_arg a = { .sel_msr = sel_msr, .msr = msr, .sel = sel, .global = global,
+			    .t = &t };
 	size_t ex, en;
 	bool fast;
 
-	mediated_vm(&t, "sapphirerapids", NULL);
+	kt_machine(&t, "sapphirerapids", true, vp);
+	kt_vm(&t, &cfg);
+	assert_int_equal(kvm_vm_vpmu(t.vm), vp);
 	kt_run(&t, fp_guest, &a);
 	ex = must_find(&t, a.mark, TR_VMEXIT, NULL);
 	assert_int_equal(rec(&t, ex)->a, VMX_EXIT_MSR_WRITE);
-	assert_int_equal(rec(&t, ex)->b, MSR_TSC_DEADLINE);
+	assert_int_equal(rec(&t, ex)->b, msr);
 	en = must_find(&t, ex, TR_VMENTRY, NULL);
 	fast = a.fast_after == a.fast_before + 1;
 	/* Fast: no put/load between exit and re-entry; slow: both. */
-	assert_int_equal(count_kind(&t, ex, en, TR_PMU_PUT) == 0, fast);
-	assert_int_equal(count_kind(&t, ex, en, TR_PMU_LOAD) == 0, fast);
+	if (vp == MV_VPMU_MEDIATED) {
+		assert_int_equal(count_kind(&t, ex, en, TR_PMU_PUT) == 0, fast);
+		assert_int_equal(count_kind(&t, ex, en, TR_PMU_LOAD) == 0, fast);
+	}
 	assert_int_equal(t.sim.inv_violated, 0);
 	kt_teardown(&t);
 	return fast;
 }
 
+static bool tsc_deadline_fast(uint32_t sel_msr, uint64_t sel, int64_t global)
+{
+	return wrmsr_fast(MV_VPMU_MEDIATED, MSR_TSC_DEADLINE, sel_msr, sel, global);
+}
+
+/* 7.0's kvm_pmu_is_fastpath_emulation_allowed: only an enabled mediated
+ * counter counting instructions retired refuses the fastpath. */
 static void test_fastpath(void **state)
 {
 	(void)state;
@@ -915,8 +992,9 @@ static void test_fastpath(void **state)
 	assert_true(tsc_deadline_fast(MSR_IA32_PERFEVTSEL0,
 				      EV_CYC_INTEL | EVTSEL_USR | EVTSEL_EN, -1));
 	assert_false(tsc_deadline_fast(MSR_IA32_PERFEVTSEL0, SEL_INSN_USR, -1));
-	assert_false(tsc_deadline_fast(MSR_IA32_PERFEVTSEL0 + 3,
-				       EV_BR_INTEL | EVTSEL_OS | EVTSEL_EN, -1));
+	/* Branches do not matter (the model refused them before 7.0's rule). */
+	assert_true(tsc_deadline_fast(MSR_IA32_PERFEVTSEL0 + 3,
+				      EV_BR_INTEL | EVTSEL_OS | EVTSEL_EN, -1));
 	/* Fixed counter 0 counts instructions (enabled with bit 32); fixed
 	 * counter 1 counts cycles. */
 	assert_false(tsc_deadline_fast(MSR_IA32_FIXED_CTR_CTRL, FIXED_CTRL_OS,
@@ -925,6 +1003,59 @@ static void test_fastpath(void **state)
 				      FIXED_CTRL_FIELD(1, FIXED_CTRL_OS), (int64_t)X86_BIT(33)));
 	/* Disabled through the guest's GLOBAL_CTRL: nothing counts. */
 	assert_true(tsc_deadline_fast(MSR_IA32_PERFEVTSEL0, SEL_INSN_USR, 0));
+	/* The x2APIC ICR has a WRMSR fastpath too, under the same rule. */
+	assert_true(wrmsr_fast(MV_VPMU_MEDIATED, MSR_X2APIC_ICR, 0, 0, -1));
+	assert_false(wrmsr_fast(MV_VPMU_MEDIATED, MSR_X2APIC_ICR, MSR_IA32_PERFEVTSEL0,
+				SEL_INSN_USR, -1));
+	/* Other MSRs never take it. */
+	assert_false(wrmsr_fast(MV_VPMU_MEDIATED, MSR_IA32_PERFEVTSEL0 + 1, 0, 0, -1));
+	/* The legacy vPMU keeps the fastpath while counting instructions. */
+	assert_true(wrmsr_fast(MV_VPMU_EMULATED, MSR_TSC_DEADLINE, MSR_IA32_PERFEVTSEL0,
+			       SEL_INSN_USR, -1));
+}
+
+struct hlt_arg {
+	uint32_t sel_msr;
+	uint64_t sel;
+};
+
+static void hlt_guest(struct mv_guest *g, void *arg)
+{
+	const struct hlt_arg *a = arg;
+
+	if (a->sel_msr)
+		wr(g, a->sel_msr, a->sel);
+}
+
+/* Whether the guest's final HLT was handled in the fastpath
+ * (handle_fastpath_hlt); the halted vCPU leaves the inner loop either way. */
+static bool hlt_fast(uint32_t sel_msr, uint64_t sel)
+{
+	struct kt t;
+	struct hlt_arg a = { sel_msr, sel };
+	uint64_t fast0, hlt0;
+	size_t ex;
+	bool fast;
+
+	mediated_vm(&t, "sapphirerapids", NULL);
+	fast0 = kvm_exits_fastpath(t.kvm);
+	hlt0 = t.kvm->exits[KVM_EXIT_HLT];
+	kt_run(&t, hlt_guest, &a);
+	assert_int_equal(t.kvm->exits[KVM_EXIT_HLT], hlt0 + 1);
+	fast = kvm_exits_fastpath(t.kvm) == fast0 + 1;
+	ex = find_exit(&t, 0, VMX_EXIT_HLT);
+	must_find(&t, ex, TR_PMU_PUT, "perf_put_guest_context");
+	assert_false(t.vcpu->pmu.loaded);
+	kt_teardown(&t);
+	return fast;
+}
+
+static void test_fastpath_hlt(void **state)
+{
+	(void)state;
+	assert_true(hlt_fast(0, 0));
+	assert_true(hlt_fast(MSR_IA32_PERFEVTSEL0, EV_CYC_INTEL | EVTSEL_USR | EVTSEL_EN));
+	assert_false(hlt_fast(MSR_IA32_PERFEVTSEL0, SEL_INSN_USR));
 }
 
 /* ---- 8. the PMI path ---- */
@@ -982,8 +1113,16 @@ static void pmi_path(const char *model, uint32_t extint)
 	cb = must_find(&t, ex, TR_PERF, "guest pmi irq");
 	inj = must_find(&t, cb, TR_INJECT, NULL);
 	assert_int_equal(rec(&t, inj)->a, GUEST_VEC);
-	/* Injected on the next entry, after the PMU is loaded again. */
-	assert_true(must_find(&t, cb, TR_PMU_LOAD, "vendor status+enables") < inj);
+	/* Injected through the virtual LVTPC before the next load (7.0), so
+	 * the hardware LVTPC goes in with the mask the delivery set on Intel
+	 * (AMD's APIC sets none). */
+	size_t ld = must_find(&t, cb, TR_PMU_LOAD, "lvtpc=guest");
+	size_t lv = find_wrmsr(&t, ld, ntr(&t), MSR_X2APIC_LVTPC);
+
+	assert_true(inj < must_find(&t, cb, TR_PMU_LOAD, "perf_load_guest_context"));
+	assert_true(lv < ntr(&t));
+	assert_int_equal(rec(&t, lv)->b, PERF_GUEST_MEDIATED_PMI_VECTOR |
+			 (a.intel ? APIC_LVT_MASKED : 0));
 	en = must_find(&t, inj, TR_VMENTRY, NULL);
 	irq = must_find(&t, en, TR_IRQ, "guest");
 	assert_int_equal(rec(&t, irq)->a, GUEST_VEC);
@@ -997,6 +1136,49 @@ static void test_pmi_path_intel(void **state)
 {
 	(void)state;
 	pmi_path("sapphirerapids", VMX_EXIT_EXTINT);
+}
+
+/* Two counters overflow 50 instructions apart and the guest's handler does
+ * not unmask its LVTPC (as Linux's late ack): with the PMI injected before
+ * the load, the hardware LVTPC is already masked when the second overflow
+ * comes, so there is one 0xF5 interrupt and one exit for it, not two. */
+static void pmi_twice_guest(struct mv_guest *g, void *arg)
+{
+	struct pmi_arg *a = arg;
+
+	mv_set_irq_handler(g, pmi_handler, a);
+	wr(g, MSR_X2APIC_LVTPC, GUEST_VEC);
+	wr(g, MSR_IA32_A_PMC0, CTR_MASK - 99);		/* -100 */
+	wr(g, MSR_IA32_A_PMC0 + 1, CTR_MASK - 149);	/* -150 */
+	wr(g, MSR_IA32_PERFEVTSEL0, EV_INSN_INTEL | EVTSEL_USR | EVTSEL_INT | EVTSEL_EN);
+	wr(g, MSR_IA32_PERFEVTSEL0 + 1, EV_INSN_INTEL | EVTSEL_USR | EVTSEL_INT | EVTSEL_EN);
+	run_user(g, 1000);
+	a->ctr = rd(g, MSR_IA32_PERF_GLOBAL_STATUS);
+}
+
+static void test_no_extra_pmi_exit_after_injection(void **state)
+{
+	struct kt t;
+	struct pmi_arg a = { .intel = true };
+	unsigned f5 = 0, extint = 0;
+
+	(void)state;
+	mediated_vm(&t, "sapphirerapids", NULL);
+	kt_run(&t, pmi_twice_guest, &a);
+	assert_int_equal(a.calls, 1);
+	assert_int_equal(a.ctr & 3, 3);		/* both overflowed */
+	for (size_t i = 0; i < ntr(&t); i++) {
+		const struct sim_trace_rec *r = rec(&t, i);
+
+		f5 += r->kind == TR_PMI && r->a == PERF_GUEST_MEDIATED_PMI_VECTOR;
+		extint += r->kind == TR_VMEXIT && r->a == VMX_EXIT_EXTINT &&
+			  r->b == PERF_GUEST_MEDIATED_PMI_VECTOR;
+	}
+	assert_int_equal(f5, 1);
+	assert_int_equal(extint, 1);
+	assert_int_equal(kvm_vm_guest_pmis(t.vm), 1);
+	assert_int_equal(t.sim.inv_violated, 0);
+	kt_teardown(&t);
 }
 
 static void test_pmi_path_amd(void **state)
@@ -1126,7 +1308,9 @@ int main(void)
 		cmocka_unit_test(test_intercepts_amd),
 		cmocka_unit_test(test_intercepts_amd_legacy_only),
 		cmocka_unit_test(test_fastpath),
+		cmocka_unit_test(test_fastpath_hlt),
 		cmocka_unit_test(test_pmi_path_intel),
+		cmocka_unit_test(test_no_extra_pmi_exit_after_injection),
 		cmocka_unit_test(test_pmi_path_amd),
 		cmocka_unit_test(test_filter_intel),
 		cmocka_unit_test(test_filter_amd),

@@ -1,5 +1,6 @@
-/* test_kvm_nested: L2's merged PMU MSR bitmaps (VMX and SVM) and L1's AMD
- * Host/Guest-only bits under the mediated vPMU (FACTS.md s.2, s.4). */
+/* test_kvm_nested: L2's merged PMU MSR bitmaps (VMX and SVM, 7.0's
+ * directions) and L1's AMD Host/Guest-only bits under the mediated vPMU:
+ * dropped in 7.0, emulated with the Jan 2026 proposal (FACTS.md s.2, s.4, s.7). */
 #include "kvm_test.h"
 #include "kvm/kvm_nested.h"
 
@@ -64,34 +65,41 @@ static void test_vmx_merge_intersection(void **state)
 	static uint8_t out[KVM_NESTED_VMX_BITMAP_SIZE];
 	const uint32_t l1_pass[] = {
 		MSR_IA32_PMC0, MSR_IA32_A_PMC0 + 2, MSR_IA32_FIXED_CTR0 + 1,
-		MSR_IA32_PERF_GLOBAL_CTRL, MSR_IA32_PERFEVTSEL0,
-		MSR_IA32_FIXED_CTR_CTRL, 0x6E0 /* TSC_DEADLINE */, MSR_EFER,
+		MSR_IA32_PERF_GLOBAL_CTRL, MSR_IA32_PERF_GLOBAL_STATUS,
+		MSR_IA32_PERF_GLOBAL_OVF_CTRL, MSR_IA32_PERF_GLOBAL_STATUS_SET,
+		MSR_IA32_PERFEVTSEL0, MSR_IA32_FIXED_CTR_CTRL, 0x6E0 /* TSC_DEADLINE */,
+		MSR_EFER,
 	};
-	/* L0 passes every counter and the globals to a matching guest, so
-	 * the merge is L1's choice on the merged MSRs only. */
+	/* L0 passes every counter and the globals to a skylake guest of the
+	 * host's shape, so the merge is L1's choice on the merged MSRs, in
+	 * 7.0's directions (nested_vmx_merge_pmu_msr_bitmaps): GLOBAL_STATUS
+	 * for reads only, OVF_CTRL for writes only, STATUS_SET not at all. */
 	const struct pass want[] = {
 		{ MSR_IA32_PMC0, true, true },
 		{ MSR_IA32_A_PMC0 + 2, true, true },
 		{ MSR_IA32_FIXED_CTR0 + 1, true, true },
 		{ MSR_IA32_PERF_GLOBAL_CTRL, true, true },
 		{ MSR_IA32_PERF_GLOBAL_STATUS, true, false },
+		{ MSR_IA32_PERF_GLOBAL_OVF_CTRL, false, true },
 	};
 	struct kt t;
 
 	(void)state;
-	kt_setup(&t, "sapphirerapids", MV_VPMU_MEDIATED);
+	kt_setup(&t, "skylake", MV_VPMU_MEDIATED);
 	assert_int_equal(kvm_vm_vpmu(t.vm), MV_VPMU_MEDIATED);
 	assert_true(t.vcpu->pmu.passthrough_global);
-	for (unsigned i = 0; i < 8; i++) {
+	for (unsigned i = 0; i < 4; i++) {
 		assert_false(hw_vmx_msr_exits(&t.vcpu->vmcs, MSR_IA32_PMC0 + i, true));
 		assert_false(hw_vmx_msr_exits(&t.vcpu->vmcs, MSR_IA32_A_PMC0 + i, true));
 	}
 	hw_vmcs_init(&l1);
 	for (unsigned i = 0; i < sizeof(l1_pass) / sizeof(l1_pass[0]); i++)
 		hw_vmx_msr_intercept(&l1, l1_pass[i], false, false);
-	hw_vmx_msr_intercept(&l1, MSR_IA32_PERF_GLOBAL_STATUS, false, true);
 	kvm_nested_vmx_merge_msr_bitmap(t.vcpu, l1.msr_bitmap, out);
 	check_exact(out, false, want, sizeof(want) / sizeof(want[0]));
+	assert_true(kvm_nested_pmu_msr_merged(t.vcpu, MSR_IA32_PERF_GLOBAL_STATUS, false));
+	assert_false(kvm_nested_pmu_msr_merged(t.vcpu, MSR_IA32_PERF_GLOBAL_STATUS, true));
+	assert_false(kvm_nested_pmu_msr_merged(t.vcpu, MSR_IA32_PERF_GLOBAL_STATUS_SET, true));
 	/* The non-PMU MSRs and the selectors L1 passed still exit. */
 	assert_true(vmx_exits(out, 0x6E0, true));
 	assert_true(vmx_exits(out, MSR_IA32_PERFEVTSEL0, true));
@@ -99,6 +107,14 @@ static void test_vmx_merge_intersection(void **state)
 	/* Without MSR bitmaps in L1, L2 exits on everything. */
 	kvm_nested_vmx_merge_msr_bitmap(t.vcpu, NULL, out);
 	check_exact(out, false, NULL, 0);
+	kt_teardown(&t);
+
+	/* 7.0 on Sapphire Rapids: L0 intercepts the globals (3 of 4 fixed
+	 * counters), so only the counters L1 passes reach L2. */
+	kt_setup(&t, "sapphirerapids", MV_VPMU_MEDIATED);
+	assert_false(t.vcpu->pmu.passthrough_global);
+	kvm_nested_vmx_merge_msr_bitmap(t.vcpu, l1.msr_bitmap, out);
+	check_exact(out, false, want, 3);
 	kt_teardown(&t);
 }
 
@@ -113,8 +129,8 @@ static void test_vmx_merge_l0_intercepts(void **state)
 
 	(void)state;
 	cfg.nr_gp = 2;
-	kt_machine(&t, "sapphirerapids", false);
-	kt_vm(&t, &cfg, MV_VPMU_MEDIATED);
+	kt_machine(&t, "sapphirerapids", false, MV_VPMU_MEDIATED);
+	kt_vm(&t, &cfg);
 	assert_int_equal(t.vcpu->pmu.nr_gp, 2);
 	assert_false(t.vcpu->pmu.passthrough_global);
 	for (uint32_t i = 0; i < 2; i++) {
@@ -196,8 +212,8 @@ static void svm_merge_smaller(int nr_gp)
 	struct kt t;
 
 	cfg.nr_gp = nr_gp;
-	kt_machine(&t, "zen4", false);
-	kt_vm(&t, &cfg, MV_VPMU_MEDIATED);
+	kt_machine(&t, "zen4", false, MV_VPMU_MEDIATED);
+	kt_vm(&t, &cfg);
 	assert_int_equal(t.vcpu->pmu.nr_gp, nr_gp);
 	assert_false(t.vcpu->pmu.passthrough_global);
 	for (uint32_t i = 0; i < (uint32_t)nr_gp; i++) {
@@ -247,11 +263,24 @@ static void test_hg_truth_table_pure(void **state)
 			}
 }
 
-static void nested_amd(struct kt *t)
+/* A zen4 mediated VM exposed nested SVM, on a host with `patches`: the
+ * Host/Guest-only emulation below is the Jan 2026 proposal
+ * (MV_PATCH_NESTED_AMD_HG), not 7.0. */
+static void nested_amd_p(struct kt *t, uint32_t patches)
 {
-	kt_setup(t, "zen4", MV_VPMU_MEDIATED);
+	struct mv_vm_config cfg = kt_vm_config();
+	struct kvm_params params = kt_params(MV_VPMU_MEDIATED);
+
+	params.patches = patches;
+	kt_machine_params(t, "zen4", false, &params);
+	kt_vm(t, &cfg);
 	assert_int_equal(kvm_vm_vpmu(t->vm), MV_VPMU_MEDIATED);
 	kvm_nested_svm_set(t->vcpu, true);
+}
+
+static void nested_amd(struct kt *t)
+{
+	nested_amd_p(t, MV_PATCH_NESTED_AMD_HG);
 }
 
 static void set_efer(struct kvm_vcpu *v, uint64_t efer)
@@ -291,14 +320,33 @@ static void test_hg_truth_table_eventsel_hw(void **state)
 	kt_teardown(&t);
 }
 
-/* Bits 40/41 are reserved (dropped, not faulted) without nested SVM. */
-static void test_hg_bits_reserved_without_nested(void **state)
+/* Bits 40/41 are reserved (dropped, not faulted) for every 7.0 guest, with
+ * nested SVM too; the proposal un-reserves them for nested SVM only. */
+static void test_hg_bits_reserved_in_7_0(void **state)
 {
 	struct kt t;
 	uint64_t sel = 0xC0 | EVTSEL_USR | EVTSEL_EN | AMD_EVTSEL_HOSTONLY;
 
 	(void)state;
-	kt_setup(&t, "zen4", MV_VPMU_MEDIATED);
+	nested_amd_p(&t, 0);
+	assert_false(kvm_nested_amd_hg_allowed(t.vcpu));
+	assert_int_equal(kvm_pmu_set_msr(t.vcpu, MSR_F15H_PERF_CTL0, sel, false), X86_OK);
+	assert_int_equal(t.vcpu->pmu.gp[0].eventsel, sel & ~AMD_EVTSEL_HOSTONLY);
+	assert_true(t.vcpu->pmu.gp[0].eventsel_hw & EVTSEL_EN);
+	kt_teardown(&t);
+}
+
+static void test_hg_bits_reserved_without_nested(void **state)
+{
+	struct mv_vm_config cfg = kt_vm_config();
+	struct kvm_params params = kt_params(MV_VPMU_MEDIATED);
+	struct kt t;
+	uint64_t sel = 0xC0 | EVTSEL_USR | EVTSEL_EN | AMD_EVTSEL_HOSTONLY;
+
+	(void)state;
+	params.patches = MV_PATCH_NESTED_AMD_HG;
+	kt_machine_params(&t, "zen4", false, &params);
+	kt_vm(&t, &cfg);
 	t.vcpu->guest_efer = 0;
 	assert_int_equal(kvm_pmu_set_msr(t.vcpu, MSR_F15H_PERF_CTL0, sel, false), X86_OK);
 	assert_int_equal(t.vcpu->pmu.gp[0].eventsel, sel & ~AMD_EVTSEL_HOSTONLY);
@@ -380,13 +428,13 @@ static void work(struct mv_guest *g, void *arg)
 
 /* L1 runs 1000 instructions, L2 2000, L1 500 more: counter i has L1's
  * bits hg_bits[i] and counts what the table allows at each level. */
-static void run_l1_l2_l1(uint64_t efer, const uint64_t want[4])
+static void run_l1_l2_l1_p(uint64_t efer, const uint64_t want[4], uint32_t patches)
 {
 	struct l1_prog p = { efer, 1000 };
 	uint64_t n2 = 2000, n3 = 500;
 	struct kt t;
 
-	nested_amd(&t);
+	nested_amd_p(&t, patches);
 	kt_run(&t, l1_setup_and_work, &p);
 	kvm_nested_svm_transition(t.vcpu, true);	/* L1's VMRUN */
 	kt_run(&t, work, &n2);
@@ -399,6 +447,21 @@ static void run_l1_l2_l1(uint64_t efer, const uint64_t want[4])
 				 (unsigned long long)want[i]);
 	assert_int_equal(t.sim.inv_violated, 0);
 	kt_teardown(&t);
+}
+
+static void run_l1_l2_l1(uint64_t efer, const uint64_t want[4])
+{
+	run_l1_l2_l1_p(efer, want, MV_PATCH_NESTED_AMD_HG);
+}
+
+/* 7.0: the bits are dropped, every counter counts L1 and L2 alike. */
+static void test_counts_l1_l2_7_0(void **state)
+{
+	const uint64_t all[4] = { 3500, 3500, 3500, 3500 };
+
+	(void)state;
+	run_l1_l2_l1_p(EFER_SVME, all, 0);
+	run_l1_l2_l1_p(0, all, 0);
 }
 
 static void test_counts_l1_l2_svme_on(void **state)
@@ -429,10 +492,12 @@ int main(void)
 		cmocka_unit_test(test_svm_merge_l0_intercepts),
 		cmocka_unit_test(test_hg_truth_table_pure),
 		cmocka_unit_test(test_hg_truth_table_eventsel_hw),
+		cmocka_unit_test(test_hg_bits_reserved_in_7_0),
 		cmocka_unit_test(test_hg_bits_reserved_without_nested),
 		cmocka_unit_test(test_transition_recomputes),
 		cmocka_unit_test(test_counts_l1_l2_svme_on),
 		cmocka_unit_test(test_counts_l1_l2_svme_off),
+		cmocka_unit_test(test_counts_l1_l2_7_0),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -70,7 +70,10 @@ static void access_counters(struct mv_guest *g, void *arg)
 	mv_wrmsr_safe(g, sel0(t), 0);
 }
 
-static void exits_on(const char *model)
+/* `rdpmc_passes`: 7.0 passes RDPMC through only to a guest with the host's
+ * GP and fixed counts as perf reports them (not on Ice Lake and later,
+ * where the guest gets 3 of 4 fixed counters). */
+static void exits_on(const char *model, bool rdpmc_passes)
 {
 	struct kt t;
 	struct exits e = { .t = &t };
@@ -83,14 +86,14 @@ static void exits_on(const char *model)
 	assert_int_equal(e.sel_wr, NR_ACCESSES);
 	kt_teardown(&t);
 
-	/* Mediated, guest shaped as the host: counters and RDPMC pass
-	 * through, selectors still exit. */
+	/* Mediated: counters pass through, selectors still exit, RDPMC as
+	 * above. */
 	kt_setup(&t, model, MV_VPMU_MEDIATED);
 	assert_int_equal(kvm_vm_vpmu(t.vm), MV_VPMU_MEDIATED);
 	kt_run(&t, access_counters, &e);
 	assert_int_equal(e.rd, 0);
 	assert_int_equal(e.wr, 0);
-	assert_int_equal(e.rdpmc, 0);
+	assert_int_equal(e.rdpmc, rdpmc_passes ? 0 : NR_ACCESSES);
 	assert_int_equal(e.sel_wr, NR_ACCESSES);
 	kt_teardown(&t);
 }
@@ -98,14 +101,14 @@ static void exits_on(const char *model)
 static void test_exits_intel(void **state)
 {
 	(void)state;
-	exits_on("skylake");
-	exits_on("sapphirerapids");
+	exits_on("skylake", true);
+	exits_on("sapphirerapids", false);
 }
 
 static void test_exits_amd(void **state)
 {
 	(void)state;
-	exits_on("zen4");
+	exits_on("zen4", true);
 }
 
 /* ---- 4: PMIs reach the guest handler ---- */
@@ -316,8 +319,8 @@ static void disable_on(const char *model, enum mv_vpmu vp)
 	char err[160];
 	struct kt t;
 
-	kt_machine(&t, model, false);
-	t.vm = kvm_vm_create(t.kvm, 0, &cfg, vp, err, sizeof(err));
+	kt_machine(&t, model, false, vp);
+	t.vm = kvm_vm_create(t.kvm, 0, &cfg, err, sizeof(err));
 	assert_non_null(t.vm);
 	assert_int_equal(kvm_vm_disable_pmu(t.vm), 0);
 	t.vcpu = kvm_vcpu_create(t.vm, 0, 0);
@@ -337,10 +340,19 @@ static void disable_on(const char *model, enum mv_vpmu vp)
 	assert_true(t.vcpu->pmu.enabled);
 	kt_teardown(&t);
 
-	/* enable_pmu=false: no vPMU for any VM. */
-	kt_machine(&t, model, false);
-	t.kvm->params.enable_pmu = false;
-	kt_vm(&t, &cfg, vp);
+	/* enable_pmu=false (with or without enable_mediated_pmu, which it
+	 * forces off): no vPMU for any VM, and the capability is refused. */
+	struct kvm_params off = kt_params(vp);
+
+	off.enable_pmu = false;
+	kt_machine_params(&t, model, false, &off);
+	assert_false(kvm_get_params(t.kvm)->enable_mediated_pmu);
+	t.vm = kvm_vm_create(t.kvm, 0, &cfg, err, sizeof(err));
+	assert_non_null(t.vm);
+	assert_int_equal(kvm_vm_disable_pmu(t.vm), -EINVAL);
+	t.vcpu = kvm_vcpu_create(t.vm, 0, 0);
+	assert_non_null(t.vcpu);
+	t.g = kvm_vcpu_guest(t.vcpu);
 	assert_false(t.vcpu->pmu.enabled);
 	check_no_pmu(&t);
 	kt_teardown(&t);
@@ -354,7 +366,7 @@ static void test_disable_pmu(void **state)
 	disable_on("zen4", MV_VPMU_MEDIATED);
 }
 
-/* ---- 7: EBUSY fallback and EOPNOTSUPP ---- */
+/* ---- 7: EBUSY (no fallback) and EOPNOTSUPP ---- */
 
 static int open_host(struct kt *t, bool exclude_guest, struct perf_event **ev)
 {
@@ -374,15 +386,46 @@ static void exclusion_on(const char *model)
 	struct perf_event *ev, *ev2;
 	struct kt t;
 
+	char err[160];
+	struct kvm_vcpu *v;
+
 	/* A host event that counts guests makes perf refuse the mediated
-	 * PMU: the VM falls back to the emulated vPMU and says why. */
-	kt_machine(&t, model, false);
+	 * PMU: in 7.0 the first KVM_CREATE_VCPU fails with EBUSY and the
+	 * kernel warns; there is no fallback to the legacy vPMU.  Every
+	 * retry fails the same way while the event exists. */
+	kt_machine(&t, model, false, MV_VPMU_MEDIATED);
 	assert_int_equal(open_host(&t, false, &ev), 0);
-	kt_vm(&t, &cfg, MV_VPMU_MEDIATED);
-	assert_int_equal(kvm_vm_vpmu(t.vm), MV_VPMU_EMULATED);
-	assert_false(t.vcpu->pmu.mediated);
-	assert_non_null(strstr(kvm_vm_fallback_reason(t.vm), "EBUSY"));
+	t.vm = kvm_vm_create(t.kvm, 0, &cfg, err, sizeof(err));
+	assert_non_null(t.vm);
+	for (int tries = 0; tries < 2; tries++) {
+		assert_null(kvm_vcpu_create(t.vm, 0, 0));
+		assert_int_equal(kvm_vm_create_error(t.vm), -EBUSY);
+	}
+	assert_non_null(strstr(kvm_vm_warning(t.vm), "Failed to enable mediated vPMU"));
+	assert_int_equal(kvm_vm_vpmu(t.vm), MV_VPMU_NONE);
+	assert_int_equal(t.vm->nr_vcpus, 0);
+	assert_false(t.vm->mediated_created);
+	assert_int_equal(perf_nr_mediated_vms(t.host), 0);
+	/* No vCPU and no mediated PMU: the VMM may still disable the PMU,
+	 * and then the vCPU is created without one. */
+	assert_int_equal(kvm_vm_disable_pmu(t.vm), 0);
+	v = kvm_vcpu_create(t.vm, 0, 0);
+	assert_non_null(v);
+	assert_false(v->pmu.enabled);
+	assert_int_equal(kvm_vm_vpmu(t.vm), MV_VPMU_NONE);
 	perf_event_close(ev);
+	kt_teardown(&t);
+
+	/* Once the mediated PMU exists the capability is refused, even with
+	 * no vCPU: a creation that fails after the precreate keeps it. */
+	kt_machine(&t, model, false, MV_VPMU_MEDIATED);
+	t.vm = kvm_vm_create(t.kvm, 0, &cfg, err, sizeof(err));
+	assert_non_null(t.vm);
+	assert_null(kvm_vcpu_create(t.vm, 0, KT_MAX_CPUS));	/* no such pCPU */
+	assert_int_equal(kvm_vm_create_error(t.vm), -EINVAL);
+	assert_true(t.vm->mediated_created);
+	assert_int_equal(t.vm->nr_vcpus, 0);
+	assert_int_equal(kvm_vm_disable_pmu(t.vm), -EINVAL);
 	kt_teardown(&t);
 
 	/* The reverse: with a mediated VM, such an event is refused, while
@@ -439,21 +482,29 @@ static void shape_guest(struct mv_guest *g, void *arg)
 	}
 }
 
-static void shape(const char *model, enum mv_vpmu vp, int version, int nr_gp,
-		  int nr_fixed, struct shape *s)
+static void shape_p(const char *model, enum mv_vpmu vp, uint32_t patches, int version,
+		    int nr_gp, int nr_fixed, struct shape *s)
 {
 	struct mv_vm_config cfg = kt_vm_config();
+	struct kvm_params params = kt_params(vp);
 	struct kt t;
 
 	cfg.pmu_version = version;
 	cfg.nr_gp = nr_gp;
 	cfg.nr_fixed = nr_fixed;
-	kt_machine(&t, model, false);
-	kt_vm(&t, &cfg, vp);
+	params.patches = patches;
+	kt_machine_params(&t, model, false, &params);
+	kt_vm(&t, &cfg);
 	assert_int_equal(kvm_vm_vpmu(t.vm), vp);
 	memset(s, 0, sizeof(*s));
 	kt_run(&t, shape_guest, s);
 	kt_teardown(&t);
+}
+
+static void shape(const char *model, enum mv_vpmu vp, int version, int nr_gp,
+		  int nr_fixed, struct shape *s)
+{
+	shape_p(model, vp, 0, version, nr_gp, nr_fixed, s);
 }
 
 #define A_VERSION(s) ((s).a[0] & 0xFF)
@@ -461,39 +512,65 @@ static void shape(const char *model, enum mv_vpmu vp, int version, int nr_gp,
 #define A_WIDTH(s) (((s).a[0] >> 16) & 0xFF)
 #define D_NR_FIXED(s) ((s).a[3] & 0x1F)
 
+/* Linux 7.0's cap (kvm_init_pmu_capability) for every Intel guest, both
+ * vPMUs: version <= 2, GP as the host (<= 8), fixed <= 3; the Feb 2026
+ * fixed-counter-3 proposal lifts the fixed cap to 4 for the mediated vPMU
+ * only.  A guest asking for the host's shape (-1) gets the cap. */
+static const struct {
+	const char *model;
+	enum mv_vpmu vp;
+	uint32_t patches;
+	unsigned version, gp, fixed;
+} intel_caps[] = {
+	{ "skylake", MV_VPMU_EMULATED, 0, 2, 4, 3 },
+	{ "skylake", MV_VPMU_MEDIATED, 0, 2, 4, 3 },
+	{ "skylake", MV_VPMU_MEDIATED, MV_PATCH_FIXED_COUNTER_3, 2, 4, 3 },
+	{ "icelake", MV_VPMU_EMULATED, 0, 2, 8, 3 },
+	{ "icelake", MV_VPMU_MEDIATED, 0, 2, 8, 3 },
+	{ "icelake", MV_VPMU_MEDIATED, MV_PATCH_FIXED_COUNTER_3, 2, 8, 4 },
+	{ "icelake", MV_VPMU_EMULATED, MV_PATCH_FIXED_COUNTER_3, 2, 8, 3 },
+	{ "sapphirerapids", MV_VPMU_EMULATED, 0, 2, 8, 3 },
+	{ "sapphirerapids", MV_VPMU_MEDIATED, 0, 2, 8, 3 },
+	{ "sapphirerapids", MV_VPMU_MEDIATED, MV_PATCH_FIXED_COUNTER_3, 2, 8, 4 },
+	{ "sapphirerapids", MV_VPMU_EMULATED, MV_PATCH_FIXED_COUNTER_3, 2, 8, 3 },
+};
+
 static void test_cpuid_intel(void **state)
 {
 	struct shape s;
 
 	(void)state;
-	/* Below the host: exactly what the config asks. */
+	for (size_t i = 0; i < sizeof(intel_caps) / sizeof(intel_caps[0]); i++) {
+		shape_p(intel_caps[i].model, intel_caps[i].vp, intel_caps[i].patches,
+			-1, -1, -1, &s);
+		if (A_VERSION(s) != intel_caps[i].version || A_NR_GP(s) != intel_caps[i].gp ||
+		    D_NR_FIXED(s) != intel_caps[i].fixed)
+			fail_msg("%s vpmu %d patches %#x: v%u %u GP %u fixed, want v%u %u %u",
+				 intel_caps[i].model, intel_caps[i].vp, intel_caps[i].patches,
+				 A_VERSION(s), A_NR_GP(s), D_NR_FIXED(s), intel_caps[i].version,
+				 intel_caps[i].gp, intel_caps[i].fixed);
+		assert_int_equal(A_WIDTH(s), 48);
+		assert_int_equal(s.a[2], 0);	/* ECX fixed bitmap: a v5 field */
+		assert_int_equal((s.a[3] >> 5) & 0xFF, 48);	/* fixed width */
+	}
+	/* Below the cap: exactly what the config asks. */
 	shape("skylake", MV_VPMU_MEDIATED, 2, 2, 1, &s);
 	assert_int_equal(A_VERSION(s), 2);
 	assert_int_equal(A_NR_GP(s), 2);
-	assert_int_equal(A_WIDTH(s), 48);
 	assert_int_equal(D_NR_FIXED(s), 1);
 	assert_int_equal(s.sel_fault[0], X86_OK);
 	assert_int_equal(s.sel_fault[1], X86_GP);
-	/* Above the host: capped at skylake's v4, 4 GP, 3 fixed. */
+	/* Above it: capped (v2, skylake's 4 GP, 3 fixed). */
 	shape("skylake", MV_VPMU_MEDIATED, 9, 16, 8, &s);
-	assert_int_equal(A_VERSION(s), 4);
+	assert_int_equal(A_VERSION(s), 2);
 	assert_int_equal(A_NR_GP(s), 4);
 	assert_int_equal(D_NR_FIXED(s), 3);
 	assert_int_equal(s.sel_fault[1], X86_OK);
 	assert_int_equal(s.sel_fault[2], X86_GP);
-	/* As the host (-1) on sapphirerapids: v5, 8 GP, 4 fixed, bitmap. */
-	shape("sapphirerapids", MV_VPMU_MEDIATED, -1, -1, -1, &s);
-	assert_int_equal(A_VERSION(s), 5);
-	assert_int_equal(A_NR_GP(s), 8);
-	assert_int_equal(D_NR_FIXED(s), 4);
-	assert_int_equal(s.a[2], 0xF);
-	assert_int_equal(s.sel_fault[2], X86_OK);
-	/* The emulated vPMU: version capped at 2, fixed counters at 3. */
-	shape("sapphirerapids", MV_VPMU_EMULATED, -1, -1, -1, &s);
+	shape("sapphirerapids", MV_VPMU_MEDIATED, 5, -1, 4, &s);
 	assert_int_equal(A_VERSION(s), 2);
-	assert_int_equal(A_NR_GP(s), 8);
 	assert_int_equal(D_NR_FIXED(s), 3);
-	assert_int_equal(s.a[2], 0);
+	assert_int_equal(s.sel_fault[2], X86_OK);
 	/* Version 1: no fixed counters whatever the config asks. */
 	shape("skylake", MV_VPMU_EMULATED, 1, 3, 3, &s);
 	assert_int_equal(A_VERSION(s), 1);
