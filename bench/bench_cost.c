@@ -95,7 +95,7 @@ static uint64_t round_trips(uint64_t n, unsigned k)
 	kvm = host ? kvm_new(sim, cpus, 1, host, &params) : NULL;
 	if (!kvm)
 		goto out;
-	vm = kvm_vm_create(kvm, 0, &cfg, MV_VPMU_MEDIATED, err, sizeof(err));
+	vm = kvm_vm_create(kvm, 0, &cfg, err, sizeof(err));
 	vcpu = vm ? kvm_vcpu_create(vm, 0, 0) : NULL;
 	if (!vcpu || kvm_vm_vpmu(vm) != MV_VPMU_MEDIATED)
 		goto out;
