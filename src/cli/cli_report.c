@@ -83,6 +83,9 @@ static void text_counters(FILE *f, const char *title,
 			c[i].event, fmt_count(v, sizeof(v), c[i].value),
 			fmt_count(t, sizeof(t), c[i].truth),
 			fmt_error(e, sizeof(e), c[i].value, c[i].truth), run);
+		if (c[i].width && c[i].width < 64 && c[i].truth >> c[i].width)
+			fprintf(f, "   %-14s %-22s (a raw %u-bit counter: value modulo 2^%u)\n",
+				"", "", c[i].width, c[i].width);
 		/* Multiplexed: perf scaled the raw count by enabled/running. */
 		if (c[i].time_running < c[i].time_enabled)
 			fprintf(f, "   %-14s %-22s raw %s, enabled %s, running %s cycles\n",
@@ -187,6 +190,9 @@ void cli_report_text(FILE *f, const struct mv_result *r)
 		r->seed);
 	if (r->fallback_reason[0])
 		fprintf(f, "  fell back: %s\n", r->fallback_reason);
+	if (r->partial)
+		fprintf(f, "  PARTIAL: the run %s; the figures cover the work done until then\n",
+			r->partial_reason);
 	text_counters(f, "Guest", r->guest, r->nr_guest);
 	text_samples(f, r);
 	text_rr(f, &r->rr);
@@ -307,8 +313,10 @@ json_t *cli_report_json(const struct mv_result *r)
 {
 	char hash[24];
 
+	json_t *doc;
+
 	snprintf(hash, sizeof(hash), "0x%016" PRIx64, r->trace_hash);
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:s}",
+	doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:s}",
 		"scenario", r->scenario, "cpu", r->cpu,
 		"vpmu", vpmu_str(r->vpmu),
 		"vpmu_effective", vpmu_str(r->vpmu_effective),
@@ -327,6 +335,14 @@ json_t *cli_report_json(const struct mv_result *r)
 				  "host", ju(r->cycles_host)),
 		"invariants", json_invariants(r),
 		"trace_hash", hash);
+	/* Whether the run stopped at its budget, and the budget. */
+	json_object_set_new(doc, "partial", json_boolean(r->partial));
+	json_object_set_new(doc, "partial_reason", json_string(r->partial_reason));
+	json_object_set_new(doc, "budget", json_pack("{s:o, s:o, s:o, s:o, s:o}",
+		"max_cycles", ju(r->budget.max_cycles), "max_insns", ju(r->budget.max_insns),
+		"max_steps", ju(r->budget.max_steps), "instructions", ju(r->insns_total),
+		"steps", ju(r->steps_total)));
+	return doc;
 }
 
 static int json_write(FILE *f, json_t *doc)

@@ -35,8 +35,8 @@ static void collect_labels(struct guest_prog *p)
 		int i = gp_label_index(p, seg->label);
 
 		if (i < 0) {
-			if (p->nr_label == MV_MAX_LABELS)
-				continue;
+			if (p->nr_label == MV_MAX_SEGMENTS)
+				continue;	/* cannot happen: one label per segment at most */
 			i = (int)p->nr_label++;
 			p->label[i].name = seg->label;
 		}
@@ -61,7 +61,7 @@ static void label_truth(const struct guest_prog *p, uint64_t out[][MV_EV_NR])
 
 static void snapshot_labels(struct guest_prog *p, bool end)
 {
-	uint64_t now[MV_MAX_LABELS][MV_EV_NR];
+	uint64_t now[MV_MAX_SEGMENTS][MV_EV_NR];
 
 	label_truth(p, now);
 	for (unsigned i = 0; i < p->nr_label; i++)
@@ -145,7 +145,7 @@ static bool work_step(struct guest_prog *p)
 {
 	const struct mv_workload *w = &p->cfg.work;
 
-	while (p->pass < w->passes && w->nr_seg) {
+	while (!p->stop && p->pass < w->passes && w->nr_seg) {
 		const struct mv_segment *seg = &w->seg[p->seg];
 
 		if (p->seg_done < seg->instructions) {
@@ -227,6 +227,28 @@ bool guest_prog_step(struct guest_prog *p)
 		break;
 	}
 	return false;
+}
+
+/* Whether work_step would still run a block or an emulated instruction. */
+static bool work_left(const struct guest_prog *p)
+{
+	const struct mv_workload *w = &p->cfg.work;
+	const struct mv_segment *seg;
+
+	if (p->pass >= w->passes || !w->nr_seg)
+		return false;
+	if (p->pass + 1 < w->passes || p->seg + 1 < w->nr_seg)
+		return true;
+	seg = &w->seg[p->seg];
+	return p->seg_done < seg->instructions || p->emu_done < seg->emulated;
+}
+
+bool guest_prog_stop(struct guest_prog *p)
+{
+	bool left = p->state == GP_SETUP || (p->state == GP_RUN && work_left(p));
+
+	p->stop = true;
+	return left;
 }
 
 void guest_prog_report(struct guest_prog *p, const char *who,

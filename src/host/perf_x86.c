@@ -184,8 +184,8 @@ static uint64_t fixed_bits(const struct perf_event *ev)
 		bits |= FIXED_CTRL_OS;
 	if (!ev->attr.exclude_user)
 		bits |= FIXED_CTRL_USR;
-	if (ev->period)
-		bits |= FIXED_CTRL_PMI;
+	/* Every event interrupts (counting ones to fold their count). */
+	bits |= FIXED_CTRL_PMI;
 	return bits;
 }
 
@@ -219,8 +219,10 @@ bool perf_x86_set_period(struct perf *p, int cpu, struct perf_event *ev)
 	bool elapsed = false;
 
 	if (!ev->period) {
-		/* Counting: start from 0, deltas are taken modulo width. */
-		write_counter(p, cpu, ev, 0);
+		/* Counting: as x86_setup_perfctr, a period of max_period, so
+		 * the PMI folds the count long before the counter could wrap
+		 * twice between two reads (a block may be any size). */
+		write_counter(p, cpu, ev, (uint64_t)0 - p->max_period);
 		return false;
 	}
 	if (left <= 0) {
@@ -257,7 +259,8 @@ void perf_x86_overflow(struct perf *p, int cpu, struct perf_event *ev)
 {
 	perf_x86_update(p, cpu, ev);
 	if (!ev->period) {
-		/* A counting event wrapped its full width: keep counting. */
+		/* A counting event used up max_period: count on from there. */
+		perf_x86_set_period(p, cpu, ev);
 		return;
 	}
 	if (perf_x86_set_period(p, cpu, ev))
