@@ -389,8 +389,8 @@ unsigned perf_nr_fixed(const struct perf *p)
 }
 
 /* The generic handler (Intel v1, AMD before PerfMonV2): no status
- * register, so a sampling counter whose top bit is clear after its
- * negative preset has wrapped. */
+ * register, so a counter whose top bit is clear after its negative preset
+ * has wrapped (x86_pmu_handle_irq: counting events too, re-armed). */
 bool perf_x86_handle_irq_legacy(struct perf *p, int cpu)
 {
 	unsigned handled = 0;
@@ -400,13 +400,13 @@ bool perf_x86_handle_irq_legacy(struct perf *p, int cpu)
 	for (unsigned i = 0; i < p->nr_gp; i++) {
 		struct perf_event *ev = p->cpu[cpu].active[i];
 
-		if (!ev || !ev->period)
+		if (!ev)
 			continue;
 		perf_x86_update(p, cpu, ev);
 		if (ev->prev_raw & X86_BIT(p->gp_width - 1))
 			continue;
 		handled++;
-		if (perf_x86_set_period(p, cpu, ev))
+		if (perf_x86_set_period(p, cpu, ev) && ev->period)
 			perf_event_record_sample(p, cpu, ev);
 	}
 	sim_trace(p->sim, TR_PERF, (uint32_t)cpu, handled, 0, "pmi legacy");
