@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli_json.h"
 #include "cli_report.h"
 #include "cli_scenario.h"
 
@@ -211,10 +212,10 @@ void cli_report_text(FILE *f, const struct mv_result *r)
 
 /* ---- JSON report ---- */
 
-/* Counts never reach 2^63 in a simulated run; clamp rather than wrap. */
+/* Every unsigned value exactly, all 64 bits (cli_json.h). */
 static json_t *ju(uint64_t v)
 {
-	return json_integer(v > INT64_MAX ? INT64_MAX : (json_int_t)v);
+	return cli_json_u64(v);
 }
 
 static json_t *json_counter(const struct mv_counter_result *c)
@@ -351,11 +352,9 @@ static int json_write(FILE *f, json_t *doc)
 
 	if (!doc)
 		return -1;
-	ret = json_dumpf(doc, f, CLI_JSON_FLAGS);
+	ret = cli_json_dumpf(doc, f);
 	json_decref(doc);
-	if (ret || fputc('\n', f) == EOF)
-		return -1;
-	return 0;
+	return ret;
 }
 
 int cli_report_json_write(FILE *f, const struct mv_result *res)

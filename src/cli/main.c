@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli_builtin.h"
+#include "cli_json.h"
 #include "cli_report.h"
 #include "cli_run.h"
 #include "cli_scenario.h"
@@ -412,9 +413,8 @@ static int print_compare(const struct opts *o, const struct mv_result res[3])
 	if (o->json) {
 		json_t *doc = cli_compare_json(res);
 
-		if (!doc || json_dumpf(doc, stdout, CLI_JSON_FLAGS) ||
-		    fputc('\n', stdout) == EOF)
-			ret = EXIT_USAGE;
+		if (cli_json_dumpf(doc, stdout))
+			ret = EXIT_OUTPUT;
 		json_decref(doc);
 	} else {
 		cli_compare_text(stdout, res);

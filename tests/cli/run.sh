@@ -293,6 +293,13 @@ check 2 "unwritable trace" "$mvpmu" run --trace "$tmp/no-such-dir/t.json"
 runj "seed 010" "$tmp/r.json" rr-ticks --seed 010 && has "seed 010" "$tmp/r.json" '"seed": 10,'
 check 2 "seed 0x0x2" "$mvpmu" run --seed 0x0x2 && one_line_err "seed 0x0x2" "0x0x2"
 check 2 "seed 2^64" "$mvpmu" run --seed 18446744073709551616
+# A seed above 2^63 is reported exactly and reproduces its run.
+if runj "seed 2^64-1" "$tmp/r1.json" rr-ticks --seed 0xffffffffffffffff; then
+	s1=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["seed"], d["trace_hash"])' "$tmp/r1.json")
+	[ "${s1% *}" = 18446744073709551615 ] && ok || bad "seed 2^64-1 reported as ${s1% *}"
+	runj "seed replay" "$tmp/r2.json" rr-ticks --seed "${s1% *}" &&
+		cmp -s "$tmp/r1.json" "$tmp/r2.json" && ok || bad "seed 2^64-1: the reported seed does not reproduce the run"
+fi
 
 # Issue 14: a failed write to stdout is exit 4 with one line.
 # status_to WANT NAME OUT COMMAND...: COMMAND with stdout to OUT.
