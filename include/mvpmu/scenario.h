@@ -27,7 +27,7 @@
 /* The run budget when neither the scenario nor the command line sets one
  * (docs/scenarios.md): far above every built-in, reached by a runaway
  * scenario within about a minute of host time. */
-#define MV_DEFAULT_MAX_CYCLES 30000000000ULL
+#define MV_DEFAULT_MAX_CYCLES 10000000000ULL
 #define MV_DEFAULT_MAX_INSNS 100000000000ULL
 #define MV_DEFAULT_MAX_STEPS 100000000ULL
 
@@ -114,7 +114,7 @@ struct mv_budget {
 	uint64_t max_steps;		/* program steps */
 };
 
-/* Called by the runner now and then (every few thousand steps) with how
+/* Called by the runner now and then (every 64 steps) with how
  * far the run is; for progress displays.  Must not change the run. */
 struct mv_progress {
 	uint64_t cycles, insns, steps;

@@ -20,7 +20,7 @@
 #define MAX_THREADS (1 + MV_MAX_VMS * MV_MAX_VCPUS)
 #define MSR_IA32_TSC_DEADLINE 0x6E0
 #define GUEST_TIMER_CYCLES 1000000	/* the guest kernel's tick (1 ms at 1 GHz-ish) */
-#define PROGRESS_STEPS 4096		/* steps between progress calls */
+#define PROGRESS_STEPS 64		/* steps between progress calls */
 
 struct machine;
 

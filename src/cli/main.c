@@ -50,7 +50,7 @@ static const char usage[] =
 	"  switch with probability PPM per million, chosen by the seed.\n"
 	"--max-cycles, --max-insns, --max-steps N stop the run (partial report) after\n"
 	"  N simulated cycles, workload instructions or program steps; the defaults\n"
-	"  are 3e10, 1e11 and 1e8.  --progress shows progress on stderr even when it\n"
+	"  are 1e10, 1e11 and 1e8.  --progress shows progress on stderr even when it\n"
 	"  is not a terminal (on a terminal it shows after about two seconds).\n"
 	"cpus      lists the CPU models\n"
 	"scenarios lists the built-in scenarios\n"

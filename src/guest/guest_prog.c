@@ -138,6 +138,25 @@ static void emulate_one(struct guest_prog *p, const struct mv_segment *seg)
 	p->emu_done++;
 }
 
+/* A block overflows a counter at most about this many times, so that no
+ * single step (a block and the PMIs inside it) takes long: the runner
+ * checks the run's budget between steps. */
+#define GP_MAX_WRAPS_PER_BLOCK 256
+
+/* The largest block: counters wrap at least every min_period events (the
+ * smallest sample period, else 2^31-1, the smallest max_period perf uses
+ * for counting), and a block has at most 2 events of a kind per
+ * instruction (mv_work_make). */
+static uint64_t block_cap(const struct guest_prog *p)
+{
+	uint64_t min_period = (1ULL << 31) - 1;
+
+	for (unsigned i = 0; i < p->nr_ev; i++)
+		if (p->ev[i].attr.sample_period && p->ev[i].attr.sample_period < min_period)
+			min_period = p->ev[i].attr.sample_period;
+	return min_period * (GP_MAX_WRAPS_PER_BLOCK / 2);
+}
+
 /* Runs the next block or emulated instruction; false when the workload
  * is over.  A segment's emulated instructions follow its blocks, and
  * alternate plain / branch so that both counters see some. */
@@ -154,6 +173,8 @@ static bool work_step(struct guest_prog *p)
 
 			if (n > w->chunk)
 				n = w->chunk;
+			if (n > block_cap(p))
+				n = block_cap(p);
 			blk = mv_work_make(n, seg->kernel, seg->label);
 			p->seg_done += n;
 			mv_run(p->g, &blk);

@@ -127,14 +127,14 @@ static void test_huge_block_exact(void **state)
 
 			snprintf(y, sizeof(y), "cpu: %s\nvpmu: %s\nvms:\n  - programs:\n"
 				 "      - kind: stat\n        events: [instructions, cycles, branches]\n"
-				 "        work: {chunk: 0x1000000000000000, segments: "
-				 "[{label: a, instructions: 0x1000000000000001}]}\n", cpus[c], vpmus[v]);
+				 "        work: {chunk: 0x4000000000000, segments: "
+				 "[{label: a, instructions: 0x4000000000001}]}\n", cpus[c], vpmus[v]);
 			parse_ok(y);
-			/* Past the default budget: the block is 2^60 instructions. */
+			/* Past the default budget: 2^50 instructions, over 2^48. */
 			sc.budget.max_cycles = sc.budget.max_insns = UINT64_MAX;
 			run_ok();
 			assert_int_equal(res.nr_guest, 3);
-			assert_true(res.guest[0].truth == 0x1000000000000001ULL);
+			assert_true(res.guest[0].truth == 0x4000000000001ULL);
 			if (res.inv_violated)
 				fail_msg("%s %s: %s", cpus[c], vpmus[v], res.violations[0].msg);
 			for (int i = 0; i < 3; i++)
@@ -154,13 +154,13 @@ static void test_huge_block_raw(void **state)
 	(void)state;
 	parse_ok("vpmu: mediated\nvms:\n  - programs:\n      - kind: emulated\n"
 		 "        events: [instructions]\n        preset: 5\n"
-		 "        work: {chunk: 0x1000000000000000, segments: "
-		 "[{label: a, instructions: 0x1000000000000001}]}\n");
+		 "        work: {chunk: 0x4000000000000, segments: "
+		 "[{label: a, instructions: 0x4000000000001}]}\n");
 	sc.budget.max_cycles = sc.budget.max_insns = UINT64_MAX;
 	run_ok();
 	assert_int_equal(res.nr_guest, 2);
 	assert_int_equal(res.guest[0].width, 48);
-	assert_true(res.guest[0].value == (0x1000000000000001ULL & ((1ULL << 48) - 1)));
+	assert_true(res.guest[0].value == (0x4000000000001ULL & ((1ULL << 48) - 1)));
 	assert_int_equal(res.inv_violated, 0);
 }
 
