@@ -4,6 +4,7 @@
 #   make test       install test dependencies if missing, build, run every
 #                   test, then again under ASan+UBSan
 #   make bench      benchmarks (figures, not pass/fail)
+#   make fuzz       libFuzzer harnesses (clang), FUZZ_SECONDS each (default 60)
 #   make CC=clang   any of the above with clang
 
 CC      ?= cc
@@ -33,7 +34,7 @@ CLILIB   := $(BUILD)/libmvpmu_cli.a
 BIN      := $(BUILD)/mvpmu
 CLI_LIBS := -ljansson -lyaml
 
-.PHONY: all run test check test-asan bench deps clean
+.PHONY: all run test check test-asan bench deps clean fuzz
 all: $(BIN) $(LIB)
 
 $(BUILD)/%.o: %.c
@@ -90,7 +91,25 @@ test-asan:
 bench: $(BENCHES) $(BIN)
 	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
 
+# libFuzzer (clang, -fsanitize=fuzzer,address,undefined): the parser and the
+# run path, each for FUZZ_SECONDS, then the error-line contract of the real
+# command over the corpora and any crash (fuzz/run.sh, fuzz/README.md).
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD := build-fuzz
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+fuzz:
+	@$(MAKE) --no-print-directory $(BIN)
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang OPT="-O1 -g" \
+	  EXTRA_CFLAGS="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" \
+	  $(FUZZ_BUILD)/libmvpmu.a $(FUZZ_BUILD)/libmvpmu_cli.a
+	@for h in scenario run; do \
+	  clang $(CPPFLAGS) $(CSTD) $(WARN) -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer -Ifuzz \
+	    fuzz/fuzz_$$h.c $(FUZZ_BUILD)/libmvpmu_cli.a $(FUZZ_BUILD)/libmvpmu.a \
+	    -o $(FUZZ_BUILD)/fuzz_$$h $(CLI_LIBS) || exit 1; \
+	done
+	@sh fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(BIN)
+
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -15,9 +15,21 @@
 #define MV_MAX_VMS 4
 #define MV_MAX_VCPUS 4
 #define MV_MAX_FILTER_EVENTS 300	/* KVM's KVM_PMU_EVENT_FILTER_MAX_EVENTS */
-#define MV_MAX_COUNTERS 64
-#define MV_MAX_LABELS 32
+#define MV_MAX_PCPUS 8			/* perf's PERF_MAX_CPUS */
+/* Results hold every counter and label the largest scenario can have:
+ * 16 vCPUs x 16 events in the guests, 16 events x 8 CPUs on the host,
+ * 16 segment labels in each of the 16 vCPUs' programs. */
+#define MV_MAX_COUNTERS (MV_MAX_VMS * MV_MAX_VCPUS * MV_MAX_EVENTS)
+#define MV_MAX_LABELS (MV_MAX_VMS * MV_MAX_VCPUS * MV_MAX_SEGMENTS)
 #define MV_MAX_EXIT_REASONS 32
+/* A counter's event text: a spec and " <not supported>". */
+#define MV_EVENT_TEXT (MV_NAME_MAX + 32)
+/* The run budget when neither the scenario nor the command line sets one
+ * (docs/scenarios.md): far above every built-in, reached by a runaway
+ * scenario within about a minute of host time. */
+#define MV_DEFAULT_MAX_CYCLES 10000000000ULL
+#define MV_DEFAULT_MAX_INSNS 100000000000ULL
+#define MV_DEFAULT_MAX_STEPS 100000000ULL
 
 enum mv_vpmu { MV_VPMU_NONE, MV_VPMU_EMULATED, MV_VPMU_MEDIATED };
 
@@ -54,6 +66,8 @@ enum mv_program_kind {
 
 struct mv_program {
 	enum mv_program_kind kind;
+	unsigned line;			/* where it was given in the file (0: not from a file) */
+	unsigned event_line[MV_MAX_EVENTS];
 	char events[MV_MAX_EVENTS][MV_NAME_MAX];	/* perf-style specs */
 	unsigned nr_events;
 	uint64_t period;	/* record: sample period (0: use freq) */
@@ -71,10 +85,12 @@ struct mv_filter {
 	uint32_t fixed_counter_bitmap;
 	uint32_t nevents;
 	uint64_t events[MV_MAX_FILTER_EVENTS];
+	unsigned line;			/* of `filter:` in the file */
 };
 
 struct mv_vm_config {
 	char name[MV_NAME_MAX];
+	unsigned line;			/* of the VM in the file */
 	unsigned nr_vcpus;
 	bool vpmu_set;			/* the vPMU this VM expects (must be the host's) */
 	enum mv_vpmu vpmu;
@@ -90,16 +106,37 @@ struct mv_vm_config {
 
 struct mv_host_config {
 	char events[MV_MAX_EVENTS][MV_NAME_MAX];	/* host perf stat, every CPU */
+	unsigned event_line[MV_MAX_EVENTS];
 	unsigned nr_events;
 	bool system_wide;		/* per-CPU events (else on the host task) */
 	struct mv_workload work;	/* the host's own task, on CPU 0 */
 	bool has_work;
 };
 
+/* Where the run stops (0: no limit); a run that reaches a limit before
+ * its programs finish stops them and reports what it has, marked partial.
+ * Steps (blocks of work, accesses, exits) bound host time when blocks are
+ * tiny and cycles barely advance. */
+struct mv_budget {
+	uint64_t max_cycles;		/* simulated cycles */
+	uint64_t max_insns;		/* instructions of all workloads */
+	uint64_t max_steps;		/* program steps */
+};
+
+/* Called by the runner now and then (every 64 steps) with how
+ * far the run is; for progress displays.  Must not change the run. */
+struct mv_progress {
+	uint64_t cycles, insns, steps;
+	const struct mv_budget *budget;
+};
+typedef void (*mv_progress_fn)(const struct mv_progress *pr, void *arg);
+
 struct mv_scenario {
 	char name[MV_NAME_MAX];
 	char desc[160];
 	char cpu[MV_NAME_MAX];
+	const char *file;		/* the file it came from, for messages (NULL: none) */
+	unsigned cpu_line;		/* of `cpu:` (0: not given) */
 	unsigned nr_pcpus;
 	/* The host's vPMU, chosen once for the whole host as KVM's module
 	 * parameters choose it (none = bare metal, no hypervisor).  Given by
@@ -131,17 +168,21 @@ struct mv_scenario {
 		bool no_write_elision;
 	} knobs;
 	uint32_t inject_ppm;
+	struct mv_budget budget;
+	mv_progress_fn progress;	/* NULL: none */
+	void *progress_arg;
 };
 
 /* ---- results ---- */
 
 struct mv_counter_result {
 	char name[MV_NAME_MAX];		/* who: "vm0/vcpu0", "host/cpu0" */
-	char event[MV_NAME_MAX];	/* the event spec */
+	char event[MV_EVENT_TEXT];	/* the event spec */
 	uint64_t value;			/* as the tool reports it (scaled for perf stat) */
 	uint64_t raw;			/* unscaled */
 	uint64_t truth;
 	uint64_t time_enabled, time_running;
+	unsigned width;			/* value is modulo 2^width (raw counters); 0: 64-bit */
 };
 
 struct mv_label_result {
@@ -214,6 +255,12 @@ struct mv_result {
 	enum mv_vpmu vpmu, vpmu_effective;
 	char fallback_reason[128];
 	uint64_t seed;
+	/* The run reached its budget and stopped before its programs
+	 * finished: the figures cover the work done until then. */
+	bool partial;
+	char partial_reason[160];
+	struct mv_budget budget;	/* in force (0: none) */
+	uint64_t insns_total, steps_total;
 
 	struct mv_counter_result guest[MV_MAX_COUNTERS];
 	unsigned nr_guest;

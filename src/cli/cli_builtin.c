@@ -6,6 +6,7 @@
 
 #include "cli_builtin.h"
 #include "cli_scenario.h"
+#include "cli_text.h"
 
 const struct cli_builtin *cli_builtin_find(const char *name)
 {
@@ -21,14 +22,19 @@ int cli_scenario_lookup(const char *arg, struct mv_scenario *sc,
 	const struct cli_builtin *b;
 	struct stat st;
 
-	/* A file wins so that users can shadow a built-in with their copy. */
-	if (!stat(arg, &st) && !S_ISDIR(st.st_mode))
-		return cli_scenario_load(arg, sc, err, errlen);
+	/* A file wins so that users can shadow a built-in with their copy;
+	 * anything else that exists (FIFO, device, directory) is refused by
+	 * the loader, except a directory named like a built-in. */
 	b = cli_builtin_find(arg);
+	if (!stat(arg, &st) && !(b && S_ISDIR(st.st_mode)))
+		return cli_scenario_load(arg, sc, err, errlen);
 	if (!b) {
+		char name[CLI_ERR_MAX / 2];
+
+		cli_escape_str(name, sizeof(name), arg, 0);
 		snprintf(err, errlen,
 			 "unknown scenario '%s': not a file nor a built-in (see mvpmu scenarios)",
-			 arg);
+			 name);
 		return 2;
 	}
 	return cli_scenario_parse(b->path, b->text, b->len, sc, err, errlen);

@@ -21,6 +21,7 @@
 
 struct seed_result {
 	uint64_t seed, checked, violated;
+	bool partial;			/* stopped at the run budget */
 	int status;			/* 0 ran, 2 could not run (text: why) */
 	char *text;			/* violation report, or the error */
 	size_t len;
@@ -46,6 +47,7 @@ static void run_seed(struct mv_scenario *sc, struct mv_result *res, uint64_t see
 	}
 	r->checked = res->inv_checked;
 	r->violated = res->inv_violated;
+	r->partial = res->partial;
 	if (!r->violated)
 		return;
 	f = open_memstream(&r->text, &r->len);
@@ -70,6 +72,9 @@ static void print_total(FILE *f, const struct cli_explore_summary *s)
 		"%" PRIu64 " checks, %zu seed(s) broke an invariant\n",
 		s->shard_seeds, s->shard_first, s->c.scenario, s->c.cpu, s->c.inject_ppm,
 		s->checks, s->nr_bad);
+	if (s->nr_partial)
+		fprintf(f, "%" PRIu64 " seed(s) stopped at the run budget: their runs are partial\n",
+			s->nr_partial);
 }
 
 int cli_explore_text(FILE *f, const struct cli_explore_summary *s)
@@ -77,13 +82,14 @@ int cli_explore_text(FILE *f, const struct cli_explore_summary *s)
 	for (size_t i = 0; i < s->nr_bad; i++)
 		print_bad(f, s->bad[i].seed, s->bad[i].violations, i ? NULL : s->first_report);
 	print_total(f, s);
-	return s->nr_bad ? 1 : 0;
+	return s->nr_bad ? 1 : s->nr_partial ? 3 : 0;
 }
 
 /* Folds one seed's result into the summary, in seed order. */
 static int consume(struct cli_explore_summary *s, FILE *text, struct seed_result *r)
 {
 	s->checks += r->checked;
+	s->nr_partial += r->partial;
 	if (!r->violated)
 		return 0;
 	if (s->nr_bad % 64 == 0) {
@@ -122,6 +128,7 @@ void cli_explore_slice(uint64_t first, uint64_t seeds, unsigned k, unsigned n,
 struct wire {			/* one seed's record on a worker's pipe */
 	uint64_t seed, checked, violated;
 	uint32_t status, len;	/* len bytes of text follow */
+	uint32_t partial, unused;
 };
 
 static int write_all(int fd, const void *buf, size_t n)
@@ -171,7 +178,7 @@ static _Noreturn void worker(int fd, struct mv_scenario *sc, uint64_t first,
 
 		run_seed(sc, res, first + i, &r);
 		m = (struct wire){ r.seed, r.checked, r.violated, (uint32_t)r.status,
-				   r.len > UINT32_MAX ? UINT32_MAX : (uint32_t)r.len };
+				   r.len > UINT32_MAX ? UINT32_MAX : (uint32_t)r.len, r.partial, 0 };
 		if (write_all(fd, &m, sizeof(m)) || write_all(fd, r.text ? r.text : "", m.len))
 			_exit(3);	/* the parent went away */
 		free(r.text);
@@ -250,6 +257,7 @@ static int pool_read(struct pool *p, unsigned w, uint64_t seed, struct seed_resu
 		r->seed = m.seed;
 		r->checked = m.checked;
 		r->violated = m.violated;
+		r->partial = m.partial != 0;
 		r->status = (int)m.status;
 		r->len = m.len;
 		r->text = malloc((size_t)m.len + 1);
@@ -376,7 +384,7 @@ json_t *cli_explore_json(const struct cli_explore_summary *s)
 		json_array_append_new(bad, json_pack("{s:o, s:I}", "seed", seed_str(s->bad[i].seed),
 						     "violations", (json_int_t)s->bad[i].violations));
 	return json_pack("{s:{s:s, s:s, s:s, s:o, s:I, s:I, s:o, s:o, s:I}, s:{s:I, s:o, s:I},"
-			 " s:I, s:I, s:o, s:o}",
+			 " s:I, s:I, s:I, s:o, s:o}",
 			 "campaign", "scenario", s->c.scenario, "cpu", s->c.cpu,
 			 "vpmu", s->c.vpmu, "first_seed", seed_str(s->c.first),
 			 "seeds", (json_int_t)s->c.seeds, "inject_ppm", (json_int_t)s->c.inject_ppm,
@@ -385,6 +393,7 @@ json_t *cli_explore_json(const struct cli_explore_summary *s)
 			 "shard", "index", (json_int_t)s->shard,
 			 "first_seed", seed_str(s->shard_first), "seeds", (json_int_t)s->shard_seeds,
 			 "checks", (json_int_t)s->checks, "seeds_broken", (json_int_t)s->nr_bad,
+			 "seeds_partial", (json_int_t)s->nr_partial,
 			 "bad_seeds", bad,
 			 "first_report", s->first_report ? json_string(s->first_report) : json_null());
 }
@@ -497,7 +506,8 @@ int cli_explore_from_json(const json_t *doc, struct cli_explore_summary *s,
 	cli_explore_slice(s->c.first, s->c.seeds, s->shard, s->c.nr_shards, &v, &prev);
 	if (v != s->shard_first || prev != s->shard_seeds)
 		return bad_json(err, errlen, "the shard's seeds to be its slice of the campaign");
-	if (get_u64(doc, "checks", false, UINT64_MAX, &s->checks, err, errlen))
+	if (get_u64(doc, "checks", false, UINT64_MAX, &s->checks, err, errlen) ||
+	    get_u64(doc, "seeds_partial", false, s->shard_seeds, &s->nr_partial, err, errlen))
 		return 2;
 	if (!json_is_array(bad) || json_array_size(bad) > s->shard_seeds)
 		return bad_json(err, errlen, "'bad_seeds' as a list, at most one per seed");
@@ -608,6 +618,7 @@ int cli_explore_merge(struct cli_explore_summary *const in[], size_t n,
 		const struct cli_explore_summary *s = by[k];
 
 		out->checks += s->checks;
+		out->nr_partial += s->nr_partial;
 		memcpy(out->bad + out->nr_bad, s->bad, s->nr_bad * sizeof(*s->bad));
 		out->nr_bad += s->nr_bad;
 		if (!out->first_report && s->first_report &&

@@ -39,6 +39,7 @@ struct cli_explore_summary {
 	unsigned shard;
 	uint64_t shard_first, shard_seeds;
 	uint64_t checks;
+	uint64_t nr_partial;		/* seeds whose run stopped at the budget */
 	struct cli_bad_seed *bad;	/* in seed order */
 	size_t nr_bad;
 	char *first_report;		/* violations of the first bad seed, NULL none */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli_json.h"
 #include "cli_report.h"
 #include "cli_scenario.h"
 
@@ -83,6 +84,9 @@ static void text_counters(FILE *f, const char *title,
 			c[i].event, fmt_count(v, sizeof(v), c[i].value),
 			fmt_count(t, sizeof(t), c[i].truth),
 			fmt_error(e, sizeof(e), c[i].value, c[i].truth), run);
+		if (c[i].width && c[i].width < 64 && c[i].truth >> c[i].width)
+			fprintf(f, "   %-14s %-22s (a raw %u-bit counter: value modulo 2^%u)\n",
+				"", "", c[i].width, c[i].width);
 		/* Multiplexed: perf scaled the raw count by enabled/running. */
 		if (c[i].time_running < c[i].time_enabled)
 			fprintf(f, "   %-14s %-22s raw %s, enabled %s, running %s cycles\n",
@@ -282,6 +286,9 @@ void cli_report_text(FILE *f, const struct mv_result *r)
 		fprintf(f, "  fell back: %s\n", r->fallback_reason);
 	text_kernel(f, r);
 	text_vms(f, r);
+	if (r->partial)
+		fprintf(f, "  PARTIAL: the run %s; the figures cover the work done until then\n",
+			r->partial_reason);
 	text_counters(f, "Guest", r->guest, r->nr_guest);
 	text_samples(f, r);
 	text_rr(f, &r->rr);
@@ -300,10 +307,10 @@ void cli_report_text(FILE *f, const struct mv_result *r)
 
 /* ---- JSON report ---- */
 
-/* Counts never reach 2^63 in a simulated run; clamp rather than wrap. */
+/* Every unsigned value exactly, all 64 bits (cli_json.h). */
 static json_t *ju(uint64_t v)
 {
-	return json_integer(v > INT64_MAX ? INT64_MAX : (json_int_t)v);
+	return cli_json_u64(v);
 }
 
 static json_t *json_counter(const struct mv_counter_result *c)
@@ -506,8 +513,10 @@ json_t *cli_report_json(const struct mv_result *r)
 {
 	char hash[24];
 
+	json_t *doc;
+
 	snprintf(hash, sizeof(hash), "0x%016" PRIx64, r->trace_hash);
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, "
+	doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, "
 			 "s:o, s:o, s:o, s:s}",
 		"scenario", r->scenario, "cpu", r->cpu,
 		"vpmu", vpmu_str(r->vpmu),
@@ -532,6 +541,14 @@ json_t *cli_report_json(const struct mv_result *r)
 				  "host", ju(r->cycles_host)),
 		"invariants", json_invariants(r),
 		"trace_hash", hash);
+	/* Whether the run stopped at its budget, and the budget. */
+	json_object_set_new(doc, "partial", json_boolean(r->partial));
+	json_object_set_new(doc, "partial_reason", json_string(r->partial_reason));
+	json_object_set_new(doc, "budget", json_pack("{s:o, s:o, s:o, s:o, s:o}",
+		"max_cycles", ju(r->budget.max_cycles), "max_insns", ju(r->budget.max_insns),
+		"max_steps", ju(r->budget.max_steps), "instructions", ju(r->insns_total),
+		"steps", ju(r->steps_total)));
+	return doc;
 }
 
 static int json_write(FILE *f, json_t *doc)
@@ -540,11 +557,9 @@ static int json_write(FILE *f, json_t *doc)
 
 	if (!doc)
 		return -1;
-	ret = json_dumpf(doc, f, CLI_JSON_FLAGS);
+	ret = cli_json_dumpf(doc, f);
 	json_decref(doc);
-	if (ret || fputc('\n', f) == EOF)
-		return -1;
-	return 0;
+	return ret;
 }
 
 int cli_report_json_write(FILE *f, const struct mv_result *res)

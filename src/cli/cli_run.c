@@ -1,25 +1,31 @@
 /* cli_run: builds the machine a scenario describes (simulated CPUs, the
  * host kernel's perf, the hypervisor, VMs and their guest kernels), runs
- * every thread to completion on a seeded scheduler, checks the run-level
- * invariants and fills the result. */
+ * every thread to completion (or to the run's budget) on a seeded
+ * scheduler, checks the run-level invariants and fills the result. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli_run.h"
 #include "cli_scenario.h"
+#include "cli_text.h"
 #include "guest/guest_bare.h"
 #include "guest/guest_prog.h"
 #include "host/host_cpu.h"
 #include "kvm/kvm.h"
+#include "kvm/kvm_pmu_filter.h"
 
 #define MAX_THREADS (1 + MV_MAX_VMS * MV_MAX_VCPUS)
 #define MSR_IA32_TSC_DEADLINE 0x6E0
 #define GUEST_TIMER_CYCLES 1000000	/* the guest kernel's tick (1 ms at 1 GHz-ish) */
-#define MAX_SLICES 2000000		/* bound on scheduler slices: a runaway guard */
+#define PROGRESS_STEPS 64		/* steps between progress calls */
+
+struct machine;
 
 struct thread {
+	struct machine *m;
 	int cpu;
 	bool done;
 	struct perf_task *task;		/* NULL: not a host task (bare metal) */
@@ -59,6 +65,12 @@ struct machine {
 	bool bare;
 	struct cli_host host_cfg;	/* the vPMU rule's answer */
 	bool vm_created[MV_MAX_VMS];	/* every vCPU of VM i exists */
+	/* The budget in force and how far the run is. */
+	struct mv_budget budget;
+	uint64_t steps;
+	bool stopping;			/* the budget was reached: programs stop */
+	bool partial;			/* ... before some program finished */
+	char partial_reason[160];
 };
 
 void cli_scenario_defaults(struct mv_scenario *sc)
@@ -67,6 +79,8 @@ void cli_scenario_defaults(struct mv_scenario *sc)
 	snprintf(sc->cpu, sizeof(sc->cpu), "skylake");
 	sc->nr_pcpus = 1;
 	sc->tick_cycles = 4000000;
+	/* The budget stays 0 here (the runner's defaults) so that a file's
+	 * own value can be told from none. */
 	for (int i = 0; i < MV_MAX_VMS; i++) {
 		sc->vm[i].pmu_version = -1;
 		sc->vm[i].nr_gp = -1;
@@ -89,11 +103,32 @@ static struct thread *new_thread(struct machine *m, int cpu, int vm, const char 
 	t->vm = vm;
 	t->next_timer = GUEST_TIMER_CYCLES;
 	t->sim = &m->sim;
+	t->m = m;
 	snprintf(t->who, sizeof(t->who), "%s", who);
 	return t;
 }
 
 /* ---- building ---- */
+
+/* A message about something the scenario file gave at `line`: names
+ * FILE:LINE when the scenario came from a file. */
+static int src_err(const struct machine *m, char *err, size_t errlen, unsigned line,
+		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static int src_err(const struct machine *m, char *err, size_t errlen, unsigned line,
+		   const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (m->sc->file)
+		cli_scenario_error(err, errlen, m->sc->file, line, "%s", msg);
+	else
+		snprintf(err, errlen, "%s", msg);
+	return 2;
+}
 
 static int open_host_events(struct machine *m, char *err, size_t errlen)
 {
@@ -104,10 +139,9 @@ static int open_host_events(struct machine *m, char *err, size_t errlen)
 		char msg[128];
 		int ncpu = h->system_wide ? m->nr_cpus : 1;
 
-		if (perf_parse_event(h->events[i], &attr, msg, sizeof(msg))) {
-			snprintf(err, errlen, "host event '%s': %s", h->events[i], msg);
-			return 2;
-		}
+		if (perf_parse_event(h->events[i], &attr, msg, sizeof(msg)))
+			return src_err(m, err, errlen, h->event_line[i],
+				       "expected a perf event, got %s", msg);
 		for (int c = 0; c < ncpu && m->nr_hev < MV_MAX_COUNTERS; c++) {
 			struct host_event *he = &m->hev[m->nr_hev];
 			int rc = perf_event_open(m->host, &attr, h->system_wide ? c : -1,
@@ -116,10 +150,10 @@ static int open_host_events(struct machine *m, char *err, size_t errlen)
 			/* perf stat shows an event the PMU lacks as <not supported>. */
 			if (rc == -ENOENT || rc == -EOPNOTSUPP)
 				he->ev = NULL;
-			else if (rc) {
-				snprintf(err, errlen, "host event '%s' refused (%d)", h->events[i], rc);
-				return 2;
-			}
+			else if (rc)
+				return src_err(m, err, errlen, h->event_line[i],
+					       "expected an event host perf accepts, got '%s' "
+					       "refused (%d)", h->events[i], rc);
 			he->cpu = h->system_wide ? c : -1;
 			snprintf(he->spec, sizeof(he->spec), "%s", h->events[i]);
 			m->nr_hev++;
@@ -135,8 +169,10 @@ static int add_host_task(struct machine *m, char *err, size_t errlen)
 
 	guest_bare_init_host(&t->env, m->cpus[0]);
 	t->task = &m->host_task;
-	t->prog = guest_prog_new(&idle, &t->env.g, m->host, 0, 0, is_amd(m), err, errlen);
-	return t->prog ? 0 : 2;
+	char msg[160];
+
+	t->prog = guest_prog_new(&idle, &t->env.g, m->host, 0, 0, is_amd(m), msg, sizeof(msg));
+	return t->prog ? 0 : src_err(m, err, errlen, 0, "host task: %s", msg);
 }
 
 static int build_bare(struct machine *m, char *err, size_t errlen)
@@ -147,9 +183,11 @@ static int build_bare(struct machine *m, char *err, size_t errlen)
 
 	guest_bare_init(&t->env, m->cpus[0], ctx);
 	m->guest_perf[MV_MAX_VMS] = guest_perf_new(&m->sim, ctx, &g, 1);
+	char msg[160];
+
 	t->prog = guest_prog_new(&m->sc->bare, g, m->guest_perf[MV_MAX_VMS], 0, ctx,
-				 is_amd(m), err, errlen);
-	return t->prog ? 0 : 2;
+				 is_amd(m), msg, sizeof(msg));
+	return t->prog ? 0 : src_err(m, err, errlen, m->sc->bare.line, "%s", msg);
 }
 
 /* A VM as a VMM builds it: KVM_CREATE_VM, then each vCPU.  A vCPU that
@@ -164,13 +202,13 @@ static int build_vm(struct machine *m, int i, char *err, size_t errlen)
 	struct kvm_vcpu *vc[MV_MAX_VCPUS];
 	unsigned n = cfg->nr_vcpus ? cfg->nr_vcpus : 1;
 
-	if (n > MV_MAX_VCPUS) {
-		snprintf(err, errlen, "%s: too many vCPUs", cfg->name);
-		return 2;
-	}
-	m->vm[i] = kvm_vm_create(m->kvm, i, cfg, err, errlen);
+	char msg[256];
+
+	if (n > MV_MAX_VCPUS)
+		return src_err(m, err, errlen, cfg->line, "%s: too many vCPUs", cfg->name);
+	m->vm[i] = kvm_vm_create(m->kvm, i, cfg, msg, sizeof(msg));
 	if (!m->vm[i])
-		return 2;
+		return src_err(m, err, errlen, cfg->line, "%s", msg);
 	for (unsigned v = 0; v < n; v++) {
 		int pcpu = cfg->pin[v] >= 0 && cfg->pin[v] < m->nr_cpus ? cfg->pin[v] : 0;
 
@@ -191,14 +229,32 @@ static int build_vm(struct machine *m, int i, char *err, size_t errlen)
 	}
 	m->guest_perf[i] = guest_perf_new(&m->sim, SIM_CTX_GUEST(i, 0), gs, (int)n);
 	for (unsigned v = 0; v < n; v++) {
-		char msg[160];
-
 		ts[v]->prog = guest_prog_new(&cfg->prog[v], gs[v], m->guest_perf[i], (int)v,
 					     SIM_CTX_GUEST(i, (int)v), is_amd(m), msg, sizeof(msg));
-		if (!ts[v]->prog) {
-			snprintf(err, errlen, "%s vCPU %u: %s", cfg->name, v, msg);
-			return 2;
-		}
+		if (!ts[v]->prog)
+			return src_err(m, err, errlen, cfg->prog[v].line ? cfg->prog[v].line :
+				       cfg->line, "%s vCPU %u: %s", cfg->name, v, msg);
+	}
+	return 0;
+}
+
+/* A filter KVM_SET_PMU_EVENT_FILTER would refuse is bad input, named at
+ * its line, whether or not the VM runs (bare metal runs none of them). */
+static int check_filters(struct machine *m, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < m->sc->nr_vms; i++) {
+		const struct mv_vm_config *cfg = &m->sc->vm[i];
+		struct kvm_pmu_filter *f = NULL;
+		int rc;
+
+		if (!cfg->filter.present)
+			continue;
+		rc = kvm_pmu_filter_from_config(&cfg->filter, is_amd(m), &f);
+		kvm_pmu_filter_free(f);
+		if (rc)
+			return src_err(m, err, errlen, cfg->filter.line,
+				       "expected a filter KVM_SET_PMU_EVENT_FILTER accepts, "
+				       "got one it refuses with %s", rc == -E2BIG ? "E2BIG" : "EINVAL");
 	}
 	return 0;
 }
@@ -210,6 +266,8 @@ static int build(struct machine *m, char *err, size_t errlen)
 
 	if (cli_scenario_host(sc, &m->host_cfg, &where, err, errlen))
 		return 2;
+	if ((rc = check_filters(m, err, errlen)))
+		return rc;
 	m->bare = m->host_cfg.vpmu == MV_VPMU_NONE && sc->nr_vms > 0;
 	if (m->bare)
 		return build_bare(m, err, errlen);
@@ -245,12 +303,78 @@ static int build(struct machine *m, char *err, size_t errlen)
 
 /* ---- running ---- */
 
+/* Instructions of every workload so far (all contexts, both modes). */
+static uint64_t insns_done(const struct machine *m)
+{
+	uint64_t n = 0;
+
+	for (int c = 0; c < SIM_CTX_MAX; c++)
+		n += m->sim.truth.ev[c][0][MV_EV_INSTRUCTIONS] +
+		     m->sim.truth.ev[c][1][MV_EV_INSTRUCTIONS];
+	return n;
+}
+
+static const char *budget_reached(const struct machine *m, uint64_t insns)
+{
+	if (m->sim.cycle >= m->budget.max_cycles)
+		return "max_cycles";
+	if (insns >= m->budget.max_insns)
+		return "max_insns";
+	if (m->steps >= m->budget.max_steps)
+		return "max_steps";
+	return NULL;
+}
+
+/* The budget is reached: every program stops at its next step, as at
+ * the end of its workload, and the run ends once they all have. */
+static void stop_all(struct machine *m, const char *which, uint64_t insns)
+{
+	static const struct { const char *key, *opt; } names[] = {
+		{ "max_cycles", "--max-cycles" }, { "max_insns", "--max-insns" },
+		{ "max_steps", "--max-steps" },
+	};
+	const char *opt = "";
+	uint64_t limit = 0;
+
+	m->stopping = true;
+	for (int i = 0; i < m->nr_th; i++)
+		if (!m->th[i].done && m->th[i].prog && guest_prog_stop(m->th[i].prog))
+			m->partial = true;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(which, names[i].key))
+			opt = names[i].opt;
+	limit = !strcmp(which, "max_cycles") ? m->budget.max_cycles :
+		!strcmp(which, "max_insns") ? m->budget.max_insns : m->budget.max_steps;
+	snprintf(m->partial_reason, sizeof(m->partial_reason),
+		 "reached %s %llu (%s) at %llu cycles, %llu instructions, %llu steps",
+		 which, (unsigned long long)limit, opt, (unsigned long long)m->sim.cycle,
+		 (unsigned long long)insns, (unsigned long long)m->steps);
+}
+
+/* Counts one program step against the budget, and now and then tells the
+ * progress display how far the run is (it never changes the run). */
+static void account_step(struct machine *m)
+{
+	uint64_t insns = insns_done(m);
+	const char *which;
+
+	m->steps++;
+	if (m->sc->progress && m->steps % PROGRESS_STEPS == 0) {
+		struct mv_progress pr = { m->sim.cycle, insns, m->steps, &m->budget };
+
+		m->sc->progress(&pr, m->sc->progress_arg);
+	}
+	if (!m->stopping && (which = budget_reached(m, insns)))
+		stop_all(m, which, insns);
+}
+
 /* One step of a vCPU thread; the guest kernel's timer re-arms with a
  * TSC-deadline write, an exit KVM handles in its fastpath. */
 static bool vcpu_step(void *arg)
 {
 	struct thread *t = arg;
 
+	account_step(t->m);
 	if (t->sim->cycle >= t->next_timer) {
 		t->next_timer = t->sim->cycle + GUEST_TIMER_CYCLES;
 		mv_wrmsr_safe(kvm_vcpu_guest(t->vcpu), MSR_IA32_TSC_DEADLINE, t->next_timer);
@@ -264,8 +388,10 @@ static void run_thread(struct machine *m, struct thread *t, uint64_t until)
 		t->done = !kvm_vcpu_run(t->vcpu, vcpu_step, t, until);
 		return;
 	}
-	while (!t->done && m->sim.cycle < until)
+	while (!t->done && m->sim.cycle < until) {
+		account_step(m);
 		t->done = !guest_prog_step(t->prog);
+	}
 }
 
 /* One runnable thread of `cpu`, chosen by the seeded RNG among those
@@ -295,11 +421,13 @@ static void switch_to(struct machine *m, int cpu, struct thread *next)
 	m->cur[cpu] = next;
 }
 
-static int run(struct machine *m, char *err, size_t errlen)
+/* Every thread runs until its program ends; the budget (account_step)
+ * makes programs end early, so this always terminates. */
+static void run(struct machine *m)
 {
 	uint64_t tick = m->sc->tick_cycles ? m->sc->tick_cycles : 4000000;
 
-	for (uint64_t slice = 0; slice < MAX_SLICES; slice++) {
+	for (;;) {
 		bool any = false;
 
 		for (int c = 0; c < m->nr_cpus; c++) {
@@ -316,11 +444,9 @@ static int run(struct machine *m, char *err, size_t errlen)
 		if (!any) {
 			for (int c = 0; c < m->nr_cpus; c++)
 				switch_to(m, c, NULL);
-			return 0;
+			return;
 		}
 	}
-	snprintf(err, errlen, "run did not finish within %d scheduler slices", MAX_SLICES);
-	return 2;
 }
 
 /* ---- results and run-level invariants ---- */
@@ -435,6 +561,17 @@ static void check_guest_counters(struct machine *m, int vm, unsigned from,
 
 		if (strstr(r->event, "not supported"))
 			continue;
+		/* A raw counter's value is modulo its width, as the hardware
+		 * holds it; so is the comparison once the truth is wider. */
+		if (r->width && r->width < 64 && r->truth > X86_MASK(r->width)) {
+			if (exact && m->sc->skid == 0)
+				sim_check(&m->sim, INV_CONSERVATION,
+					  ((counted - r->truth) & X86_MASK(r->width)) == 0,
+					  "%s %s counted %llu, truth %llu modulo 2^%u", r->name,
+					  r->event, (unsigned long long)counted,
+					  (unsigned long long)r->truth, r->width);
+			continue;
+		}
 		if (counter_denied(m, vm, r)) {
 			sim_check(&m->sim, INV_FILTER, r->raw == 0,
 				  "%s %s is denied by the filter but counted %llu",
@@ -590,6 +727,12 @@ static void collect(struct machine *m, struct mv_result *res)
 	res->cycles_host = m->sim.time[SIM_T_HOST];
 	invariant_results(m, res);
 	res->trace_hash = m->sim.trace.hash;
+	res->partial = m->partial;
+	snprintf(res->partial_reason, sizeof(res->partial_reason), "%s",
+		 m->partial ? m->partial_reason : "");
+	res->budget = m->budget;
+	res->insns_total = insns_done(m);
+	res->steps_total = m->steps;
 }
 
 static void teardown(struct machine *m)
@@ -629,10 +772,19 @@ static int run_scenario(const struct mv_scenario *sc, struct mv_result *res,
 	m->sc = sc;
 	m->model = hw_model_find(sc->cpu);
 	if (!m->model) {
-		snprintf(err, errlen, "unknown cpu model '%s' (see `mvpmu cpus`)", sc->cpu);
+		char cpu[4 * MV_NAME_MAX];
+
+		cli_escape_str(cpu, sizeof(cpu), sc->cpu, 0);
+		src_err(m, err, errlen, sc->cpu_line, "unknown cpu model '%s' (see mvpmu cpus)",
+			cpu);
 		free(m);
 		return 2;
 	}
+	m->budget = (struct mv_budget){
+		sc->budget.max_cycles ? sc->budget.max_cycles : MV_DEFAULT_MAX_CYCLES,
+		sc->budget.max_insns ? sc->budget.max_insns : MV_DEFAULT_MAX_INSNS,
+		sc->budget.max_steps ? sc->budget.max_steps : MV_DEFAULT_MAX_STEPS,
+	};
 	m->nr_cpus = sc->nr_pcpus ? (int)sc->nr_pcpus : 1;
 	if (m->nr_cpus > PERF_MAX_CPUS)
 		m->nr_cpus = PERF_MAX_CPUS;
@@ -648,10 +800,10 @@ static int run_scenario(const struct mv_scenario *sc, struct mv_result *res,
 	}
 	if (!rc)
 		rc = build(m, err, errlen);
-	if (!rc)
-		rc = run(m, err, errlen);
-	if (!rc)
+	if (!rc) {
+		run(m);
 		collect(m, res);
+	}
 	/* Every record reaches the sink before the strings they point at
 	 * go with the machine. */
 	sim_trace_flush(&m->sim.trace);

@@ -1,6 +1,7 @@
 /* cli_scenario: YAML scenario files (libyaml's document API) into struct
  * mv_scenario.  Fields are described by tables so every key is checked the same way. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -8,16 +9,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <yaml.h>
 
 #include "cli_run.h"
 #include "cli_scenario.h"
+#include "cli_text.h"
 #include "hw/hw_model.h"
 #include "host/perf.h"
 
 /* The model's physical CPUs are perf's per-CPU contexts. */
 #define CLI_MAX_PCPUS PERF_MAX_CPUS
+_Static_assert(PERF_MAX_CPUS == MV_MAX_PCPUS, "scenario.h and perf agree on CPUs");
+
+/* All the work of a scenario: the truth of every context, their sums and
+ * simulated time (an instruction is at most 2 events of any kind) stay
+ * below 2^64. */
+#define CLI_MAX_WORK (1ULL << 62)
 
 struct pctx {
 	const char *fname;
@@ -32,6 +42,7 @@ struct pctx {
 	/* Where each pin was given, to check it once pcpus is known. */
 	unsigned pin_line[MV_MAX_VMS][MV_MAX_VCPUS];
 	unsigned nr_progs[MV_MAX_VMS];	/* checked against vcpus at the end */
+	uint64_t work_total;		/* instructions of every workload so far */
 };
 
 enum ftype { F_U64, F_UINT, F_U32, F_INT, F_BOOL, F_STR, F_SUB };
@@ -58,16 +69,47 @@ static unsigned node_line(const yaml_node_t *n)
 	return (unsigned)n->start_mark.line + 1;
 }
 
+/* "FILE:LINE: message" in err: the file name escaped, and shortened in
+ * the middle rather than cutting the message off when room is short. */
+static void vfail_at(char *err, size_t errlen, const char *fname, unsigned line,
+		     const char *fmt, va_list ap)
+{
+	char msg[1024], where[32], path[CLI_ERR_MAX];
+	size_t plen, room;
+
+	if (!errlen)
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	snprintf(where, sizeof(where), ":%u: ", line);
+	plen = cli_escape_str(path, sizeof(path), fname, 0);
+	room = errlen - 1 > strlen(msg) + strlen(where) ?
+	       errlen - 1 - strlen(msg) - strlen(where) : 0;
+	if (plen > room && room > 16) {
+		size_t tail = room - 16;	/* "<12 chars>...<tail>" */
+
+		memmove(path + 15, path + plen - tail, tail + 1);
+		memcpy(path + 12, "...", 3);
+	}
+	snprintf(err, errlen, "%s%s%s", path, where, msg);
+}
+
+void cli_scenario_error(char *err, size_t errlen, const char *fname, unsigned line,
+			const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail_at(err, errlen, fname, line ? line : 1, fmt, ap);
+	va_end(ap);
+}
+
 /* Records the first error only: later ones are consequences of it. */
 static int fail(struct pctx *p, unsigned line, const char *fmt, ...)
 {
-	int n = snprintf(p->err, p->errlen, "%s:%u: ", p->fname, line);
 	va_list ap;
 
-	if (n < 0 || (size_t)n >= p->errlen)
-		return -1;
 	va_start(ap, fmt);
-	vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+	vfail_at(p->err, p->errlen, p->fname, line, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -81,16 +123,16 @@ static const char *describe(const yaml_node_t *n, char *buf, size_t len)
 		return "a list";
 	if (n->data.scalar.length == 0)
 		return "nothing";
-	snprintf(buf, len, "'%.*s%s'",
-		 n->data.scalar.length > 40 ? 40 : (int)n->data.scalar.length,
-		 (const char *)n->data.scalar.value,
-		 n->data.scalar.length > 40 ? "..." : "");
+	buf[0] = '\'';
+	cli_escape(buf + 1, len - 2, (const char *)n->data.scalar.value,
+		   n->data.scalar.length, 40);
+	strcat(buf, "'");
 	return buf;
 }
 
 static int expect(struct pctx *p, const yaml_node_t *n, const char *what)
 {
-	char buf[64];
+	char buf[200];
 
 	return fail(p, node_line(n), "expected %s, got %s", what,
 		    describe(n, buf, sizeof(buf)));
@@ -105,28 +147,38 @@ static const char *scalar(const yaml_node_t *n)
  * (octal, underscores) than a scenario should. */
 static int parse_u64(struct pctx *p, yaml_node_t *n, uint64_t *out)
 {
-	const char *s, *digits;
-	char *end;
-	int base = 10;
-
 	if (n->type != YAML_SCALAR_NODE)
 		return expect(p, n, "an integer");
-	s = scalar(n);
-	digits = s;
+	switch (cli_parse_u64(scalar(n), out)) {
+	case 0:
+		return 0;
+	case -ERANGE:
+		return expect(p, n, "an integer below 2^64");
+	default:
+		return expect(p, n, "an integer (decimal or 0x hex)");
+	}
+}
+
+int cli_parse_u64(const char *s, uint64_t *out)
+{
+	const char *digits = s;
+	int base = 10;
+	char *end;
+
 	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
 		base = 16;
 		digits = s + 2;
 	}
-	if (!(base == 16 ? digits[0] && strchr("0123456789abcdefABCDEF", digits[0])
-			 : digits[0] >= '0' && digits[0] <= '9'))
-		return expect(p, n, "an integer (decimal or 0x hex)");
+	/* Digits only: strtoull would also take spaces, a sign, and a
+	 * second 0x after the first ("0x0x2"). */
+	if (!digits[0] || digits[strspn(digits, base == 16 ? "0123456789abcdefABCDEF" :
+					 "0123456789")])
+		return -EINVAL;
 	errno = 0;
 	*out = strtoull(digits, &end, base);
-	if (*end)
-		return expect(p, n, "an integer (decimal or 0x hex)");
 	if (errno == ERANGE)
-		return expect(p, n, "an integer below 2^64");
-	return 0;
+		return -ERANGE;
+	return *end ? -EINVAL : 0;
 }
 
 static int parse_ranged(struct pctx *p, yaml_node_t *n, const char *key,
@@ -161,6 +213,8 @@ static int parse_str(struct pctx *p, yaml_node_t *n, char *dst, size_t size)
 
 	if (n->type != YAML_SCALAR_NODE || n->data.scalar.length == 0)
 		return expect(p, n, "a string");
+	if (!cli_text_clean(scalar(n), n->data.scalar.length))
+		return expect(p, n, "a string without control characters");
 	if (n->data.scalar.length >= size) {
 		snprintf(what, sizeof(what), "a string of at most %zu characters",
 			 size - 1);
@@ -295,16 +349,27 @@ static yaml_node_t *seq_item(struct pctx *p, yaml_node_t *seq, size_t i)
 	return yaml_document_get_node(p->doc, seq->data.sequence.items.start[i]);
 }
 
+/* Event specs are checked here, where the line is known; what the
+ * model's PMU makes of them is decided when the run starts. */
 static int parse_events(struct pctx *p, yaml_node_t *n,
-			char (*ev)[MV_NAME_MAX], unsigned *nr)
+			char (*ev)[MV_NAME_MAX], unsigned *lines, unsigned *nr)
 {
 	size_t count;
 
 	if (check_seq(p, n, "events", MV_MAX_EVENTS, &count))
 		return -1;
-	for (size_t i = 0; i < count; i++)
-		if (parse_str(p, seq_item(p, n, i), ev[i], MV_NAME_MAX))
+	for (size_t i = 0; i < count; i++) {
+		yaml_node_t *item = seq_item(p, n, i);
+		struct perf_event_attr attr;
+
+		if (parse_str(p, item, ev[i], MV_NAME_MAX))
 			return -1;
+		lines[i] = node_line(item);
+		if (perf_parse_event(ev[i], &attr, NULL, 0))
+			return expect(p, item, "a perf event (cycles, instructions, branches, "
+				      "branch-misses, cache-references, cache-misses, ref-cycles "
+				      "or rHEX, with :u :k :G :H)");
+	}
 	*nr = (unsigned)count;
 	return 0;
 }
@@ -315,7 +380,7 @@ static const struct field segment_fields[] = {
 	FSTR("label", struct mv_segment, label),
 	FNUM("instructions", F_U64, struct mv_segment, instructions, 1, UINT64_MAX / 2),
 	FBOOL("kernel", struct mv_segment, kernel),
-	FNUM("emulated", F_UINT, struct mv_segment, emulated, 0, UINT32_MAX),
+	FNUM("emulated", F_UINT, struct mv_segment, emulated, 0, CLI_MAX_EMULATED),
 };
 
 static int sub_segments(struct pctx *p, yaml_node_t *n, void *obj)
@@ -344,10 +409,26 @@ static int sub_segments(struct pctx *p, yaml_node_t *n, void *obj)
 }
 
 static const struct field work_fields[] = {
-	FNUM("passes", F_U64, struct mv_workload, passes, 1, UINT32_MAX),
+	FNUM("passes", F_U64, struct mv_workload, passes, 1, CLI_MAX_PASSES),
 	FNUM("chunk", F_U64, struct mv_workload, chunk, 0, UINT64_MAX / 2),
 	FSUB("segments", sub_segments),
 };
+
+/* passes x (instructions + emulated) of every segment, added to the
+ * scenario's total, which must stay below CLI_MAX_WORK. */
+static int count_work(struct pctx *p, yaml_node_t *n, const struct mv_workload *w)
+{
+	unsigned __int128 per_pass = 0, total;
+
+	for (unsigned i = 0; i < w->nr_seg; i++)
+		per_pass += (unsigned __int128)w->seg[i].instructions + w->seg[i].emulated;
+	total = per_pass * w->passes + p->work_total;
+	if (total > CLI_MAX_WORK)
+		return fail(p, node_line(n), "expected at most 2^62 instructions of work in "
+			    "the whole scenario (passes x instructions, all workloads), got more");
+	p->work_total = (uint64_t)total;
+	return 0;
+}
 
 static int parse_work(struct pctx *p, yaml_node_t *n, struct mv_workload *w)
 {
@@ -355,10 +436,10 @@ static int parse_work(struct pctx *p, yaml_node_t *n, struct mv_workload *w)
 
 	memset(w, 0, sizeof(*w));
 	w->passes = 1;
-	if (walk_map(p, n, "work", work_fields, NFIELDS(work_fields), w, &seen))
+	if (walk_map(p, n, "work", work_fields, NFIELDS(work_fields), w, &seen) ||
+	    require(p, n, "work", work_fields, NFIELDS(work_fields), seen, "segments"))
 		return -1;
-	return require(p, n, "work", work_fields, NFIELDS(work_fields), seen,
-		       "segments");
+	return count_work(p, n, w);
 }
 
 /* ---- programs ---- */
@@ -391,7 +472,8 @@ static int sub_prog_events(struct pctx *p, yaml_node_t *n, void *obj)
 {
 	struct prog_in *in = obj;
 
-	return parse_events(p, n, in->prog.events, &in->prog.nr_events);
+	return parse_events(p, n, in->prog.events, in->prog.event_line,
+			    &in->prog.nr_events);
 }
 
 static int sub_prog_work(struct pctx *p, yaml_node_t *n, void *obj)
@@ -413,7 +495,7 @@ static const struct field prog_fields[] = {
 	FSUB("kind", sub_kind),
 	FSUB("events", sub_prog_events),
 	FNUM("period", F_U64, struct prog_in, prog.period, 1, UINT64_MAX / 2),
-	FNUM("freq", F_U64, struct prog_in, prog.freq, 1, 1000000000),
+	FNUM("freq", F_U64, struct prog_in, prog.freq, 1, CLI_MAX_FREQ),
 	FNUM("rr_ticks", F_U64, struct prog_in, prog.rr_ticks, 1, UINT64_MAX / 2),
 	FNUM("preset", F_U64, struct prog_in, prog.preset, 1, UINT32_MAX),
 	FSUB("pin", sub_pin),
@@ -454,6 +536,7 @@ static int parse_program(struct pctx *p, yaml_node_t *n, struct prog_in *in)
 
 	memset(in, 0, sizeof(*in));
 	in->prog.work.passes = 1;
+	in->prog.line = node_line(n);
 	if (walk_map(p, n, "program", prog_fields, NFIELDS(prog_fields), in, &seen) ||
 	    require(p, n, "program", prog_fields, NFIELDS(prog_fields), seen, "kind"))
 		return -1;
@@ -555,6 +638,7 @@ static int sub_filter(struct pctx *p, yaml_node_t *n, void *obj)
 
 	memset(&vm->filter, 0, sizeof(vm->filter));
 	vm->filter.present = true;
+	vm->filter.line = node_line(n);
 	if (walk_map(p, n, "filter", filter_fields, NFIELDS(filter_fields),
 		     &vm->filter, &seen))
 		return -1;
@@ -617,6 +701,7 @@ static int parse_vm(struct pctx *p, yaml_node_t *n, struct mv_vm_config *vm)
 	vm->nr_vcpus = 1;
 	vm->pmu_version = vm->nr_gp = vm->nr_fixed = -1;
 	vm->perf_caps = -1;
+	vm->line = node_line(n);
 	if (walk_map(p, n, "vm", vm_fields, NFIELDS(vm_fields), vm, &seen))
 		return -1;
 	return finish_vm(p, n, vm);
@@ -645,7 +730,7 @@ static int sub_host_events(struct pctx *p, yaml_node_t *n, void *obj)
 {
 	struct mv_host_config *h = obj;
 
-	return parse_events(p, n, h->events, &h->nr_events);
+	return parse_events(p, n, h->events, h->event_line, &h->nr_events);
 }
 
 static int sub_host_work(struct pctx *p, yaml_node_t *n, void *obj)
@@ -741,6 +826,7 @@ static int sub_cpu(struct pctx *p, yaml_node_t *n, void *obj)
 
 	if (parse_str(p, n, sc->cpu, sizeof(sc->cpu)))
 		return -1;
+	sc->cpu_line = node_line(n);
 	if (hw_model_find(sc->cpu))
 		return 0;
 	used = (size_t)snprintf(what, sizeof(what), "a CPU model (");
@@ -761,25 +847,24 @@ static const struct field top_fields[] = {
 	FSUB("kvm", sub_kvm),
 	FSUB("patches", sub_patches),
 	FNUM("seed", F_U64, struct mv_scenario, seed, 0, UINT64_MAX),
-	FNUM("tick_cycles", F_U64, struct mv_scenario, tick_cycles, 1000, UINT64_MAX / 2),
+	FNUM("tick_cycles", F_U64, struct mv_scenario, tick_cycles, 1000, CLI_MAX_TICK),
 	FNUM("skid", F_U64, struct mv_scenario, skid, 0, 1000000),
+	FNUM("max_cycles", F_U64, struct mv_scenario, budget.max_cycles, 1, UINT64_MAX),
+	FNUM("max_insns", F_U64, struct mv_scenario, budget.max_insns, 1, UINT64_MAX),
+	FNUM("max_steps", F_U64, struct mv_scenario, budget.max_steps, 1, UINT64_MAX),
 	FSUB("host", sub_host),
 	FSUB("vms", sub_vms),
 	FSUB("bare", sub_bare),
 };
 
-/* The file's base name without its extension names an unnamed scenario. */
+/* The file's base name without its extension names an unnamed scenario
+ * (escaped: a file name may hold any byte). */
 static void name_from_file(const char *fname, char *dst, size_t size)
 {
 	const char *base = strrchr(fname, '/');
-	size_t len;
 
 	base = base ? base + 1 : fname;
-	len = strcspn(base, ".");
-	if (len >= size)
-		len = size - 1;
-	memcpy(dst, base, len);
-	dst[len] = 0;
+	cli_escape(dst, size, base, strcspn(base, "."), 0);
 }
 
 /* The vPMU rule (one vPMU for the whole host), with the line to blame. */
@@ -838,6 +923,101 @@ static int parse_root(struct pctx *p, struct mv_scenario *sc)
 	return finish_scenario(p, sc);
 }
 
+/* Line (1-based) of byte `off` of the text. */
+static unsigned line_at(const char *text, size_t len, size_t off)
+{
+	unsigned line = 1;
+
+	for (size_t i = 0; i < off && i < len; i++)
+		line += text[i] == '\n';
+	return line;
+}
+
+/* libyaml's own error, as "FILE:LINE: expected ..., got ..." on one line. */
+static int yaml_fail(struct pctx *p, const yaml_parser_t *y, const char *text, size_t len)
+{
+	if (y->error == YAML_MEMORY_ERROR)
+		return fail(p, (unsigned)y->mark.line + 1, "out of memory");
+	if (y->error == YAML_READER_ERROR) {
+		unsigned line = line_at(text, len, y->problem_offset);
+
+		if (y->problem_value >= 0)
+			return fail(p, line, "expected valid UTF-8 text, got %s (byte 0x%02x)",
+				    y->problem ? y->problem : "an error",
+				    (unsigned)y->problem_value & 0xFF);
+		return fail(p, line, "expected valid UTF-8 text, got %s",
+			    y->problem ? y->problem : "an error");
+	}
+	return fail(p, (unsigned)y->problem_mark.line + 1, "expected valid YAML, got %s",
+		    y->problem ? y->problem : "an error");
+}
+
+static const char *event_tag(const yaml_event_t *e)
+{
+	switch (e->type) {
+	case YAML_SCALAR_EVENT: return (const char *)e->data.scalar.tag;
+	case YAML_SEQUENCE_START_EVENT: return (const char *)e->data.sequence_start.tag;
+	case YAML_MAPPING_START_EVENT: return (const char *)e->data.mapping_start.tag;
+	default: return NULL;
+	}
+}
+
+/* One pass over libyaml's events before the document is built: refuses
+ * what the document API would accept silently (a second document, tags,
+ * text that hides a NUL or control characters) and stops at the nesting
+ * cap, so that deep flow nesting fails after CLI_MAX_DEPTH levels instead
+ * of costing libyaml quadratic time. */
+static int prescan(struct pctx *p, const char *text, size_t len)
+{
+	yaml_parser_t y;
+	yaml_event_t e;
+	unsigned depth = 0, docs = 0;
+	int ret = 0;
+
+	if (!yaml_parser_initialize(&y))
+		return fail(p, 1, "out of memory");
+	yaml_parser_set_input_string(&y, (const unsigned char *)text, len);
+	for (;;) {
+		unsigned line;
+		const char *tag;
+		char got[64];
+
+		if (!yaml_parser_parse(&y, &e)) {
+			ret = yaml_fail(p, &y, text, len);
+			break;
+		}
+		line = (unsigned)e.start_mark.line + 1;
+		tag = event_tag(&e);
+		if (e.type == YAML_STREAM_END_EVENT) {
+			yaml_event_delete(&e);
+			break;
+		}
+		if (e.type == YAML_DOCUMENT_START_EVENT && ++docs > 1)
+			ret = fail(p, line, "expected one YAML document, got a second");
+		else if (tag) {
+			cli_escape_str(got, sizeof(got), tag, 40);
+			ret = fail(p, line, "expected no YAML tags, got '%s'", got);
+		} else if ((e.type == YAML_MAPPING_START_EVENT ||
+			    e.type == YAML_SEQUENCE_START_EVENT) && ++depth > CLI_MAX_DEPTH)
+			ret = fail(p, line, "expected at most %d levels of nesting, got more",
+				   CLI_MAX_DEPTH);
+		else if (e.type == YAML_MAPPING_END_EVENT || e.type == YAML_SEQUENCE_END_EVENT)
+			depth--;
+		else if (e.type == YAML_SCALAR_EVENT &&
+			 !cli_text_clean((const char *)e.data.scalar.value, e.data.scalar.length)) {
+			cli_escape(got, sizeof(got), (const char *)e.data.scalar.value,
+				   e.data.scalar.length, 40);
+			ret = fail(p, line, "expected text without NUL or control characters, got '%s'",
+				   got);
+		}
+		yaml_event_delete(&e);
+		if (ret)
+			break;
+	}
+	yaml_parser_delete(&y);
+	return ret;
+}
+
 int cli_scenario_parse(const char *fname, const char *text, size_t len,
 		       struct mv_scenario *sc, char *err, size_t errlen)
 {
@@ -847,14 +1027,21 @@ int cli_scenario_parse(const char *fname, const char *text, size_t len,
 	int ret;
 
 	cli_scenario_defaults(sc);
+	sc->file = fname;
+	if (len > CLI_MAX_FILE) {
+		fail(&p, line_at(text, len, CLI_MAX_FILE),
+		     "expected at most %d bytes (1 MiB), got more", CLI_MAX_FILE);
+		return 2;
+	}
+	if (prescan(&p, text, len))
+		return 2;
 	if (!yaml_parser_initialize(&parser)) {
-		snprintf(err, errlen, "%s: out of memory", fname);
+		fail(&p, 1, "out of memory");
 		return 2;
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&parser, &doc)) {
-		fail(&p, (unsigned)parser.problem_mark.line + 1,
-		     "expected valid YAML, got %s", parser.problem ? parser.problem : "an error");
+		yaml_fail(&p, &parser, text, len);
 		yaml_parser_delete(&parser);
 		return 2;
 	}
@@ -865,36 +1052,59 @@ int cli_scenario_parse(const char *fname, const char *text, size_t len,
 	return ret;
 }
 
+static const char *file_kind(mode_t m)
+{
+	return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" :
+	       S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device" :
+	       S_ISSOCK(m) ? "a socket" : "not a regular file";
+}
+
 int cli_scenario_load(const char *path, struct mv_scenario *sc,
 		      char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t len = 0, cap = 0, n;
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	struct stat st;
+	char *buf;
+	size_t len = 0;
 	int ret;
 
-	if (!f) {
-		snprintf(err, errlen, "%s: expected a readable file, got %s",
-			 path, strerror(errno));
+	if (fd < 0) {
+		cli_scenario_error(err, errlen, path, 1, "expected a readable file, got %s",
+				   strerror(errno));
 		return 2;
 	}
-	do {
-		if (len == cap) {
-			char *nb = realloc(buf, cap = cap ? 2 * cap : 8192);
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		cli_scenario_error(err, errlen, path, 1, "expected a regular file, got %s",
+				   file_kind(st.st_mode));
+		close(fd);
+		return 2;
+	}
+	/* One byte past the cap tells a file that is too long. */
+	buf = malloc(CLI_MAX_FILE + 1);
+	if (!buf) {
+		cli_scenario_error(err, errlen, path, 1, "out of memory");
+		close(fd);
+		return 2;
+	}
+	while (len < CLI_MAX_FILE + 1) {
+		ssize_t n = read(fd, buf + len, CLI_MAX_FILE + 1 - len);
 
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				snprintf(err, errlen, "%s: out of memory", path);
-				return 2;
-			}
-			buf = nb;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			cli_scenario_error(err, errlen, path, line_at(buf, len, len),
+					   "expected a readable file, got %s", strerror(errno));
+			free(buf);
+			close(fd);
+			return 2;
 		}
-		n = fread(buf + len, 1, cap - len, f);
-		len += n;
-	} while (n);
-	fclose(f);
-	ret = cli_scenario_parse(path, buf ? buf : "", len, sc, err, errlen);
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	ret = cli_scenario_parse(path, buf, len, sc, err, errlen);
 	free(buf);
 	return ret;
 }

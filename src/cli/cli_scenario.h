@@ -4,15 +4,29 @@
 #define CLI_SCENARIO_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "mvpmu/scenario.h"
 
-/* Parses `len` bytes of YAML; `fname` only names the source in messages.
- * Returns 0, or 2 with "FILE:LINE: expected <...>, got <...>" in `err`. */
+/* Limits of scenario files (docs/scenarios.md "Limits"). */
+#define CLI_MAX_FILE (1 << 20)		/* bytes */
+#define CLI_MAX_DEPTH 16		/* nested mappings and lists; the format needs 8 */
+#define CLI_MAX_PASSES 1000000
+#define CLI_MAX_EMULATED 1000000	/* per segment and pass */
+/* perf's default perf_event_max_sample_rate (kernel/events/core.c
+ * DEFAULT_MAX_SAMPLE_RATE): perf_event_open refuses a higher sample_freq. */
+#define CLI_MAX_FREQ 100000
+#define CLI_MAX_TICK 1000000000ULL	/* cycles: a third of a second at 3 GHz */
+
+/* Parses `len` bytes of YAML; `fname` names the source in messages, now
+ * and when the run starts (sc->file points to it: it must outlive sc).
+ * Returns 0, or 2 with "FILE:LINE: expected <...>, got <...>" in `err`
+ * (one line, no control characters; CLI_ERR_MAX bytes hold any). */
 int cli_scenario_parse(const char *fname, const char *text, size_t len,
 		       struct mv_scenario *sc, char *err, size_t errlen);
 
-/* Reads and parses the file at `path`; same return values. */
+/* Reads and parses the file at `path` (a regular file of at most
+ * CLI_MAX_FILE bytes); same return values. */
 int cli_scenario_load(const char *path, struct mv_scenario *sc,
 		      char *err, size_t errlen);
 
@@ -40,5 +54,14 @@ int cli_scenario_host(const struct mv_scenario *sc, struct cli_host *h, int *whe
 uint32_t cli_patch_parse(const char *s);
 const char *cli_patch_name(uint32_t bit);
 void cli_patch_list(char *buf, size_t len);
+
+/* Decimal or 0x hex digits and nothing else, below 2^64: 0, -EINVAL, or
+ * -ERANGE.  Files and the command line read numbers the same way. */
+int cli_parse_u64(const char *s, uint64_t *out);
+
+/* "FILE:LINE: message" into err, FILE escaped and shortened in the middle
+ * when room is short (line 0 is written as 1). */
+void cli_scenario_error(char *err, size_t errlen, const char *fname, unsigned line,
+			const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 #endif

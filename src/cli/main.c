@@ -1,38 +1,44 @@
 /* mvpmu: the command line (DESIGN.md "Command line", docs/cli.md).
  * Exit status: 0 success, 1 invariant violated, 2 bad usage or bad input,
- * 4 output incomplete (the --trace file could not be written). */
+ * 3 the run reached its budget (partial report), 4 output incomplete (stdout
+ * or the --trace file could not be written). */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli_builtin.h"
 #include "cli_explore.h"
+#include "cli_json.h"
 #include "cli_report.h"
 #include "cli_run.h"
 #include "cli_scenario.h"
+#include "cli_text.h"
 #include "cli_trace.h"
 #include "hw/hw_model.h"
 
 #define MVPMU_VERSION "0.1.0"
 #define DEFAULT_SCENARIO "host-and-guest"
 
-enum { EXIT_VIOLATION = 1, EXIT_USAGE = 2, EXIT_INCOMPLETE = 4 };
+enum { EXIT_VIOLATION = 1, EXIT_USAGE = 2, EXIT_PARTIAL = 3, EXIT_OUTPUT = 4 };
 
 static const char usage[] =
 	"usage: mvpmu run [SCENARIO|FILE] [--cpu MODEL] [--vpmu none|emulated|mediated]\n"
 	"                 [--seed N] [--json] [--trace FILE] [--knob NAME]... [--inject PPM]\n"
-	"                 [--patch NAME]...\n"
+	"                 [--patch NAME]... [budget]\n"
 	"       mvpmu compare [SCENARIO|FILE] [--cpu MODEL] [--seed N] [--json] [--patch NAME]...\n"
+	"                 [budget]\n"
 	"       mvpmu explore [SCENARIO|FILE] [--cpu MODEL] [--vpmu MODE] [--seed FIRST]\n"
 	"                 [--seeds N] [--inject PPM] [--knob NAME]... [--patch NAME]...\n"
-	"                 [--jobs N] [--shard K/N] [--json]\n"
+	"                 [--jobs N] [--shard K/N] [--json] [budget]\n"
 	"       mvpmu merge SUMMARY.json... [--json]\n"
 	"       mvpmu cpus\n"
 	"       mvpmu scenarios\n"
@@ -55,11 +61,16 @@ static const char usage[] =
 	"The kernel is Linux 7.0 as merged; --patch NAME applies a later proposal:\n"
 	"  fixed-counter-3             mediated Intel guests get fixed counter 3 (Feb 2026)\n"
 	"  nested-amd-host-guest-only  AMD Host/Guest-Only bits for L2 (Jan 2026)\n"
+	"budget: --max-cycles, --max-insns, --max-steps N stop the run (partial report)\n"
+	"  after N simulated cycles, workload instructions or program steps; the\n"
+	"  defaults are 1e10, 1e11 and 1e8.  --progress shows progress on stderr even\n"
+	"  when it is not a terminal (on a terminal it shows after about two seconds).\n"
 	"cpus      lists the CPU models\n"
 	"scenarios lists the built-in scenarios\n"
 	"\n"
 	"Exit status: 0 success, 1 an invariant was violated, 2 bad usage or input,\n"
-	"4 output incomplete (writing the --trace file failed).\n"
+	"3 the run reached its budget (partial report), 4 output incomplete (a write\n"
+	"to stdout or to the --trace file failed).\n"
 	"See docs/cli.md and docs/scenarios.md.\n";
 
 struct opts {
@@ -76,6 +87,8 @@ struct opts {
 	unsigned jobs;			/* 0: one per CPU */
 	unsigned shard, nr_shards;	/* 0/0: no --shard */
 	uint32_t patches;
+	struct mv_budget budget;	/* 0: the scenario's or the default */
+	bool progress;
 };
 
 static const struct {
@@ -100,19 +113,17 @@ static int set_knob(struct mv_knobs *k, const char *name)
 
 static int usage_error(const char *cmd, const char *what, const char *arg)
 {
-	fprintf(stderr, "mvpmu %s: %s '%s' (see mvpmu --help)\n", cmd, what, arg);
+	char esc[CLI_ERR_MAX];
+
+	cli_escape_str(esc, sizeof(esc), arg, 0);
+	fprintf(stderr, "mvpmu %s: %s '%s' (see mvpmu --help)\n", cmd, what, esc);
 	return EXIT_USAGE;
 }
 
+/* Decimal or 0x hex, as in scenario files (never octal). */
 static int parse_seed(const char *s, uint64_t *out)
 {
-	char *end;
-
-	if (!(s[0] >= '0' && s[0] <= '9'))
-		return -1;
-	errno = 0;
-	*out = strtoull(s, &end, 0);
-	return *end || errno ? -1 : 0;
+	return cli_parse_u64(s, out) ? -1 : 0;
 }
 
 /* "K/N", decimal, 1 <= K <= N <= 1000000. */
@@ -219,6 +230,17 @@ static int take_opt(struct opts *o, int c, const char *arg, const char *allowed)
 		o->patches |= bit;
 		break;
 	}
+	case 'C': case 'I': case 'T': {
+		uint64_t *dst = c == 'C' ? &o->budget.max_cycles :
+				c == 'I' ? &o->budget.max_insns : &o->budget.max_steps;
+
+		if (parse_seed(arg, dst) || !*dst)
+			return usage_error(o->cmd, c == 'C' ? "expected --max-cycles as 1 or more, got" :
+					   c == 'I' ? "expected --max-insns as 1 or more, got" :
+					   "expected --max-steps as 1 or more, got", arg);
+		break;
+	}
+	case 'P': o->progress = true; break;
 	}
 	return 0;
 }
@@ -238,6 +260,10 @@ static int parse_opts(int argc, char **argv, const char *allowed, struct opts *o
 		{ "jobs", required_argument, NULL, 'J' },
 		{ "shard", required_argument, NULL, 'S' },
 		{ "patch", required_argument, NULL, 'p' },
+		{ "max-cycles", required_argument, NULL, 'C' },
+		{ "max-insns", required_argument, NULL, 'I' },
+		{ "max-steps", required_argument, NULL, 'T' },
+		{ "progress", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -271,7 +297,7 @@ static int parse_opts(int argc, char **argv, const char *allowed, struct opts *o
 /* Loads the scenario and applies the command line over it. */
 static int load_scenario(const struct opts *o, struct mv_scenario *sc)
 {
-	char err[512];
+	static char err[CLI_ERR_MAX];
 
 	if (cli_scenario_lookup(o->scenario ? o->scenario : DEFAULT_SCENARIO,
 				sc, err, sizeof(err))) {
@@ -279,19 +305,92 @@ static int load_scenario(const struct opts *o, struct mv_scenario *sc)
 		fprintf(stderr, "%s%s\n", strncmp(err, "unknown", 7) ? "" : "mvpmu: ", err);
 		return EXIT_USAGE;
 	}
-	if (o->cpu)
+	if (o->cpu) {
+		if (!hw_model_find(o->cpu))
+			return usage_error(o->cmd, "unknown CPU model (see mvpmu cpus)", o->cpu);
 		snprintf(sc->cpu, sizeof(sc->cpu), "%s", o->cpu);
-	if (!hw_model_find(sc->cpu)) {
-		fprintf(stderr, "mvpmu %s: unknown CPU model '%s' (see mvpmu cpus)\n",
-			o->cmd, sc->cpu);
-		return EXIT_USAGE;
+		sc->cpu_line = 0;
 	}
 	if (o->seed_set)
 		sc->seed = o->seed;
 	sc->knobs = o->knobs;
 	sc->inject_ppm = o->inject_ppm;
 	sc->patches |= o->patches;
+	if (o->budget.max_cycles)
+		sc->budget.max_cycles = o->budget.max_cycles;
+	if (o->budget.max_insns)
+		sc->budget.max_insns = o->budget.max_insns;
+	if (o->budget.max_steps)
+		sc->budget.max_steps = o->budget.max_steps;
 	return 0;
+}
+
+/* ---- progress on stderr (wall-clock time is used here only) ---- */
+
+struct progress {
+	bool tty, shown;
+	double start, last;
+};
+
+static double wall_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* 12345678901 -> "12.3G" */
+static const char *si(char *buf, size_t len, double v)
+{
+	static const char unit[] = " kMGTPE";
+	int u = 0;
+
+	while (v >= 1000 && u < 6) {
+		v /= 1000;
+		u++;
+	}
+	snprintf(buf, len, u ? "%.1f%c" : "%.0f", v, unit[u]);
+	return buf;
+}
+
+static void show_progress(const struct mv_progress *pr, void *arg)
+{
+	struct progress *st = arg;
+	double now = wall_seconds(), t = now - st->start;
+	char a[16], b[16], c[16], d[16], e[16];
+
+	/* On a terminal only runs longer than about two seconds show it. */
+	if ((st->tty && !st->shown && t < 2.0) || now - st->last < 0.5)
+		return;
+	st->last = now;
+	st->shown = true;
+	fprintf(stderr, "%smvpmu: %s of %s cycles (%.0f%%), %s instructions, %s steps, "
+		"%s cycles/s%s", st->tty ? "\r" : "",
+		si(a, sizeof(a), (double)pr->cycles), si(b, sizeof(b), (double)pr->budget->max_cycles),
+		100.0 * (double)pr->cycles / (double)pr->budget->max_cycles,
+		si(c, sizeof(c), (double)pr->insns), si(d, sizeof(d), (double)pr->steps),
+		si(e, sizeof(e), t > 0 ? (double)pr->cycles / t : 0), st->tty ? "\033[K" : "\n");
+}
+
+static struct progress progress_state;
+
+/* Progress when stderr is a terminal or --progress asks; never otherwise. */
+static void set_progress(const struct opts *o, struct mv_scenario *sc)
+{
+	progress_state.tty = isatty(STDERR_FILENO);
+	if (!progress_state.tty && !o->progress)
+		return;
+	progress_state.start = wall_seconds();
+	sc->progress = show_progress;
+	sc->progress_arg = &progress_state;
+}
+
+static void end_progress(void)
+{
+	if (progress_state.shown && progress_state.tty)
+		fputs("\r\033[K", stderr);
+	progress_state.shown = false;
 }
 
 /* --vpmu is the host's module parameters (none: bare metal): it replaces
@@ -310,12 +409,14 @@ static void set_vpmu(struct mv_scenario *sc, enum mv_vpmu v)
 static int run_one(const struct mv_scenario *sc, struct mv_result *res,
 		   const struct sim_trace_sink *sink)
 {
-	char err[512] = "";
+	static char err[CLI_ERR_MAX];
 	int rc = sink ? cli_run_scenario_stream(sc, res, sink, err, sizeof(err)) :
 			cli_run_scenario(sc, res, NULL, NULL, err, sizeof(err));
 
+	end_progress();
 	if (rc) {
-		fprintf(stderr, "mvpmu: %s: %s\n", sc->name, err);
+		/* With a file, the message starts with FILE:LINE. */
+		fprintf(stderr, "%s%s\n", sc->file ? "" : "mvpmu: ", err);
 		return EXIT_USAGE;
 	}
 	return 0;
@@ -325,13 +426,15 @@ static int print_result(const struct opts *o, FILE *out, const struct mv_result 
 {
 	if (o->json) {
 		if (cli_report_json_write(out, res))
-			return EXIT_USAGE;
+			return EXIT_OUTPUT;
 		/* stdout holds one JSON document; the details go to stderr. */
 		cli_report_violations(stderr, res);
 	} else {
 		cli_report_text(out, res);
 	}
-	return res->inv_violated ? EXIT_VIOLATION : 0;
+	if (res->partial)
+		fprintf(stderr, "mvpmu: partial result: %s\n", res->partial_reason);
+	return res->inv_violated ? EXIT_VIOLATION : res->partial ? EXIT_PARTIAL : 0;
 }
 
 /* The common start of run, compare and explore: options, then the
@@ -350,6 +453,7 @@ static int prepare(int argc, char **argv, const char *allowed, struct opts *o,
 		return ret;
 	if (o->vpmu_set)
 		set_vpmu(sc, o->vpmu);
+	set_progress(o, sc);
 	return 0;
 }
 
@@ -403,7 +507,7 @@ static int cmd_run(int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	if ((ret = prepare(argc, argv, "cvsjtkip", &o, sc))) {
+	if ((ret = prepare(argc, argv, "cvsjtkipCITP", &o, sc))) {
 		ret = ret < 0 ? 0 : ret;
 		goto out;
 	}
@@ -420,7 +524,7 @@ out:
 	if (trace && cli_trace_close(trace, err, sizeof(err))) {
 		fprintf(stderr, "mvpmu: %s\n", err);
 		if (ret != EXIT_USAGE)
-			ret = EXIT_INCOMPLETE;
+			ret = EXIT_OUTPUT;
 	}
 	free(sc);
 	free(res);
@@ -434,20 +538,26 @@ static int print_compare(const struct opts *o, const struct mv_result res[3])
 	if (o->json) {
 		json_t *doc = cli_compare_json(res);
 
-		if (!doc || json_dumpf(doc, stdout, CLI_JSON_FLAGS) ||
-		    fputc('\n', stdout) == EOF)
-			ret = EXIT_USAGE;
+		if (cli_json_dumpf(doc, stdout))
+			ret = EXIT_OUTPUT;
 		json_decref(doc);
 	} else {
 		cli_compare_text(stdout, res);
 	}
 	for (int r = 0; r < 3; r++) {
+		if (res[r].partial) {
+			fprintf(stderr, "mvpmu: partial result with --vpmu %s: %s\n",
+				cli_vpmu_name(res[r].vpmu) ? cli_vpmu_name(res[r].vpmu) : "?",
+				res[r].partial_reason);
+			if (!ret)
+				ret = EXIT_PARTIAL;
+		}
 		if (!res[r].inv_violated)
 			continue;
 		fprintf(stderr, "with --vpmu %s:\n", cli_vpmu_name(res[r].vpmu) ?
 			cli_vpmu_name(res[r].vpmu) : "?");
 		cli_report_violations(stderr, &res[r]);
-		if (!ret)
+		if (!ret || ret == EXIT_PARTIAL)
 			ret = EXIT_VIOLATION;
 	}
 	return ret;
@@ -468,7 +578,7 @@ static int cmd_compare(int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	if ((ret = prepare(argc, argv, "csjp", &o, base))) {
+	if ((ret = prepare(argc, argv, "csjpCITP", &o, base))) {
 		ret = ret < 0 ? 0 : ret;
 		goto out;
 	}
@@ -495,10 +605,10 @@ static unsigned default_jobs(void)
 
 static int print_json(json_t *doc)
 {
-	int ret = !doc || json_dumpf(doc, stdout, CLI_JSON_FLAGS) || fputc('\n', stdout) == EOF;
+	int ret = cli_json_dumpf(doc, stdout);
 
 	json_decref(doc);
-	return ret ? EXIT_USAGE : 0;
+	return ret ? EXIT_OUTPUT : 0;
 }
 
 /* Runs the scenario under seeds FIRST..FIRST+N-1 (or shard K of them) and
@@ -519,7 +629,7 @@ static int cmd_explore(int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	if ((ret = prepare(argc, argv, "cvsnikJSjp", &o, sc))) {
+	if ((ret = prepare(argc, argv, "cvsnikJSjpCITP", &o, sc))) {
 		ret = ret < 0 ? 0 : ret;
 		goto out;
 	}
@@ -550,7 +660,7 @@ static int cmd_explore(int argc, char **argv)
 	}
 	if (o.json && (ret = print_json(cli_explore_json(&sum))))
 		goto out;
-	ret = sum.nr_bad ? EXIT_VIOLATION : 0;
+	ret = sum.nr_bad ? EXIT_VIOLATION : sum.nr_partial ? EXIT_PARTIAL : 0;
 out:
 	cli_explore_summary_free(&sum);
 	free(sc);
@@ -619,8 +729,8 @@ static int cmd_merge(int argc, char **argv)
 		ret = json ? print_json(cli_explore_json(&out)) : 0;
 		if (!json)
 			cli_explore_text(stdout, &out);
-		if (!ret && out.nr_bad)
-			ret = EXIT_VIOLATION;
+		if (!ret && (out.nr_bad || out.nr_partial))
+			ret = out.nr_bad ? EXIT_VIOLATION : EXIT_PARTIAL;
 	}
 	for (size_t i = 0; i < n; i++) {
 		cli_explore_summary_free(in[i]);
@@ -661,7 +771,7 @@ static int cmd_cpus(int argc, char **argv)
 static int cmd_scenarios(int argc, char **argv)
 {
 	struct mv_scenario *sc;
-	char err[512];
+	char err[CLI_ERR_MAX];
 	int ret = 0;
 
 	if (argc > 1)
@@ -683,6 +793,16 @@ static int cmd_scenarios(int argc, char **argv)
 	return ret;
 }
 
+/* A report that could not be written whole (full disk, closed pipe) is
+ * an error of its own: status 4, unless the command already failed. */
+static int finish(int ret)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return ret;
+	fprintf(stderr, "mvpmu: cannot write to standard output: %s\n", strerror(errno));
+	return ret == EXIT_USAGE ? ret : EXIT_OUTPUT;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -693,21 +813,28 @@ int main(int argc, char **argv)
 		{ "merge", cmd_merge }, { "cpus", cmd_cpus }, { "scenarios", cmd_scenarios },
 	};
 
+	/* A closed pipe is a write error (EPIPE) to report, not a signal. */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2) {
 		fputs(usage, stderr);
 		return EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		fputs(usage, stdout);
-		return 0;
+		return finish(0);
 	}
 	if (!strcmp(argv[1], "--version")) {
 		printf("mvpmu " MVPMU_VERSION "\n");
-		return 0;
+		return finish(0);
 	}
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(argv[1], cmds[i].name))
-			return cmds[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "mvpmu: unknown command '%s' (see mvpmu --help)\n", argv[1]);
+			return finish(cmds[i].fn(argc - 1, argv + 1));
+	{
+		char esc[CLI_ERR_MAX];
+
+		cli_escape_str(esc, sizeof(esc), argv[1], 0);
+		fprintf(stderr, "mvpmu: unknown command '%s' (see mvpmu --help)\n", esc);
+	}
 	return EXIT_USAGE;
 }

@@ -35,8 +35,8 @@ static void collect_labels(struct guest_prog *p)
 		int i = gp_label_index(p, seg->label);
 
 		if (i < 0) {
-			if (p->nr_label == MV_MAX_LABELS)
-				continue;
+			if (p->nr_label == MV_MAX_SEGMENTS)
+				continue;	/* cannot happen: one label per segment at most */
 			i = (int)p->nr_label++;
 			p->label[i].name = seg->label;
 		}
@@ -61,7 +61,7 @@ static void label_truth(const struct guest_prog *p, uint64_t out[][MV_EV_NR])
 
 static void snapshot_labels(struct guest_prog *p, bool end)
 {
-	uint64_t now[MV_MAX_LABELS][MV_EV_NR];
+	uint64_t now[MV_MAX_SEGMENTS][MV_EV_NR];
 
 	label_truth(p, now);
 	for (unsigned i = 0; i < p->nr_label; i++)
@@ -138,6 +138,25 @@ static void emulate_one(struct guest_prog *p, const struct mv_segment *seg)
 	p->emu_done++;
 }
 
+/* A block overflows a counter at most about this many times, so that no
+ * single step (a block and the PMIs inside it) takes long: the runner
+ * checks the run's budget between steps. */
+#define GP_MAX_WRAPS_PER_BLOCK 256
+
+/* The largest block: counters wrap at least every min_period events (the
+ * smallest sample period, else 2^31-1, the smallest max_period perf uses
+ * for counting), and a block has at most 2 events of a kind per
+ * instruction (mv_work_make). */
+static uint64_t block_cap(const struct guest_prog *p)
+{
+	uint64_t min_period = (1ULL << 31) - 1;
+
+	for (unsigned i = 0; i < p->nr_ev; i++)
+		if (p->ev[i].attr.sample_period && p->ev[i].attr.sample_period < min_period)
+			min_period = p->ev[i].attr.sample_period;
+	return min_period * (GP_MAX_WRAPS_PER_BLOCK / 2);
+}
+
 /* Runs the next block or emulated instruction; false when the workload
  * is over.  A segment's emulated instructions follow its blocks, and
  * alternate plain / branch so that both counters see some. */
@@ -145,7 +164,7 @@ static bool work_step(struct guest_prog *p)
 {
 	const struct mv_workload *w = &p->cfg.work;
 
-	while (p->pass < w->passes && w->nr_seg) {
+	while (!p->stop && p->pass < w->passes && w->nr_seg) {
 		const struct mv_segment *seg = &w->seg[p->seg];
 
 		if (p->seg_done < seg->instructions) {
@@ -154,6 +173,8 @@ static bool work_step(struct guest_prog *p)
 
 			if (n > w->chunk)
 				n = w->chunk;
+			if (n > block_cap(p))
+				n = block_cap(p);
 			blk = mv_work_make(n, seg->kernel, seg->label);
 			p->seg_done += n;
 			mv_run(p->g, &blk);
@@ -227,6 +248,28 @@ bool guest_prog_step(struct guest_prog *p)
 		break;
 	}
 	return false;
+}
+
+/* Whether work_step would still run a block or an emulated instruction. */
+static bool work_left(const struct guest_prog *p)
+{
+	const struct mv_workload *w = &p->cfg.work;
+	const struct mv_segment *seg;
+
+	if (p->pass >= w->passes || !w->nr_seg)
+		return false;
+	if (p->pass + 1 < w->passes || p->seg + 1 < w->nr_seg)
+		return true;
+	seg = &w->seg[p->seg];
+	return p->seg_done < seg->instructions || p->emu_done < seg->emulated;
+}
+
+bool guest_prog_stop(struct guest_prog *p)
+{
+	bool left = p->state == GP_SETUP || (p->state == GP_RUN && work_left(p));
+
+	p->stop = true;
+	return left;
 }
 
 void guest_prog_report(struct guest_prog *p, const char *who,

@@ -36,6 +36,10 @@ struct guest_prog *guest_prog_new(const struct mv_program *cfg,
 bool guest_prog_step(struct guest_prog *p);
 /* Appends the program's results: counters named `who` (e.g.
  * "vm0/vcpu0"), samples per label, rr results, PMIs. */
+/* Asks the program to finish early (the run reached its budget): its next
+ * step stops its events as at the end of its workload.  True when it had
+ * work left. */
+bool guest_prog_stop(struct guest_prog *p);
 void guest_prog_report(struct guest_prog *p, const char *who,
 		       const struct sim *sim, struct mv_result *res);
 void guest_prog_free(struct guest_prog *p);

@@ -28,7 +28,7 @@ struct gp_event {
 	int mv_ev;			/* modelled event counted, -1 unknown */
 	uint64_t truth0;		/* truth at the start of the run */
 	uint64_t samples;
-	uint64_t label_samples[MV_MAX_LABELS];
+	uint64_t label_samples[MV_MAX_SEGMENTS];
 	uint64_t last_count, last_running;	/* freq mode: at the last tick */
 	/* Results, taken at teardown. */
 	uint64_t value, raw, enabled, running, truth;
@@ -76,6 +76,7 @@ struct guest_prog {
 	int cpu, ctx, vendor;
 	struct sim *sim;		/* from the perf instance's owner */
 	enum gp_state state;
+	bool stop;			/* guest_prog_stop: end the workload now */
 
 	/* Workload position. */
 	uint64_t pass;
@@ -89,7 +90,7 @@ struct guest_prog {
 
 	struct gp_event ev[MV_MAX_EVENTS];
 	unsigned nr_ev;
-	struct gp_label label[MV_MAX_LABELS];
+	struct gp_label label[MV_MAX_SEGMENTS];	/* one per distinct label */
 	unsigned nr_label;
 	uint64_t lost;
 	struct gp_rr rr;

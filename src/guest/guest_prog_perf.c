@@ -219,7 +219,7 @@ static void counter_result(const struct gp_event *e, const char *who,
 	memset(c, 0, sizeof(*c));
 	snprintf(c->name, sizeof(c->name), "%s", who);
 	/* perf stat prints "<not supported>" for an event it could not open. */
-	snprintf(c->event, sizeof(c->event), "%.40s%s", e->spec,
+	snprintf(c->event, sizeof(c->event), "%s%s", e->spec,
 		 e->open_err ? " <not supported>" : "");
 	c->value = e->value;
 	c->raw = e->raw;

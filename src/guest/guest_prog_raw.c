@@ -217,5 +217,6 @@ void gp_raw_report(struct guest_prog *p, const char *who,
 		c->value = (raw->value[i] - raw->preset_val) &
 			   X86_MASK(raw->width);
 		c->truth = raw->truth[i];
+		c->width = raw->width;
 	}
 }

@@ -81,8 +81,8 @@ static uint64_t amd_hw_config(struct perf *p, int cpu,
 		sel |= EVTSEL_USR;
 	if (kernel)
 		sel |= EVTSEL_OS;
-	if (ev->period)
-		sel |= EVTSEL_INT;
+	/* x86_pmu_hw_config: INT for every event, counting ones too. */
+	sel |= EVTSEL_INT;
 	/* With EFER.SVME=0 a HostOnly counter counts nothing, so Linux
 	 * strips HostOnly until SVM is enabled (perf_ctr_virt_mask). */
 	if (!p->cpu[cpu].amd_virt)

@@ -114,8 +114,8 @@ static uint64_t intel_hw_config(struct perf *p, int cpu,
 		sel |= EVTSEL_USR;
 	if (!ev->attr.exclude_kernel)
 		sel |= EVTSEL_OS;
-	if (ev->period)
-		sel |= EVTSEL_INT;
+	/* x86_pmu_hw_config: INT for every event, counting ones too. */
+	sel |= EVTSEL_INT;
 	return sel;
 }
 

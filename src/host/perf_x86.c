@@ -162,8 +162,8 @@ static uint64_t fixed_bits(const struct perf_event *ev)
 		bits |= FIXED_CTRL_OS;
 	if (!ev->attr.exclude_user)
 		bits |= FIXED_CTRL_USR;
-	if (ev->period)
-		bits |= FIXED_CTRL_PMI;
+	/* Every event interrupts (counting ones to fold their count). */
+	bits |= FIXED_CTRL_PMI;
 	return bits;
 }
 
@@ -197,8 +197,10 @@ bool perf_x86_set_period(struct perf *p, int cpu, struct perf_event *ev)
 	bool elapsed = false;
 
 	if (!ev->period) {
-		/* Counting: start from 0, deltas are taken modulo width. */
-		write_counter(p, cpu, ev, 0);
+		/* Counting: as x86_setup_perfctr, a period of max_period, so
+		 * the PMI folds the count long before the counter could wrap
+		 * twice between two reads (a block may be any size). */
+		write_counter(p, cpu, ev, (uint64_t)0 - p->max_period);
 		return false;
 	}
 	if (left <= 0) {
@@ -235,7 +237,8 @@ void perf_x86_overflow(struct perf *p, int cpu, struct perf_event *ev)
 {
 	perf_x86_update(p, cpu, ev);
 	if (!ev->period) {
-		/* A counting event wrapped its full width: keep counting. */
+		/* A counting event used up max_period: count on from there. */
+		perf_x86_set_period(p, cpu, ev);
 		return;
 	}
 	if (perf_x86_set_period(p, cpu, ev))
@@ -361,8 +364,8 @@ void perf_get_pmu_caps(const struct perf *p, struct perf_pmu_caps *out)
 }
 
 /* The generic handler (Intel v1, AMD before PerfMonV2): no status
- * register, so a sampling counter whose top bit is clear after its
- * negative preset has wrapped. */
+ * register, so a counter whose top bit is clear after its negative preset
+ * has wrapped (x86_pmu_handle_irq: counting events too, re-armed). */
 bool perf_x86_handle_irq_legacy(struct perf *p, int cpu)
 {
 	unsigned handled = 0;
@@ -372,13 +375,13 @@ bool perf_x86_handle_irq_legacy(struct perf *p, int cpu)
 	for (unsigned i = 0; i < p->nr_gp; i++) {
 		struct perf_event *ev = p->cpu[cpu].active[i];
 
-		if (!ev || !ev->period)
+		if (!ev)
 			continue;
 		perf_x86_update(p, cpu, ev);
 		if (ev->prev_raw & X86_BIT(p->gp_width - 1))
 			continue;
 		handled++;
-		if (perf_x86_set_period(p, cpu, ev))
+		if (perf_x86_set_period(p, cpu, ev) && ev->period)
 			perf_event_record_sample(p, cpu, ev);
 	}
 	sim_trace(p->sim, TR_PERF, (uint32_t)cpu, handled, 0, "pmi legacy");

@@ -13,7 +13,14 @@ int sim_truth_label(const struct sim_truth *t, const char *label)
 
 static int label_slot(struct sim_truth *t, const char *label)
 {
-	int i = sim_truth_label(t, label);
+	int i;
+
+	/* Blocks come in runs of one label: try the last one first. */
+	if (t->last < t->nr_labels && t->label[t->last] == label)
+		return (int)t->last;
+	i = sim_truth_label(t, label);
+	if (i >= 0)
+		t->last = (unsigned)i;
 
 	if (i >= 0 || t->nr_labels == SIM_LABEL_MAX)
 		return i;

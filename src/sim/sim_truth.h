@@ -10,13 +10,15 @@
  * 4 VMs of 4 vCPUs, as scenario.h allows). */
 #define SIM_CTX_MAX 17
 #define SIM_CTX_GUEST(vm, vcpu) (1 + 4 * (vm) + (vcpu))
-#define SIM_LABEL_MAX 32
+/* Every label a scenario can have: 16 segments in each context's program. */
+#define SIM_LABEL_MAX (16 * SIM_CTX_MAX)
 
 struct sim_truth {
 	uint64_t ev[SIM_CTX_MAX][2][MV_EV_NR];	/* [ctx][kernel][event] */
 	const char *label[SIM_LABEL_MAX];
 	uint64_t label_ev[SIM_CTX_MAX][SIM_LABEL_MAX][MV_EV_NR];
 	unsigned nr_labels;
+	unsigned last;			/* index of the label looked up last */
 };
 
 void sim_truth_add(struct sim_truth *t, int ctx, bool kernel,

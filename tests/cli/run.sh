@@ -115,6 +115,61 @@ bad_file unknown-cpu 2 "a CPU model" 'name: x\ncpu: pentium4\n'
 check 2 "missing file" "$mvpmu" run "$tmp/no-such-dir/x.yaml" &&
 	one_line_err "missing file" "unknown scenario"
 
+# ---- issue 14: hostile input gets exactly one clean line naming FILE:LINE ----
+
+# clean_err NAME: stderr holds no control character but the final newline.
+clean_err() {
+	if LC_ALL=C tr -d '\n' <"$tmp/err" | LC_ALL=C grep -q '[[:cntrl:]]'; then
+		bad "$1: raw control characters on stderr"
+	else
+		ok
+	fi
+}
+bad_file second-doc 2 "one YAML document" 'name: x\n---\nname: y\n'
+bad_file hex-twice 1 "an integer (decimal or 0x hex), got '0x0x2'" 'seed: 0x0x2\n'
+bad_file nul-escape 1 "text without NUL" 'name: "a\\0b"\n'
+bad_file tag 1 "no YAML tags" 'name: !!str a\n'
+bad_file utf8 2 "valid UTF-8 text" 'name: x\ndescription: \377\n'
+bad_file ctrl-key 2 "text without NUL or control characters, got 'a\\x1b[2J'" 'name: x\n"a\\e[2J": 1\n'
+bad_file bad-event 3 "a perf event" 'host:\n  events:\n    - frob\n'
+bad_file freq 3 "freq from 1 to 100000" 'vms:\n  - programs:\n      - {kind: record, events: [cycles], freq: 1000000000}\n'
+bad_file overflow 3 "at most 2^62 instructions" 'host:\n  work:\n    passes: 4\n    segments: [{label: a, instructions: 0x2000000000000000}]\n'
+bad_file filter 4 "a filter KVM_SET_PMU_EVENT_FILTER accepts" 'vpmu: emulated\nvms:\n  - programs: [{kind: idle}]\n    filter: {action: deny, flags: 2}\n'
+bad_file cpu-esc 1 "text without NUL or control characters, got 'p\\x1b[31m'" 'cpu: "p\\e[31m"\n'
+clean_err "cpu-esc"
+awk 'BEGIN { printf "name: "; for (i = 0; i < 50000; i++) printf "["; for (i = 0; i < 50000; i++) printf "]"; print "" }' >"$tmp/deep.yaml"
+check 2 "deep nesting" "$mvpmu" run "$tmp/deep.yaml" &&
+	one_line_err "deep nesting" "$tmp/deep.yaml:1: expected at most 16 levels of nesting"
+awk 'BEGIN { print "name: x"; for (i = 0; i < 20000; i++) printf "# %060d\n", i }' >"$tmp/big.yaml"
+check 2 "over 1 MiB" "$mvpmu" run "$tmp/big.yaml" &&
+	one_line_err "over 1 MiB" "$tmp/big.yaml:16645: expected at most 1048576 bytes (1 MiB)"
+mkfifo "$tmp/fifo.yaml"
+check 2 "FIFO" "$mvpmu" run "$tmp/fifo.yaml" &&
+	one_line_err "FIFO" "$tmp/fifo.yaml:1: expected a regular file, got a FIFO"
+check 2 "/dev/zero" "$mvpmu" run /dev/zero &&
+	one_line_err "/dev/zero" "/dev/zero:1: expected a regular file, got a character device"
+mkdir "$tmp/dir.yaml"
+check 2 "directory" "$mvpmu" run "$tmp/dir.yaml" &&
+	one_line_err "directory" "$tmp/dir.yaml:1: expected a regular file, got a directory"
+# (1 MiB = 8 bytes of line 1 + 16643 lines of 63 bytes + 53 bytes of line 16645.)
+# A long path (about 3000 bytes) with a newline and an escape in it: the
+# message is whole and on one line.
+long="$tmp"
+for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
+	long="$long/$(printf 'd%0200d' "$i")"
+done
+long="$long/$(printf 'a\nb\033c')"
+mkdir -p "$long" && printf 'name: x\npcpus: 0\n' >"$long/x.yaml"
+check 2 "long path" "$mvpmu" run "$long/x.yaml" &&
+	one_line_err "long path" "a\\x0ab\\x1bc/x.yaml:2: expected pcpus from 1 to 8, got '0'"
+clean_err "long path"
+check 2 "escaped arg" "$mvpmu" run "$(printf 'x\033[2J')" &&
+	one_line_err "escaped arg" "unknown scenario 'x\\x1b[2J'"
+clean_err "escaped arg"
+check 2 "escaped option" "$mvpmu" run --cpu "$(printf 'p\033')" &&
+	one_line_err "escaped option" "'p\\x1b'"
+clean_err "escaped option"
+
 # ---- runs ----
 
 # jcheck NAME CHECK FILE...: tests/cli/check_results.py CHECK on the files.
@@ -235,6 +290,62 @@ for seed in 2 0x2a; do
 		has "seed $seed" "$tmp/r.json" "\"seed\": $(printf '%d' "$seed")"
 done
 check 2 "unwritable trace" "$mvpmu" run --trace "$tmp/no-such-dir/t.json"
+
+# Issue 14: --seed reads numbers as files do (010 is ten, not eight).
+runj "seed 010" "$tmp/r.json" rr-ticks --seed 010 && has "seed 010" "$tmp/r.json" '"seed": 10,'
+check 2 "seed 0x0x2" "$mvpmu" run --seed 0x0x2 && one_line_err "seed 0x0x2" "0x0x2"
+check 2 "seed 2^64" "$mvpmu" run --seed 18446744073709551616
+# A seed above 2^63 is reported exactly and reproduces its run.
+if runj "seed 2^64-1" "$tmp/r1.json" rr-ticks --seed 0xffffffffffffffff; then
+	s1=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["seed"], d["trace_hash"])' "$tmp/r1.json")
+	[ "${s1% *}" = 18446744073709551615 ] && ok || bad "seed 2^64-1 reported as ${s1% *}"
+	runj "seed replay" "$tmp/r2.json" rr-ticks --seed "${s1% *}" &&
+		cmp -s "$tmp/r1.json" "$tmp/r2.json" && ok || bad "seed 2^64-1: the reported seed does not reproduce the run"
+fi
+
+# Issue 14: a failed write to stdout is exit 4 with one line.
+# status_to WANT NAME OUT COMMAND...: COMMAND with stdout to OUT.
+status_to() {
+	want=$1; name=$2; to=$3; shift 3
+	"$@" >"$to" 2>"$tmp/err"
+	got=$?
+	[ "$got" = "$want" ] && ok || bad "$name: exit status $got, expected $want"
+}
+status_to 4 "stdout full" /dev/full "$mvpmu" run rr-ticks --json &&
+	one_line_err "stdout full" "cannot write to standard output: No space left on device"
+status_to 4 "stdout full (text)" /dev/full "$mvpmu" scenarios
+# A reader that is gone before the report is written (the read end is
+# closed before mvpmu starts, so the write must fail with EPIPE).
+ERR="$tmp/err" ST="$tmp/st" python3 -c '
+import os, subprocess, sys
+r, w = os.pipe()
+os.close(r)
+st = subprocess.call(sys.argv[1:], stdout=w, stderr=open(os.environ["ERR"], "w"))
+open(os.environ["ST"], "w").write("%d" % st)
+' "$mvpmu" run rr-ticks
+[ "$(cat "$tmp/st")" = 4 ] && ok || bad "closed pipe: exit $(cat "$tmp/st"), expected 4"
+one_line_err "closed pipe" "cannot write to standard output: Broken pipe"
+
+# Issue 14: the budget stops a run with a partial report and exit 3.
+check 3 "max-cycles" "$mvpmu" run rr-ticks --max-cycles 1000000 &&
+	has "max-cycles text" "$tmp/out" "PARTIAL: the run reached max_cycles 1000000"
+if check 3 "max-insns --json" "$mvpmu" run rr-ticks --max-insns 100000 --json; then
+	valid_json "max-insns --json" "$tmp/out"
+	has "max-insns --json" "$tmp/out" '"partial": true'
+	has "max-insns --json" "$tmp/out" '"max_insns": 100000'
+	one_line_err "max-insns --json" "partial result: reached max_insns 100000"
+fi
+check 3 "max-steps" "$mvpmu" run --max-steps 10
+check 2 "max-cycles 0" "$mvpmu" run --max-cycles 0
+check 2 "max-cycles x" "$mvpmu" run --max-cycles 1e9
+check 0 "not partial" "$mvpmu" run rr-ticks --json && has "not partial" "$tmp/out" '"partial": false'
+check 3 "compare partial" "$mvpmu" compare rr-ticks --max-cycles 1000000
+# Progress: never on a stderr that is not a terminal, unless --progress.
+check 0 "no progress" "$mvpmu" run rfc-sampling-mux
+[ -s "$tmp/err" ] && bad "progress shown on a non-terminal stderr" || ok
+check 0 "--progress" "$mvpmu" run rfc-sampling-mux --progress --json
+has "--progress" "$tmp/err" "cycles/s"
+valid_json "--progress keeps stdout clean" "$tmp/out"
 if check 0 "compare" "$mvpmu" compare host-and-guest; then
 	for k in "bare metal" emulated mediated "VM exits" "overhead vs bare metal"; do
 		has "compare" "$tmp/out" "$k"
@@ -243,6 +354,10 @@ fi
 check 0 "compare --json" "$mvpmu" compare host-and-guest --json &&
 	valid_json "compare --json" "$tmp/out" &&
 	jcheck "compare --json runs" compare "$tmp/out"
+
+# A filter KVM would refuse is bad input on bare metal too (no VM runs there).
+bad_file bare-bad-filter 5 "a filter KVM_SET_PMU_EVENT_FILTER accepts" \
+	'name: x\nvpmu: none\nvms:\n  - name: a\n    filter: {action: 0, flags: 2}\n'
 
 # ---- issue 10: --trace streams, checks its path first, says when it failed ----
 

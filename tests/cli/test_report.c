@@ -11,6 +11,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "cli/cli_json.h"
 #include "cli/cli_report.h"
 #include "cli/cli_trace.h"
 
@@ -479,6 +480,41 @@ static void test_trace_empty(void **state)
 	free(text);
 }
 
+/* Issue 14: unsigned values above 2^63 are printed exactly (jansson alone
+ * clamped them), and the placeholder never leaks nor matches a string. */
+static void test_json_u64_exact(void **state)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	json_t *doc;
+
+	(void)state;
+	build_result(&res);
+	res.seed = UINT64_MAX;
+	res.guest[0].truth = (1ULL << 63) + 5;
+	res.violations[0].seed = 0x8000000000000000ULL;
+	/* A string that looks like the placeholder stays a string. */
+	snprintf(res.guest[1].event, sizeof(res.guest[1].event), "\001u64:12");
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	assert_int_equal(cli_report_json_write(f, &res), 0);
+	fclose(f);
+	assert_non_null(strstr(text, "\"seed\": 18446744073709551615,"));
+	assert_non_null(strstr(text, "\"truth\": 9223372036854775813,"));
+	assert_non_null(strstr(text, "\"seed\": 9223372036854775808,"));
+	assert_non_null(strstr(text, "\"event\": \"\\\\x01u64:12\""));
+	assert_null(strstr(text, "u0001"));
+	free(text);
+	/* The tree keeps the value for C users. */
+	doc = cli_json_u64(UINT64_MAX);
+	assert_true(cli_json_u64_value(doc) == UINT64_MAX);
+	json_decref(doc);
+	doc = cli_json_u64(7);
+	assert_true(json_is_integer(doc) && cli_json_u64_value(doc) == 7);
+	json_decref(doc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -491,6 +527,7 @@ int main(void)
 		cmocka_unit_test(test_trace_json),
 		cmocka_unit_test(test_trace_deterministic),
 		cmocka_unit_test(test_trace_empty),
+		cmocka_unit_test(test_json_u64_exact),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,16 +6,19 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "cli/cli_builtin.h"
 #include "cli/cli_scenario.h"
+#include "cli/cli_text.h"
 
 static struct mv_scenario sc;
-static char err[512];
+static char err[CLI_ERR_MAX];
 
 static int parse(const char *text)
 {
@@ -215,9 +218,9 @@ static const struct bad bad_files[] = {
 	  "expected a program kind (stat, record, rr, emulated, idle), got 'perf'" },
 	{ "vms:\n  - programs:\n      - {kind: record, events: [instructions]}\n", 3,
 	  "expected one of period or freq for kind: record, got neither" },
-	{ "vms:\n  - programs:\n      - {kind: record, events: [x], period: 1, freq: 2}\n", 3,
+	{ "vms:\n  - programs:\n      - {kind: record, events: [cycles], period: 1, freq: 2}\n", 3,
 	  "expected one of period or freq for kind: record, got both" },
-	{ "vms:\n  - programs:\n      - {kind: stat, events: [x], period: 10}\n", 3,
+	{ "vms:\n  - programs:\n      - {kind: stat, events: [cycles], period: 10}\n", 3,
 	  "expected 'period' only with kind: record, got kind: stat" },
 	{ "vms:\n  - programs:\n      - {kind: rr}\n", 3,
 	  "expected rr_ticks for kind: rr, got no such key" },
@@ -235,6 +238,34 @@ static const struct bad bad_files[] = {
 	{ "vms:\n  - disable_pmu: 1\n", 2, "expected true or false, got '1'" },
 	{ "bare: {kind: idle, period: 5}\n", 1, "expected 'period' only with kind: record" },
 	{ "tick_cycles: 10\n", 1, "expected tick_cycles from 1000 to" },
+	/* Issue 14: what libyaml or strtoull accepted silently. */
+	{ "seed: 0x0x2\n", 1, "expected an integer (decimal or 0x hex), got '0x0x2'" },
+	{ "seed: 0x 2\n", 1, "expected an integer (decimal or 0x hex)" },
+	{ "name: a\n---\nname: b\n", 2, "expected one YAML document, got a second" },
+	{ "name: a\n...\n---\n", 3, "expected one YAML document, got a second" },
+	{ "name: \"a\\0b\"\n", 1, "expected text without NUL or control characters, got 'a\\x00b'" },
+	{ "name: \"a\\x1b[31m\"\n", 1, "got 'a\\x1b[31m'" },
+	{ "name: !!str a\n", 1, "expected no YAML tags, got 'tag:yaml.org,2002:str'" },
+	{ "vms: !frob [1]\n", 1, "expected no YAML tags, got '!frob'" },
+	{ "name: x\ndescription: caf\xc3\n", 2, "expected valid UTF-8 text" },
+	{ "name: x\n\xff: 1\n", 2, "expected valid UTF-8 text, got invalid leading UTF-8 octet (byte 0xff)" },
+	{ "name: x\n\"k\\x01\": 1\n", 2, "got 'k\\x01'" },
+	{ "host:\n  events: [cycles, frob]\n", 2, "expected a perf event (cycles, instructions" },
+	{ "host:\n  events: [cycles:q]\n", 2, "got 'cycles:q'" },
+	{ "vms:\n  - programs:\n      - {kind: record, events: [cycles], freq: 100001}\n", 3,
+	  "expected freq from 1 to 100000, got '100001'" },
+	{ "host:\n  work: {passes: 1000001, segments: [{label: a, instructions: 1}]}\n", 2,
+	  "expected passes from 1 to 1000000" },
+	{ "host:\n  work: {segments: [{label: a, instructions: 1, emulated: 1000001}]}\n", 2,
+	  "expected emulated from 0 to 1000000" },
+	{ "tick_cycles: 1000000001\n", 1, "expected tick_cycles from 1000 to 1000000000" },
+	/* 2 x 2^61: the truth of all work must not wrap 64 bits. */
+	{ "host:\n  work:\n    passes: 2\n    segments: [{label: a, instructions: 0x2000000000000001}]\n",
+	  3, "expected at most 2^62 instructions of work in the whole scenario" },
+	{ "host:\n  work: {segments: [{label: a, instructions: 0x3000000000000000}]}\n"
+	  "vms:\n  - programs:\n      - kind: idle\n        work: {segments: [{label: b, instructions: 0x1000000000000001}]}\n",
+	  6, "expected at most 2^62 instructions" },
+	{ "max_cycles: 0\n", 1, "expected max_cycles from 1 to" },
 };
 
 static void check_bad(const struct bad *b)
@@ -247,7 +278,9 @@ static void check_bad(const struct bad *b)
 	if (strncmp(err, where, strlen(where)) || !strstr(err, b->fragment))
 		fail_msg("for:\n%s\ngot:      %s\nexpected: %s...%s", b->yaml, err,
 			 where, b->fragment);
-	assert_null(strchr(err, '\n'));
+	/* One printable line: no control characters, valid UTF-8. */
+	if (!cli_text_clean(err, strlen(err)))
+		fail_msg("raw bytes in: %s", err);
 }
 
 static void test_malformed(void **state)
@@ -303,6 +336,141 @@ static void test_load_file(void **state)
 	assert_int_equal(sc.vm[0].prog[0].kind, MV_PROG_RR);
 }
 
+/* Deep flow nesting stops at the cap (before libyaml's quadratic work). */
+static void test_depth_cap(void **state)
+{
+	size_t depth = 200000;
+	char *y = malloc(2 * depth + 16);
+	size_t n;
+
+	(void)state;
+	assert_non_null(y);
+	n = (size_t)sprintf(y, "name: ");
+	memset(y + n, '[', depth);
+	memset(y + n + depth, ']', depth);
+	strcpy(y + n + 2 * depth, "\n");
+	assert_int_equal(parse(y), 2);
+	assert_string_equal(err, "t.yaml:1: expected at most 16 levels of nesting, got more");
+	/* The format's own depth (8) is well within the cap. */
+	n = (size_t)sprintf(y, "vms: [{programs: [{kind: idle, work: {segments: [{label: a, "
+			    "instructions: 1}]}}]}]\n");
+	assert_int_equal(parse(y), 0);
+	free(y);
+}
+
+/* Over 1 MiB is refused, naming the line where the cap is crossed. */
+static void test_size_cap(void **state)
+{
+	size_t len = CLI_MAX_FILE + 1;
+	char *y = malloc(len + 1);
+
+	(void)state;
+	assert_non_null(y);
+	memset(y, '#', len);
+	memcpy(y, "name: x\n", 8);
+	y[100] = '\n';
+	y[len] = 0;
+	assert_int_equal(cli_scenario_parse("t.yaml", y, len, &sc, err, sizeof(err)), 2);
+	assert_string_equal(err, "t.yaml:3: expected at most 1048576 bytes (1 MiB), got more");
+	/* Exactly the cap is read. */
+	assert_int_equal(cli_scenario_parse("t.yaml", y, len - 1, &sc, err, sizeof(err)), 0);
+	free(y);
+}
+
+/* Non-regular files are refused without reading (a FIFO would block). */
+static void test_not_regular(void **state)
+{
+	char dir[] = "/tmp/mvpmu-test-XXXXXX", fifo[64];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/f.yaml", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(cli_scenario_lookup(fifo, &sc, err, sizeof(err)), 2);
+	assert_non_null(strstr(err, "/f.yaml:1: expected a regular file, got a FIFO"));
+	assert_int_equal(cli_scenario_lookup("/dev/zero", &sc, err, sizeof(err)), 2);
+	assert_string_equal(err, "/dev/zero:1: expected a regular file, got a character device");
+	assert_int_equal(cli_scenario_lookup(dir, &sc, err, sizeof(err)), 2);
+	assert_non_null(strstr(err, ":1: expected a regular file, got a directory"));
+	unlink(fifo);
+	rmdir(dir);
+}
+
+/* Run-time checks name the line: the parser keeps it in the scenario. */
+static void test_lines_kept(void **state)
+{
+	(void)state;
+	assert_int_equal(parse(full), 0);
+	assert_string_equal(sc.file, "t.yaml");
+	assert_int_equal(sc.cpu_line, 3);
+	/* Lines of `full` above, counted from its first line. */
+	assert_int_equal(sc.host.event_line[0], 11);
+	assert_int_equal(sc.vm[0].line, 13);
+	assert_int_equal(sc.vm[0].filter.line, 19);
+	assert_int_equal(sc.vm[0].prog[0].line, 21);
+	assert_int_equal(sc.vm[0].prog[1].line, 22);
+	assert_int_equal(sc.vm[0].prog[1].event_line[0], 22);
+	assert_int_equal(sc.vm[1].line, 23);
+	assert_int_equal(sc.bare.line, 25);
+}
+
+/* A long path is shortened in the middle; the message is never cut. */
+static void test_long_path(void **state)
+{
+	char path[6000], small[300];
+
+	(void)state;
+	memset(path, 'd', sizeof(path) - 1);
+	path[sizeof(path) - 1] = 0;
+	cli_scenario_error(err, sizeof(err), path, 7, "expected %s, got %s", "this", "that");
+	assert_int_equal(strncmp(err, "dddd", 4), 0);
+	assert_non_null(strstr(err, "dd:7: expected this, got that"));
+	cli_scenario_error(small, sizeof(small), path, 7, "expected %s, got %s", "this", "that");
+	assert_true(strlen(small) < sizeof(small));
+	assert_non_null(strstr(small, "ddd...ddd"));
+	assert_non_null(strstr(small, "dd:7: expected this, got that"));
+	/* A path's control characters are escaped too. */
+	cli_scenario_error(small, sizeof(small), "a\nb\x1b.yaml", 2, "x");
+	assert_string_equal(small, "a\\x0ab\\x1b.yaml:2: x");
+}
+
+static void test_escape(void **state)
+{
+	char buf[64];
+
+	(void)state;
+	cli_escape_str(buf, sizeof(buf), "ok \x1b[31m\xff\\ \xc3\xa9 \xc2\x9b", 0);
+	assert_string_equal(buf, "ok \\x1b[31m\\xff\\\\ \xc3\xa9 \\xc2\\x9b");
+	cli_escape_str(buf, sizeof(buf), "abcdef", 3);
+	assert_string_equal(buf, "abc...");
+	/* A cut never splits a UTF-8 character. */
+	cli_escape_str(buf, sizeof(buf), "ab\xc3\xa9", 3);
+	assert_string_equal(buf, "ab...");
+	assert_true(cli_text_clean("caf\xc3\xa9", 5));
+	assert_false(cli_text_clean("a\tb", 3));
+	assert_false(cli_text_clean("\xed\xa0\x80", 3));	/* a surrogate */
+}
+
+static void test_parse_u64(void **state)
+{
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(cli_parse_u64("010", &v), 0);
+	assert_int_equal(v, 10);		/* never octal */
+	assert_int_equal(cli_parse_u64("0x10", &v), 0);
+	assert_int_equal(v, 16);
+	assert_int_equal(cli_parse_u64("18446744073709551615", &v), 0);
+	assert_true(v == UINT64_MAX);
+	assert_int_equal(cli_parse_u64("18446744073709551616", &v), -ERANGE);
+	assert_int_equal(cli_parse_u64("0x0x2", &v), -EINVAL);
+	assert_int_equal(cli_parse_u64(" 1", &v), -EINVAL);
+	assert_int_equal(cli_parse_u64("+1", &v), -EINVAL);
+	assert_int_equal(cli_parse_u64("-1", &v), -EINVAL);
+	assert_int_equal(cli_parse_u64("0x", &v), -EINVAL);
+	assert_int_equal(cli_parse_u64("", &v), -EINVAL);
+}
+
 static void test_vpmu_names(void **state)
 {
 	enum mv_vpmu v;
@@ -328,6 +496,13 @@ int main(void)
 		cmocka_unit_test(test_filter_cap),
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_vpmu_names),
+		cmocka_unit_test(test_depth_cap),
+		cmocka_unit_test(test_size_cap),
+		cmocka_unit_test(test_not_regular),
+		cmocka_unit_test(test_lines_kept),
+		cmocka_unit_test(test_long_path),
+		cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_parse_u64),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
