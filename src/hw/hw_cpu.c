@@ -209,8 +209,7 @@ static void run_piece(struct hw_cpu *cpu, const struct mv_work *w,
 		}
 	}
 	sim_truth_add(&cpu->sim->truth, cpu->ctx, w->kernel, w->label, d);
-	cpu->sim->cur_cpu = cpu->id;
-	cpu->sim->cur_ctx = cpu->ctx;
+	hw_cpu_where(cpu);
 	sim_advance(cpu->sim, d[MV_EV_CYCLES],
 		    cpu->guest_mode ? SIM_T_GUEST : cpu->bucket);
 	sim_trace(cpu->sim, TR_WORK, w->kernel, d[MV_EV_INSTRUCTIONS],

@@ -66,7 +66,15 @@ struct hw_cpu_hooks {
 };
 
 struct hw_cpu {
-	int id;
+	/* Its id and the truth context running (0 host, n VM n), also as
+	 * the word that the CPU's records carry (sim.cur_where). */
+	union {
+		struct {
+			int32_t id;
+			int32_t ctx;
+		};
+		uint64_t where;
+	};
 	struct sim *sim;
 	const struct hw_model *model;
 	const struct hw_pmu_ops *ops;
@@ -75,7 +83,6 @@ struct hw_cpu {
 	struct hw_cpu_hooks hooks;
 
 	bool guest_mode;	/* in VMX non-root / SVM guest */
-	int ctx;		/* truth context running: 0 host, n VM n */
 	unsigned cpl;
 	bool cr4_pce;
 	uint64_t efer;
@@ -98,6 +105,8 @@ struct hw_cpu {
 		/* RDPMC with ECX below this reads GP counter ECX (the
 		 * architectural index on both vendors); others ask the vendor. */
 		uint32_t rdpmc_gp;
+		/* Bit i: RDPMC_FIXED | i reads fixed counter i (Intel). */
+		uint32_t rdpmc_fixed;
 	} valid;
 };
 
@@ -110,13 +119,27 @@ void hw_cpuid(struct hw_cpu *cpu, uint32_t leaf, uint32_t sub, uint32_t r[4]);
  * Inline: the PMU switch makes dozens per VM exit, and a call layer costs
  * as much as the access itself (docs/costs.md, "What the model costs"). */
 
+/* The accessors are always inlined: their callers are the hot loops
+ * (the PMU switch, perf's scheduling), and compilers otherwise outline
+ * them as a copy per file, which puts a call back in. */
+#define HW_ALWAYS_INLINE static inline __attribute__((always_inline))
+
 /* Every access: the CPU's records carry its id and context; its cost is
  * charged to the guest in guest mode, else to the CPU's bucket. */
+static inline void hw_cpu_where(struct hw_cpu *cpu)
+{
+	cpu->sim->cur_where = cpu->where;
+}
+
 static inline void hw_cpu_enter(struct hw_cpu *cpu, uint32_t cost)
 {
-	cpu->sim->cur_cpu = cpu->id;
-	cpu->sim->cur_ctx = cpu->ctx;
-	sim_advance(cpu->sim, cost, cpu->guest_mode ? SIM_T_GUEST : cpu->bucket);
+	struct sim *sim = cpu->sim;
+
+	hw_cpu_where(cpu);
+	/* sim_advance without its range check: the bucket is one of the
+	 * enum's values (it is only ever assigned those). */
+	sim->cycle += cost;
+	sim->time[cpu->guest_mode ? SIM_T_GUEST : cpu->bucket] += cost;
 }
 
 /* Bits software may write in an LVT entry: vector, delivery mode, mask.
@@ -159,7 +182,7 @@ static inline bool hw_common_rdmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t *v
 	return true;
 }
 
-static inline int hw_wrmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t val)
+HW_ALWAYS_INLINE int hw_wrmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t val)
 {
 	int fault = X86_GP;
 
@@ -174,7 +197,7 @@ static inline int hw_wrmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t val)
 	return fault;
 }
 
-static inline int hw_rdmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t *val)
+HW_ALWAYS_INLINE int hw_rdmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t *val)
 {
 	int fault = X86_GP;
 	uint64_t v = 0;
@@ -191,7 +214,9 @@ static inline int hw_rdmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t *val)
 	return fault;
 }
 
-static inline int hw_rdpmc(struct hw_cpu *cpu, uint32_t ecx, uint64_t *val)
+_Static_assert((HW_MAX_GP & (HW_MAX_GP - 1)) == 0, "HW_MAX_GP is a power of two");
+
+HW_ALWAYS_INLINE int hw_rdpmc(struct hw_cpu *cpu, uint32_t ecx, uint64_t *val)
 {
 	uint64_t v = 0;
 	int fault = X86_GP;
@@ -200,8 +225,11 @@ static inline int hw_rdpmc(struct hw_cpu *cpu, uint32_t ecx, uint64_t *val)
 	 * side effect, so it may come before the clock advances. */
 	if (cpu->cpl && !cpu->cr4_pce)
 		fault = X86_GP;
-	else if (ecx < cpu->valid.rdpmc_gp)
-		v = cpu->pmu.gp_ctr[ecx], fault = X86_OK;
+	else if (ecx < cpu->valid.rdpmc_gp)	/* <= HW_MAX_GP: the mask changes nothing */
+		v = cpu->pmu.gp_ctr[ecx & (HW_MAX_GP - 1)], fault = X86_OK;
+	else if ((ecx ^ RDPMC_FIXED) < HW_MAX_FIXED &&
+		 (cpu->valid.rdpmc_fixed >> (ecx ^ RDPMC_FIXED) & 1))
+		v = cpu->pmu.fixed_ctr[ecx ^ RDPMC_FIXED], fault = X86_OK;
 	else
 		fault = cpu->ops->rdpmc(cpu, ecx, &v);
 	if (fault)

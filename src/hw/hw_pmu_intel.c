@@ -395,6 +395,9 @@ static void intel_reset(struct hw_cpu *cpu)
 		.status_set = status_writable(cpu, true),
 		.rdpmc_gp = M(cpu)->nr_gp,	/* type 0, as intel_rdpmc reads them */
 	};
+	for (unsigned i = 0; i < HW_MAX_FIXED; i++)	/* type RDPMC_FIXED, likewise */
+		if (hw_model_fixed_exists(M(cpu), i))
+			cpu->valid.rdpmc_fixed |= 1u << i;
 }
 
 const struct hw_pmu_ops hw_pmu_intel_ops = {

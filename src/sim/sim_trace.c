@@ -46,8 +46,8 @@ uint64_t sim_trace_hash_str(uint64_t h, const char *s)
 
 uint64_t sim_trace_hash_rec(uint64_t h, const struct sim_trace_rec *r, uint32_t what_id)
 {
-	return sim_trace_hash_fields(h, r->cycle, r->cpu, r->ctx, r->kind, r->a, r->b, r->c,
-				     what_id);
+	return sim_trace_hash_words(h, r->cycle, sim_trace_word_where(r->cpu, r->ctx),
+				    sim_trace_word_kind(r->kind, r->a, what_id), r->b, r->c);
 }
 
 uint64_t sim_trace_hash_records(const struct sim_trace_rec *rec, size_t n)
@@ -89,6 +89,8 @@ uint64_t sim_trace_hash_records(const struct sim_trace_rec *rec, size_t n)
 
 #define ptr_slot sim_trace_ptr_slot
 
+struct sim_trace_strent sim_trace_no_strings;	/* stays { NULL, NULL, 0 } */
+
 static size_t text_slot(const char *s, size_t cap)
 {
 	return (size_t)sim_trace_hash_str(0, s) & (cap - 1);
@@ -127,13 +129,15 @@ static bool grow_byptr(struct sim_trace_strtab *st)
 
 		if (!e->key)
 			continue;
-		for (i = ptr_slot(e->key, cap); t[i].key; i = (i + 1) & (cap - 1))
+		for (i = ptr_slot(e->key, cap - 1); t[i].key; i = (i + 1) & (cap - 1))
 			;
 		t[i] = *e;
 	}
-	free(st->byptr);
+	if (st->ptr_cap)
+		free(st->byptr);
 	st->byptr = t;
 	st->ptr_cap = cap;
+	st->ptr_mask = cap - 1;
 	return true;
 }
 
@@ -183,7 +187,7 @@ const struct sim_trace_strent *sim_trace_intern_slow(struct sim_trace *t, const 
 		return &oom;
 	}
 	if (!s[0]) {		/* "" is no string: number 0, as NULL */
-		for (i = ptr_slot(s, st->ptr_cap); st->byptr[i].key; i = (i + 1) & (st->ptr_cap - 1))
+		for (i = ptr_slot(s, st->ptr_mask); st->byptr[i].key; i = (i + 1) & st->ptr_mask)
 			;
 		st->byptr[i] = (struct sim_trace_strent){ s, "", 0 };
 		st->ptr_used++;
@@ -196,7 +200,7 @@ const struct sim_trace_strent *sim_trace_intern_slow(struct sim_trace *t, const 
 	}
 	if (fresh)
 		t->hash = sim_trace_hash_str(t->hash, s);
-	for (i = ptr_slot(s, st->ptr_cap); st->byptr[i].key; i = (i + 1) & (st->ptr_cap - 1))
+	for (i = ptr_slot(s, st->ptr_mask); st->byptr[i].key; i = (i + 1) & st->ptr_mask)
 		;
 	st->byptr[i] = (struct sim_trace_strent){ s, st->str[id - 1], id };
 	st->ptr_used++;
@@ -225,6 +229,7 @@ void sim_trace_init(struct sim_trace *t, bool keep_all)
 	t->ring_mask = SIM_TRACE_WINDOW - 1;
 	t->keep_all = keep_all;
 	t->slow = keep_all;
+	t->strings.byptr = &sim_trace_no_strings;
 }
 
 void sim_trace_free(struct sim_trace *t)
@@ -241,9 +246,11 @@ void sim_trace_free(struct sim_trace *t)
 	for (uint32_t i = 0; i < st->nr_str; i++)
 		free(st->str[i]);
 	free(st->str);
-	free(st->byptr);
+	if (st->ptr_cap)
+		free(st->byptr);
 	free(st->bytext);
 	memset(st, 0, sizeof(*st));
+	st->byptr = &sim_trace_no_strings;
 }
 
 static void keep(struct sim_trace *t, const struct sim_trace_rec *r)
@@ -291,8 +298,8 @@ void sim_trace_add_slow(struct sim_trace *t, const struct sim_trace_rec *r)
 
 void sim_trace_add(struct sim_trace *t, const struct sim_trace_rec *rec)
 {
-	sim_trace_put(t, rec->cycle, rec->cpu, rec->ctx, rec->kind, rec->a, rec->b, rec->c,
-		      rec->what);
+	sim_trace_put(t, rec->cycle, sim_trace_word_where(rec->cpu, rec->ctx), rec->kind, rec->a,
+		      rec->b, rec->c, rec->what);
 }
 
 int sim_trace_stream(struct sim_trace *t, const struct sim_trace_sink *sink)

@@ -72,8 +72,9 @@ struct sim_trace_strtab {
 		const char *key;	/* the caller's pointer, NULL: free */
 		const char *str;	/* the trace's copy */
 		uint32_t id;
-	} *byptr;
+	} *byptr;			/* never NULL: sim_trace_no_strings until the first string */
 	size_t ptr_cap, ptr_used;
+	size_t ptr_mask;		/* ptr_cap - 1, 0 while byptr is the empty table */
 	uint32_t *bytext;		/* ids by content hash, 0 free */
 	size_t text_cap;
 	char **str;			/* str[id - 1] */
@@ -122,10 +123,11 @@ size_t sim_trace_tail(const struct sim_trace *t, struct sim_trace_rec *out,
 		      size_t n);
 
 /* The run hash, spelled out so that anyone can recompute it from kept
- * records (tests/hw/test_hw_determinism.c does): start from
+ * records (tests/sim/test_sim_trace.c does): start from
  * SIM_TRACE_HASH_INIT; when a record's `what` is a string not seen before
  * in the run, fold the string (sim_trace_hash_str) and number it; then
- * fold the record with that number (0 for ""). */
+ * fold the record's five words (sim_trace_hash_words) with that number
+ * (0 for ""). */
 #define SIM_TRACE_HASH_INIT 0xCBF29CE484222325ULL
 uint64_t sim_trace_hash_str(uint64_t h, const char *s);
 uint64_t sim_trace_hash_rec(uint64_t h, const struct sim_trace_rec *r, uint32_t what_id);
@@ -134,34 +136,59 @@ uint64_t sim_trace_hash_rec(uint64_t h, const struct sim_trace_rec *r, uint32_t 
 uint64_t sim_trace_hash_records(const struct sim_trace_rec *rec, size_t n);
 
 /* ---- the recording fast path, inline: one record is a few stores, a
- * pointer lookup and a hash step ---- */
+ * pointer lookup and five hash steps ---- */
 
 /* An odd 64-bit constant with well-spread bits (2^64 / golden ratio). */
 #define SIM_TRACE_MIX_K 0x9E3779B97F4A7C15ULL
 
+static inline uint64_t sim_trace_rotl(uint64_t x, unsigned r)
+{
+	return x << r | x >> (64 - r);
+}
+
+/* One step: xor the word in, multiply by an odd constant.  For a given
+ * word it is a bijection of the state, so a record that differs in any
+ * word leaves a different state, and the steps after it keep it so. */
 static inline uint64_t sim_trace_mix(uint64_t h, uint64_t w)
 {
 	return (h ^ w) * SIM_TRACE_MIX_K;
 }
 
-/* Every field but seq, which is the record's position. */
-static inline uint64_t sim_trace_hash_fields(uint64_t h, uint64_t cycle, int32_t cpu,
-					     int32_t ctx, uint32_t kind, uint32_t a,
-					     uint64_t b, uint64_t c, uint32_t what_id)
+/* A record's fields in five 64-bit words: cycle; cpu and ctx; kind, a
+ * and the string's number; b; c.  The second and third are exact packings
+ * (kind below 256 and numbers below 2^24, which every run has: the
+ * number is rotated in rather than shifted, so a larger one still moves
+ * the word).  seq is the record's position, not a field. */
+static inline uint64_t sim_trace_word_where(int32_t cpu, int32_t ctx)
 {
-	h = sim_trace_mix(h, cycle);
-	h = sim_trace_mix(h, (uint64_t)(uint32_t)cpu << 32 | (uint32_t)ctx);
-	h = sim_trace_mix(h, (uint64_t)kind << 32 | a);
-	h = sim_trace_mix(h, b);
-	h = sim_trace_mix(h, c);
-	h = sim_trace_mix(h, what_id);
-	return h ^ (h >> 32);
+	return (uint64_t)(uint32_t)cpu | (uint64_t)(uint32_t)ctx << 32;
 }
 
-static inline size_t sim_trace_ptr_slot(const void *p, size_t cap)
+static inline uint64_t sim_trace_word_kind(uint32_t kind, uint32_t a, uint32_t what_id)
 {
-	return (size_t)(((uint64_t)(uintptr_t)p * SIM_TRACE_MIX_K) >> 32) & (cap - 1);
+	return ((uint64_t)kind << 32 | a) ^ sim_trace_rotl(what_id, 40);
 }
+
+/* Five steps, then a rotation that brings the well-mixed high half down
+ * for the next record's multiplications (a bijection too). */
+static inline uint64_t sim_trace_hash_words(uint64_t h, uint64_t cycle, uint64_t where,
+					    uint64_t kind_a, uint64_t b, uint64_t c)
+{
+	h = sim_trace_mix(h, cycle);
+	h = sim_trace_mix(h, where);
+	h = sim_trace_mix(h, kind_a);
+	h = sim_trace_mix(h, b);
+	h = sim_trace_mix(h, c);
+	return sim_trace_rotl(h, 32);
+}
+
+static inline size_t sim_trace_ptr_slot(const void *p, size_t mask)
+{
+	return (size_t)(((uint64_t)(uintptr_t)p * SIM_TRACE_MIX_K) >> 32) & mask;
+}
+
+/* The one free slot byptr points at before the first string. */
+extern struct sim_trace_strent sim_trace_no_strings;
 
 const struct sim_trace_strent *sim_trace_intern_slow(struct sim_trace *t, const char *s);
 
@@ -192,33 +219,35 @@ static inline const struct sim_trace_strent *sim_trace_intern(struct sim_trace *
 {
 	const struct sim_trace_strtab *st = &t->strings;
 
-	if (st->ptr_cap) {
-		for (size_t i = sim_trace_ptr_slot(s, st->ptr_cap); st->byptr[i].key;
-		     i = (i + 1) & (st->ptr_cap - 1))
-			if (st->byptr[i].key == s)
-				return sim_trace_checked(&st->byptr[i], s);
-	}
+	for (size_t i = sim_trace_ptr_slot(s, st->ptr_mask); st->byptr[i].key;
+	     i = (i + 1) & st->ptr_mask)
+		if (st->byptr[i].key == s)
+			return sim_trace_checked(&st->byptr[i], s);
 	return sim_trace_intern_slow(t, s);
 }
 
-static inline void sim_trace_put(struct sim_trace *t, uint64_t cycle, int32_t cpu,
-				 int32_t ctx, uint32_t kind, uint32_t a, uint64_t b,
-				 uint64_t c, const char *what)
+/* `where` is sim_trace_word_where(cpu, ctx), which is how struct sim
+ * keeps them (one load instead of two and a shift). */
+static inline void sim_trace_put(struct sim_trace *t, uint64_t cycle, uint64_t where,
+				 uint32_t kind, uint32_t a, uint64_t b, uint64_t c,
+				 const char *what)
 {
 	const struct sim_trace_strent *e = what ? sim_trace_intern(t, what) : NULL;
-	struct sim_trace_rec *r = &t->ring[t->seq & t->ring_mask];
+	uint64_t seq = t->seq;
+	struct sim_trace_rec *r = &t->ring[seq & t->ring_mask];
 	uint32_t id = e ? e->id : 0;
 
-	r->seq = t->seq++;
+	t->seq = seq + 1;
+	r->seq = seq;
 	r->cycle = cycle;
-	r->cpu = cpu;
-	r->ctx = ctx;
+	r->cpu = (int32_t)(uint32_t)where;
+	r->ctx = (int32_t)(uint32_t)(where >> 32);
 	r->kind = kind;
 	r->a = a;
 	r->b = b;
 	r->c = c;
 	r->what = e ? e->str : "";
-	t->hash = sim_trace_hash_fields(t->hash, cycle, cpu, ctx, kind, a, b, c, id);
+	t->hash = sim_trace_hash_words(t->hash, cycle, where, sim_trace_word_kind(kind, a, id), b, c);
 	if (t->slow)
 		sim_trace_add_slow(t, r);
 }
