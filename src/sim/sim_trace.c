@@ -118,7 +118,7 @@ static bool grow_bytext(struct sim_trace_strtab *st)
 
 static bool grow_byptr(struct sim_trace_strtab *st)
 {
-	size_t cap = st->ptr_cap ? 2 * st->ptr_cap : 256;
+	size_t cap = st->ptr_cap ? 2 * st->ptr_cap : 1024;	/* sparse: the inline lookup probes one slot */
 	struct sim_trace_strent *t = calloc(cap, sizeof(*t));
 
 	if (!t)
@@ -172,8 +172,9 @@ static uint32_t intern_text(struct sim_trace_strtab *st, const char *s, bool *fr
 	return st->nr_str;
 }
 
-/* The cache miss: find or add the content, then remember the pointer.
- * Folds a string into the hash the first time its content appears. */
+/* Past the first slot: the pointer further along its probe sequence, or
+ * else the content found or added and the pointer remembered.  Folds a
+ * string into the hash the first time its content appears. */
 const struct sim_trace_strent *sim_trace_intern_slow(struct sim_trace *t, const char *s)
 {
 	static const struct sim_trace_strent oom = { NULL, "?", 0 };
@@ -181,6 +182,10 @@ const struct sim_trace_strent *sim_trace_intern_slow(struct sim_trace *t, const 
 	bool fresh = false;
 	uint32_t id = 0;
 	size_t i;
+
+	for (i = ptr_slot(s, st->ptr_mask); st->byptr[i].key; i = (i + 1) & st->ptr_mask)
+		if (st->byptr[i].key == s)
+			return sim_trace_checked(&st->byptr[i], s);
 
 	if (2 * (st->ptr_used + 1) > st->ptr_cap && !grow_byptr(st)) {
 		t->oom = true;
@@ -253,7 +258,7 @@ void sim_trace_free(struct sim_trace *t)
 	st->byptr = &sim_trace_no_strings;
 }
 
-static void keep(struct sim_trace *t, const struct sim_trace_rec *r)
+static void keep(struct sim_trace *t, struct sim_trace_rec *r)
 {
 	if (t->nr_all == t->cap_all) {
 		size_t cap = t->cap_all ? t->cap_all * 2 : 4096;
@@ -271,7 +276,9 @@ static void keep(struct sim_trace *t, const struct sim_trace_rec *r)
 	t->all[t->nr_all++] = *r;
 }
 
-/* Hands records [flushed, seq) of the ring to the sink, in order. */
+/* Hands records [flushed, seq) of the ring to the sink, in order, with
+ * their sequence numbers (the fast path leaves seq to whoever hands the
+ * records out). */
 void sim_trace_flush(struct sim_trace *t)
 {
 	while (t->flushed < t->seq && !t->sink_failed && t->sink.write) {
@@ -280,14 +287,17 @@ void sim_trace_flush(struct sim_trace *t)
 
 		if (n > t->ring_mask + 1 - i)
 			n = t->ring_mask + 1 - i;	/* up to the end of the ring */
+		for (uint64_t k = 0; k < n; k++)
+			t->ring[i + k].seq = t->flushed + k;
 		if (t->sink.write(t->sink.arg, &t->ring[i], (size_t)n))
 			t->sink_failed = true;
 		t->flushed += n;
 	}
 }
 
-void sim_trace_add_slow(struct sim_trace *t, const struct sim_trace_rec *r)
+void sim_trace_add_slow(struct sim_trace *t, struct sim_trace_rec *r)
 {
+	r->seq = t->seq - 1;
 	if (t->keep_all)
 		keep(t, r);
 	/* The ring is full of records not yet written: write them before
@@ -309,8 +319,10 @@ int sim_trace_stream(struct sim_trace *t, const struct sim_trace_sink *sink)
 	if (!ring)
 		return -1;
 	/* The window moves into the bigger ring, where it stays. */
-	for (uint64_t s = t->seq > SIM_TRACE_WINDOW ? t->seq - SIM_TRACE_WINDOW : 0; s < t->seq; s++)
+	for (uint64_t s = t->seq > SIM_TRACE_WINDOW ? t->seq - SIM_TRACE_WINDOW : 0; s < t->seq; s++) {
 		ring[s & (SIM_TRACE_STREAM_BUF - 1)] = t->ring[s & t->ring_mask];
+		ring[s & (SIM_TRACE_STREAM_BUF - 1)].seq = s;
+	}
 	if (t->ring != t->window)
 		free(t->ring);
 	t->ring = ring;
@@ -400,7 +412,9 @@ size_t sim_trace_tail(const struct sim_trace *t, struct sim_trace_rec *out,
 		n = SIM_TRACE_WINDOW;
 	if (n > t->seq)
 		n = t->seq;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		out[i] = t->ring[(t->seq - n + i) & t->ring_mask];
+		out[i].seq = t->seq - n + i;
+	}
 	return n;
 }

@@ -84,7 +84,8 @@ struct sim_trace_strtab {
 struct sim_trace {
 	uint64_t seq;
 	uint64_t hash;			/* over every record's binary fields */
-	struct sim_trace_rec *ring;	/* `window`, or the stream buffer */
+	struct sim_trace_rec *ring;	/* `window`, or the stream buffer; a record's seq is
+					 * filled in only when it is handed out */
 	uint64_t ring_mask;
 	struct sim_trace_rec window[SIM_TRACE_WINDOW];
 	bool slow;			/* keeping or streaming: sim_trace_add's slow path */
@@ -211,18 +212,19 @@ static inline const struct sim_trace_strent *sim_trace_checked(const struct sim_
 	return e;
 }
 #endif
-void sim_trace_add_slow(struct sim_trace *t, const struct sim_trace_rec *r);
+void sim_trace_add_slow(struct sim_trace *t, struct sim_trace_rec *r);
 
 /* The string's entry: found by the caller's pointer (which must keep
- * its content for the run; sanitizer builds check it), else interned. */
+ * its content for the run; sanitizer builds check it), else interned.
+ * Inline, only the first slot the pointer hashes to; the rest of the
+ * probe sequence, and adding, are the slow path's. */
 static inline const struct sim_trace_strent *sim_trace_intern(struct sim_trace *t, const char *s)
 {
 	const struct sim_trace_strtab *st = &t->strings;
+	const struct sim_trace_strent *e = &st->byptr[sim_trace_ptr_slot(s, st->ptr_mask)];
 
-	for (size_t i = sim_trace_ptr_slot(s, st->ptr_mask); st->byptr[i].key;
-	     i = (i + 1) & st->ptr_mask)
-		if (st->byptr[i].key == s)
-			return sim_trace_checked(&st->byptr[i], s);
+	if (e->key == s)
+		return sim_trace_checked(e, s);
 	return sim_trace_intern_slow(t, s);
 }
 
@@ -237,8 +239,9 @@ static inline void sim_trace_put(struct sim_trace *t, uint64_t cycle, uint64_t w
 	struct sim_trace_rec *r = &t->ring[seq & t->ring_mask];
 	uint32_t id = e ? e->id : 0;
 
+	/* r->seq is set when the record is handed out (sim_trace_tail,
+	 * sim_trace_flush, keeping): one store less here. */
 	t->seq = seq + 1;
-	r->seq = seq;
 	r->cycle = cycle;
 	r->cpu = (int32_t)(uint32_t)where;
 	r->ctx = (int32_t)(uint32_t)(where >> 32);
