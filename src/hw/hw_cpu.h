@@ -104,9 +104,10 @@ struct hw_cpu {
 		uint64_t global_ctrl, fixed_ctrl, ovf_ctrl, status_set;
 		/* RDPMC with ECX below this reads GP counter ECX (the
 		 * architectural index on both vendors); others ask the vendor. */
-		uint32_t rdpmc_gp;
+		uint32_t rdpmc_gp;	/* also the number of GP counters (selectors) */
 		/* Bit i: RDPMC_FIXED | i reads fixed counter i (Intel). */
 		uint32_t rdpmc_fixed;
+		uint64_t evtsel_rsvd;	/* PERFEVTSEL reserved bits (Intel) */
 	} valid;
 };
 
@@ -140,6 +141,18 @@ static inline void hw_cpu_enter(struct hw_cpu *cpu, uint32_t cost)
 	 * enum's values (it is only ever assigned those). */
 	sim->cycle += cost;
 	sim->time[cpu->guest_mode ? SIM_T_GUEST : cpu->bucket] += cost;
+}
+
+/* An access's record: "guest" marks one executed in guest mode.  Two
+ * calls rather than a conditional string, so the host path (the PMU
+ * switch, host perf) records without a string lookup. */
+HW_ALWAYS_INLINE void hw_trace_access(struct hw_cpu *cpu, enum sim_trace_kind kind, uint32_t a,
+				      uint64_t b, uint64_t c)
+{
+	if (cpu->guest_mode)
+		sim_trace(cpu->sim, kind, a, b, c, "guest");
+	else
+		sim_trace(cpu->sim, kind, a, b, c, NULL);
 }
 
 /* Bits software may write in an LVT entry: vector, delivery mode, mask.
@@ -193,7 +206,7 @@ HW_ALWAYS_INLINE int hw_wrmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t val)
 	if (!hw_common_wrmsr(cpu, msr, val, &fault) &&
 	    !cpu->ops->wrmsr(cpu, msr, val, &fault))
 		fault = X86_GP;	/* no such MSR */
-	sim_trace(cpu->sim, TR_WRMSR, msr, val, (uint64_t)fault, cpu->guest_mode ? "guest" : NULL);
+	hw_trace_access(cpu, TR_WRMSR, msr, val, (uint64_t)fault);
 	return fault;
 }
 
@@ -210,7 +223,7 @@ HW_ALWAYS_INLINE int hw_rdmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t *val)
 	if (fault)
 		v = 0;
 	*val = v;
-	sim_trace(cpu->sim, TR_RDMSR, msr, v, (uint64_t)fault, cpu->guest_mode ? "guest" : NULL);
+	hw_trace_access(cpu, TR_RDMSR, msr, v, (uint64_t)fault);
 	return fault;
 }
 
@@ -218,25 +231,27 @@ _Static_assert((HW_MAX_GP & (HW_MAX_GP - 1)) == 0, "HW_MAX_GP is a power of two"
 
 HW_ALWAYS_INLINE int hw_rdpmc(struct hw_cpu *cpu, uint32_t ecx, uint64_t *val)
 {
-	uint64_t v = 0;
-	int fault = X86_GP;
+	uint64_t v;
+	int fault;
 
 	/* SDM RDPMC: #GP(0) at CPL > 0 when CR4.PCE = 0.  The read has no
 	 * side effect, so it may come before the clock advances. */
-	if (cpu->cpl && !cpu->cr4_pce)
-		fault = X86_GP;
-	else if (ecx < cpu->valid.rdpmc_gp)	/* <= HW_MAX_GP: the mask changes nothing */
+	if (cpu->cpl && !cpu->cr4_pce) {
+		v = 0, fault = X86_GP;
+	} else if (ecx < cpu->valid.rdpmc_gp) {	/* <= HW_MAX_GP: the mask changes nothing */
 		v = cpu->pmu.gp_ctr[ecx & (HW_MAX_GP - 1)], fault = X86_OK;
-	else if ((ecx ^ RDPMC_FIXED) < HW_MAX_FIXED &&
-		 (cpu->valid.rdpmc_fixed >> (ecx ^ RDPMC_FIXED) & 1))
+	} else if ((ecx ^ RDPMC_FIXED) < HW_MAX_FIXED &&
+		   (cpu->valid.rdpmc_fixed >> (ecx ^ RDPMC_FIXED) & 1)) {
 		v = cpu->pmu.fixed_ctr[ecx ^ RDPMC_FIXED], fault = X86_OK;
-	else
-		fault = cpu->ops->rdpmc(cpu, ecx, &v);
-	if (fault)
+	} else {
 		v = 0;
+		fault = cpu->ops->rdpmc(cpu, ecx, &v);
+		if (fault)
+			v = 0;
+	}
 	*val = v;
 	hw_cpu_enter(cpu, cpu->model->cost.rdpmc);
-	sim_trace(cpu->sim, TR_RDPMC, ecx, v, (uint64_t)fault, cpu->guest_mode ? "guest" : NULL);
+	hw_trace_access(cpu, TR_RDPMC, ecx, v, (uint64_t)fault);
 	return fault;
 }
 

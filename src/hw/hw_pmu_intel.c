@@ -199,7 +199,7 @@ static bool intel_wrmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t val, int *fau
 	if (in_range(msr, MSR_IA32_A_PMC0, HW_MAX_GP, &i))
 		f = write_gp(cpu, i, val, true);
 	else if (in_range(msr, MSR_IA32_PERFEVTSEL0, HW_MAX_GP, &i)) {
-		if (i >= M(cpu)->nr_gp || (val & evtsel_reserved(cpu)))
+		if (i >= cpu->valid.rdpmc_gp || (val & cpu->valid.evtsel_rsvd))
 			f = X86_GP;
 		else
 			p->gp_sel[i] = val;
@@ -224,8 +224,11 @@ static bool intel_rdmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t *val, int *fa
 	unsigned v = M(cpu)->pmu_version, i;
 	int f = X86_OK;
 
-	if (in_range(msr, MSR_IA32_PMC0, HW_MAX_GP, &i) ||
-	    in_range(msr, MSR_IA32_A_PMC0, HW_MAX_GP, &i)) {
+	/* The registers the PMU switch reads first (status, then counters). */
+	if (msr == MSR_IA32_PERF_GLOBAL_STATUS && v >= 2) {
+		*val = p->global_status;
+	} else if (in_range(msr, MSR_IA32_PMC0, HW_MAX_GP, &i) ||
+		   in_range(msr, MSR_IA32_A_PMC0, HW_MAX_GP, &i)) {
 		bool full = msr >= MSR_IA32_A_PMC0;
 
 		if (i >= M(cpu)->nr_gp || (full && !(p->perf_caps & PERF_CAP_FW_WRITE)))
@@ -246,8 +249,6 @@ static bool intel_rdmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t *val, int *fa
 		*val = p->fixed_ctrl;
 	} else if (msr == MSR_IA32_PERF_GLOBAL_CTRL && v >= 2) {
 		*val = p->global_ctrl;
-	} else if (msr == MSR_IA32_PERF_GLOBAL_STATUS && v >= 2) {
-		*val = p->global_status;
 	} else if ((msr == MSR_IA32_PERF_GLOBAL_OVF_CTRL && v >= 2) ||
 		   (msr == MSR_IA32_PERF_GLOBAL_STATUS_SET && v >= 4)) {
 		*val = 0;	/* write-one-to-act registers read as 0 */
@@ -394,6 +395,7 @@ static void intel_reset(struct hw_cpu *cpu)
 		.ovf_ctrl = status_writable(cpu, false),
 		.status_set = status_writable(cpu, true),
 		.rdpmc_gp = M(cpu)->nr_gp,	/* type 0, as intel_rdpmc reads them */
+		.evtsel_rsvd = evtsel_reserved(cpu),
 	};
 	for (unsigned i = 0; i < HW_MAX_FIXED; i++)	/* type RDPMC_FIXED, likewise */
 		if (hw_model_fixed_exists(M(cpu), i))

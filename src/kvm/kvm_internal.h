@@ -132,6 +132,7 @@ struct kvm_vcpu {
 	struct kvm_vm *vm;
 	int idx, ctx;
 	struct hw_cpu *cpu;
+	int perf_cpu;		/* host perf's index of `cpu` (host_cpu_index, fixed) */
 	struct mv_guest g;
 	struct perf_task task;
 	struct kvm_pmu pmu;

@@ -93,26 +93,27 @@ uint64_t kvm_mediated_put_status(struct kvm_vcpu *v)
 	return status;
 }
 
-/* RDPMC index of a counter on the host (type bit 30 for Intel fixed). */
-static uint32_t rdpmc_index(const struct kvm_pmc *pmc)
-{
-	return pmc->fixed ? (uint32_t)RDPMC_FIXED | pmc->idx : pmc->idx;
-}
+/* RDPMC index of a counter on the host (type bit 30 for Intel fixed):
+ * the loops below pass it, GP counter i being gp[i], fixed i fixed[i]. */
+#define GP_RDPMC(i) (i)
+#define FIXED_RDPMC(i) ((uint32_t)RDPMC_FIXED | (i))
 
 static inline __attribute__((always_inline)) uint64_t hw_counter(struct kvm_vcpu *v,
-								   const struct kvm_pmc *pmc)
+								   uint32_t rdpmc)
 {
 	uint64_t val = 0;
 
-	hw_rdpmc(v->cpu, rdpmc_index(pmc), &val);
+	hw_rdpmc(v->cpu, rdpmc, &val);
 	return val;
 }
 
 /* Eliding the WRMSR when the hardware already holds the value saves ~1k
  * cycles per exit (FACTS.md s.6). */
-static inline __attribute__((always_inline)) void load_counter(struct kvm_vcpu *v, const struct kvm_pmc *pmc, bool elide)
+static inline __attribute__((always_inline)) void load_counter(struct kvm_vcpu *v,
+								const struct kvm_pmc *pmc,
+								uint32_t rdpmc, bool elide)
 {
-	if (!elide || hw_counter(v, pmc) != pmc->counter)
+	if (!elide || hw_counter(v, rdpmc) != pmc->counter)
 		mediated_wrmsr(v, pmc->msr[0], pmc->counter);
 }
 
@@ -129,11 +130,11 @@ static void load_pmcs(struct kvm_vcpu *v)
 		pmu->reprogram_all = false;
 	}
 	for (unsigned i = 0; i < pmu->nr_gp; i++) {
-		load_counter(v, &pmu->gp[i], elide);
+		load_counter(v, &pmu->gp[i], GP_RDPMC(i), elide);
 		mediated_wrmsr(v, pmu->gp[i].msr[1], pmu->gp[i].eventsel_hw);
 	}
 	for (unsigned i = 0; i < pmu->nr_fixed; i++)
-		load_counter(v, &pmu->fixed[i], elide);
+		load_counter(v, &pmu->fixed[i], FIXED_RDPMC(i), elide);
 }
 
 void kvm_mediated_pmu_load(struct kvm_vcpu *v)
@@ -164,14 +165,22 @@ void kvm_mediated_pmu_load(struct kvm_vcpu *v)
 	v->cpu->bucket = SIM_T_HOST_FOR_GUEST;
 }
 
-static inline __attribute__((always_inline)) void put_counter(struct kvm_vcpu *v, struct kvm_pmc *pmc,
-							       bool clear)
+/* The clearing writes, out of the loop: with an idle guest there are none,
+ * and the loop then keeps its state in registers. */
+static __attribute__((noinline)) void put_clear(struct kvm_vcpu *v, const struct kvm_pmc *pmc)
 {
-	pmc->counter = hw_counter(v, pmc);
-	if (clear && pmc->counter)
+	if (pmc->counter)
 		mediated_wrmsr(v, pmc->msr[0], 0);
-	if (clear && !pmc->fixed && pmc->eventsel_hw)
+	if (!pmc->fixed && pmc->eventsel_hw)
 		mediated_wrmsr(v, pmc->msr[1], 0);
+}
+
+static inline __attribute__((always_inline)) void put_counter(struct kvm_vcpu *v, struct kvm_pmc *pmc,
+							       uint32_t rdpmc, bool clear)
+{
+	pmc->counter = hw_counter(v, rdpmc);
+	if (clear && (pmc->counter || (!pmc->fixed && pmc->eventsel_hw)))
+		put_clear(v, pmc);
 }
 
 /* In kvm_for_each_pmc's order: GP, then fixed. */
@@ -181,9 +190,9 @@ static void put_pmcs(struct kvm_vcpu *v)
 	bool clear = !v->vm->kvm->knobs.no_counter_clear_on_put;
 
 	for (unsigned i = 0; i < pmu->nr_gp; i++)
-		put_counter(v, &pmu->gp[i], clear);
+		put_counter(v, &pmu->gp[i], GP_RDPMC(i), clear);
 	for (unsigned i = 0; i < pmu->nr_fixed; i++)
-		put_counter(v, &pmu->fixed[i], clear);
+		put_counter(v, &pmu->fixed[i], FIXED_RDPMC(i), clear);
 }
 
 /* Invariant 5: nothing of the guest stays in the hardware once perf may

@@ -72,7 +72,7 @@ void kvm_exit_count(struct kvm_vcpu *v, enum kvm_exit reason, bool fast)
 
 static int perf_cpu(const struct kvm_vcpu *v)
 {
-	return host_cpu_index(v->vm->kvm->perf, v->cpu);
+	return v->perf_cpu;
 }
 
 /* ---- entry and exit ---- */
@@ -782,6 +782,7 @@ struct kvm_vcpu *kvm_vcpu_create(struct kvm_vm *vm, int idx, int pcpu)
 	v->idx = idx;
 	v->ctx = SIM_CTX_GUEST(vm->index, idx);
 	v->cpu = kvm->cpus[pcpu];
+	v->perf_cpu = host_cpu_index(kvm->perf, v->cpu);
 	v->lvtpc = APIC_LVTPC_RESET;
 	v->task = (struct perf_task){ .id = 100 + 4 * vm->index + idx, .name = "vcpu" };
 	v->g = (struct mv_guest){ .ops = &vcpu_ops, .env = v, .cpu = idx };
