@@ -95,6 +95,9 @@ struct perf {
 
 	/* What the driver discovered. */
 	const struct perf_x86_ops *x86;
+	/* x86->sel_msr / ctr_msr of each GP counter, asked once at init
+	 * (they follow from what the driver discovered). */
+	uint32_t sel_msr[PERF_X86_MAX_GP], ctr_msr[PERF_X86_MAX_GP];
 	bool has_pmu;
 	unsigned version;		/* Intel arch version, AMD 2 = PerfMonV2 */
 	unsigned nr_gp, nr_fixed;

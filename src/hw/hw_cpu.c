@@ -35,6 +35,7 @@ void hw_cpu_init(struct hw_cpu *cpu, int id, struct sim *sim,
 	cpu->id = id;
 	cpu->sim = sim;
 	cpu->model = model;
+	cpu->cost = model->cost;
 	cpu->ops = hw_pmu_ops_for(model);
 	cpu->apic.lvtpc = APIC_LVTPC_RESET;
 	cpu->bucket = SIM_T_HOST;

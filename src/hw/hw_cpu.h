@@ -77,6 +77,7 @@ struct hw_cpu {
 	};
 	struct sim *sim;
 	const struct hw_model *model;
+	struct hw_costs cost;	/* model->cost, one load away on every access */
 	const struct hw_pmu_ops *ops;
 	struct hw_pmu pmu;
 	struct hw_apic apic;
@@ -159,6 +160,12 @@ HW_ALWAYS_INLINE void hw_trace_access(struct hw_cpu *cpu, enum sim_trace_kind ki
  * Delivery status (bit 12) is read-only (SDM vol. 3, 11.5.1). */
 #define HW_LVT_WRITABLE (APIC_LVT_VECTOR | APIC_LVT_DM_MASK | APIC_LVT_MASKED)
 
+/* The MSRs every CPU has outside its PMU (hw_common_wrmsr/rdmsr). */
+static inline bool hw_msr_is_common(uint32_t msr)
+{
+	return msr == MSR_X2APIC_LVTPC || msr == MSR_X2APIC_EOI || msr == MSR_EFER;
+}
+
 static inline bool hw_common_wrmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t val, int *fault)
 {
 	switch (msr) {
@@ -199,13 +206,19 @@ HW_ALWAYS_INLINE int hw_wrmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t val)
 {
 	int fault = X86_GP;
 
-	hw_cpu_enter(cpu, cpu->model->cost.wrmsr);
+	hw_cpu_enter(cpu, cpu->cost.wrmsr);
 	cpu->nr_wrmsr++;
 	if (cpu->hooks.on_pmu_write)
 		cpu->hooks.on_pmu_write(cpu, msr, val, cpu->hooks.write_opaque);
-	if (!hw_common_wrmsr(cpu, msr, val, &fault) &&
-	    !cpu->ops->wrmsr(cpu, msr, val, &fault))
+	/* The vendor first: the PMU's MSRs are most accesses, and no vendor
+	 * claims the common ones (a known MSR goes straight to its half). */
+	if (__builtin_constant_p(msr) && hw_msr_is_common(msr)) {
+		if (!hw_common_wrmsr(cpu, msr, val, &fault))
+			fault = X86_GP;
+	} else if (!cpu->ops->wrmsr(cpu, msr, val, &fault) &&
+		   !hw_common_wrmsr(cpu, msr, val, &fault)) {
 		fault = X86_GP;	/* no such MSR */
+	}
 	hw_trace_access(cpu, TR_WRMSR, msr, val, (uint64_t)fault);
 	return fault;
 }
@@ -215,11 +228,15 @@ HW_ALWAYS_INLINE int hw_rdmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t *val)
 	int fault = X86_GP;
 	uint64_t v = 0;
 
-	hw_cpu_enter(cpu, cpu->model->cost.rdmsr);
+	hw_cpu_enter(cpu, cpu->cost.rdmsr);
 	cpu->nr_rdmsr++;
-	if (!hw_common_rdmsr(cpu, msr, &v, &fault) &&
-	    !cpu->ops->rdmsr(cpu, msr, &v, &fault))
+	if (__builtin_constant_p(msr) && hw_msr_is_common(msr)) {
+		if (!hw_common_rdmsr(cpu, msr, &v, &fault))
+			fault = X86_GP;
+	} else if (!cpu->ops->rdmsr(cpu, msr, &v, &fault) &&
+		   !hw_common_rdmsr(cpu, msr, &v, &fault)) {
 		fault = X86_GP;
+	}
 	if (fault)
 		v = 0;
 	*val = v;
@@ -250,7 +267,7 @@ HW_ALWAYS_INLINE int hw_rdpmc(struct hw_cpu *cpu, uint32_t ecx, uint64_t *val)
 			v = 0;
 	}
 	*val = v;
-	hw_cpu_enter(cpu, cpu->model->cost.rdpmc);
+	hw_cpu_enter(cpu, cpu->cost.rdpmc);
 	hw_trace_access(cpu, TR_RDPMC, ecx, v, (uint64_t)fault);
 	return fault;
 }
