@@ -15,6 +15,8 @@
 
 struct hw_cpu;
 
+#define HW_MSR_NOT_MINE (-1)	/* a vendor's wrmsr: not one of its MSRs */
+
 struct hw_pmu {
 	uint64_t gp_ctr[HW_MAX_GP];
 	uint64_t gp_sel[HW_MAX_GP];
@@ -33,9 +35,10 @@ struct hw_apic {
 
 /* Vendor behaviour behind one table, as KVM's kvm_pmu_ops. */
 struct hw_pmu_ops {
-	/* Returns true when `msr` belongs to this vendor's PMU; sets *fault. */
-	bool (*wrmsr)(struct hw_cpu *cpu, uint32_t msr, uint64_t val, int *fault);
-	bool (*rdmsr)(struct hw_cpu *cpu, uint32_t msr, uint64_t *val, int *fault);
+	/* X86_OK or the fault when `msr` belongs to this vendor's PMU, else
+	 * HW_MSR_NOT_MINE (the fault comes back as the value: no pointer). */
+	int (*wrmsr)(struct hw_cpu *cpu, uint32_t msr, uint64_t val);
+	int (*rdmsr)(struct hw_cpu *cpu, uint32_t msr, uint64_t *val);	/* likewise */
 	int (*rdpmc)(struct hw_cpu *cpu, uint32_t ecx, uint64_t *val);
 	/* Returns true when it answered the leaf. */
 	bool (*cpuid)(struct hw_cpu *cpu, uint32_t leaf, uint32_t sub, uint32_t r[4]);
@@ -215,7 +218,7 @@ HW_ALWAYS_INLINE int hw_wrmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t val)
 	if (__builtin_constant_p(msr) && hw_msr_is_common(msr)) {
 		if (!hw_common_wrmsr(cpu, msr, val, &fault))
 			fault = X86_GP;
-	} else if (!cpu->ops->wrmsr(cpu, msr, val, &fault) &&
+	} else if ((fault = cpu->ops->wrmsr(cpu, msr, val)) == HW_MSR_NOT_MINE &&
 		   !hw_common_wrmsr(cpu, msr, val, &fault)) {
 		fault = X86_GP;	/* no such MSR */
 	}
@@ -233,7 +236,7 @@ HW_ALWAYS_INLINE int hw_rdmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t *val)
 	if (__builtin_constant_p(msr) && hw_msr_is_common(msr)) {
 		if (!hw_common_rdmsr(cpu, msr, &v, &fault))
 			fault = X86_GP;
-	} else if (!cpu->ops->rdmsr(cpu, msr, &v, &fault) &&
+	} else if ((fault = cpu->ops->rdmsr(cpu, msr, &v)) == HW_MSR_NOT_MINE &&
 		   !hw_common_rdmsr(cpu, msr, &v, &fault)) {
 		fault = X86_GP;
 	}

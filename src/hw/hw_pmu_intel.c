@@ -189,7 +189,7 @@ static bool intel_wrmsr_global(struct hw_cpu *cpu, uint32_t msr, uint64_t val, i
 	return false;
 }
 
-static bool intel_wrmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t val, int *fault)
+static int intel_wrmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t val)
 {
 	struct hw_pmu *p = &cpu->pmu;
 	unsigned i;
@@ -212,13 +212,12 @@ static bool intel_wrmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t val, int *fau
 		else
 			p->fixed_ctr[i] = val & hw_pmu_counter_mask(cpu, true);
 	} else if (!intel_wrmsr_global(cpu, msr, val, &f)) {
-		return false;
+		return HW_MSR_NOT_MINE;
 	}
-	*fault = f;
-	return true;
+	return f;
 }
 
-static bool intel_rdmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t *val, int *fault)
+static int intel_rdmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t *val)
 {
 	const struct hw_pmu *p = &cpu->pmu;
 	unsigned v = M(cpu)->pmu_version, i;
@@ -261,10 +260,9 @@ static bool intel_rdmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t *val, int *fa
 	} else if (msr == MSR_IA32_PERF_METRICS && has_metrics(cpu)) {
 		*val = 0;
 	} else {
-		return false;
+		return HW_MSR_NOT_MINE;
 	}
-	*fault = f;
-	return true;
+	return f;
 }
 
 /* RDPMC (SDM vol. 2): ECX[30] selects fixed counters, ECX[29] PERF_METRICS

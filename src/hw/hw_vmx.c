@@ -91,9 +91,9 @@ static void load_list(struct hw_cpu *cpu, const struct hw_msr_list *l)
 	cpu->hooks.on_pmu_write = NULL;
 	for (unsigned i = 0; i < l->nr; i++) {
 		uint64_t val = l->e[i].value;
-		int fault = X86_OK;
+		int fault = cpu->ops->wrmsr(cpu, l->e[i].index, val);
 
-		if (!cpu->ops->wrmsr(cpu, l->e[i].index, val, &fault))
+		if (fault == HW_MSR_NOT_MINE)
 			fault = X86_GP;
 		(void)fault;	/* SDM: a bad entry aborts the transition; the model's lists are built valid */
 	}
@@ -121,9 +121,8 @@ void hw_vmx_exit(struct hw_cpu *cpu, struct hw_vmcs *vmcs, uint32_t reason,
 		vmcs->guest_perf_global_ctrl = cpu->pmu.global_ctrl;
 	for (unsigned i = 0; i < vmcs->exit_store.nr; i++) {
 		uint64_t v = 0;
-		int fault;
 
-		if (cpu->ops->rdmsr(cpu, vmcs->exit_store.e[i].index, &v, &fault))
+		if (cpu->ops->rdmsr(cpu, vmcs->exit_store.e[i].index, &v) != HW_MSR_NOT_MINE)
 			vmcs->exit_store.e[i].value = v;
 	}
 	if (vmcs->exit_ctls & VMX_EXIT_LOAD_PERF_GLOBAL_CTRL)

@@ -40,7 +40,9 @@ enum sim_trace_kind {
  * caller passed ("" for none), so records outlive the caller's strings;
  * in the hash it stands for its interned number, never its address. */
 struct sim_trace_rec {
-	uint64_t seq;
+	/* Aligned to 16 (what malloc gives), which pads the record from 56
+	 * to 64 bytes: the ring index is then a shift. */
+	_Alignas(16) uint64_t seq;
 	uint64_t cycle;
 	int32_t cpu;	/* physical CPU, -1 none */
 	int32_t ctx;	/* 0 host, n > 0 guest of VM n */
@@ -49,6 +51,7 @@ struct sim_trace_rec {
 	uint64_t b, c;
 	const char *what;
 };
+_Static_assert(sizeof(struct sim_trace_rec) == 64, "a trace record is 64 bytes");
 
 /* Records shown before a violation come from this window. */
 #define SIM_TRACE_WINDOW 64
