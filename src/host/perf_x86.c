@@ -209,7 +209,7 @@ X86_INLINE void write_counter(struct perf *p, int cpu, struct perf_event *ev, ui
 	ev->prev_raw = val;
 }
 
-bool perf_x86_set_period(struct perf *p, int cpu, struct perf_event *ev)
+X86_INLINE bool set_period(struct perf *p, int cpu, struct perf_event *ev)
 {
 	int64_t left = ev->period_left;
 	bool elapsed = false;
@@ -233,6 +233,11 @@ bool perf_x86_set_period(struct perf *p, int cpu, struct perf_event *ev)
 		left = (int64_t)p->max_period;
 	write_counter(p, cpu, ev, (uint64_t)-left);
 	return elapsed;
+}
+
+bool perf_x86_set_period(struct perf *p, int cpu, struct perf_event *ev)
+{
+	return set_period(p, cpu, ev);
 }
 
 /* Every counter whose bit is set in `status` overflowed: hand each active
@@ -280,7 +285,7 @@ void perf_x86_add(struct perf *p, int cpu, struct perf_event *ev, int idx)
 	ev->hw_idx = idx;
 	/* A period that ran out while the PMI was still in flight (skid)
 	 * would be lost to the reprogramming: take its sample now. */
-	if (perf_x86_set_period(p, cpu, ev))
+	if (set_period(p, cpu, ev))
 		perf_event_record_sample(p, cpu, ev);
 	if (idx >= PERF_IDX_FIXED) {
 		unsigned i = (unsigned)(idx - PERF_IDX_FIXED);
