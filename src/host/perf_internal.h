@@ -192,7 +192,11 @@ HW_ALWAYS_INLINE uint64_t perf_x86_rdmsr(struct perf *p, int cpu, uint32_t msr)
 	}
 	return val;
 }
-void perf_x86_lvtpc_nmi(struct perf *p, int cpu);
+/* LVTPC back to NMI delivery (boot, PMI ack, guest context put). */
+HW_ALWAYS_INLINE void perf_x86_lvtpc_nmi(struct perf *p, int cpu)
+{
+	perf_x86_wrmsr(p, cpu, MSR_X2APIC_LVTPC, APIC_DM_NMI);
+}
 /* Picks a free counter for ev on cpu, -1 when none. */
 int perf_x86_pick_counter(struct perf *p, int cpu, const struct perf_event *ev);
 void perf_x86_add(struct perf *p, int cpu, struct perf_event *ev, int idx);

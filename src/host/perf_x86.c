@@ -11,11 +11,6 @@ void perf_x86_msr_fault(struct perf *p, uint32_t msr, uint64_t val, int fault, b
 	sim_trace(p->sim, TR_PERF, msr, val, (uint64_t)fault, write ? "wrmsr fault" : "rdmsr fault");
 }
 
-void perf_x86_lvtpc_nmi(struct perf *p, int cpu)
-{
-	perf_x86_wrmsr(p, cpu, MSR_X2APIC_LVTPC, APIC_DM_NMI);
-}
-
 /* Linux sets late_ack for the big cores since Haswell and mid_ack for
  * Alder Lake's Atom cores (arch/x86/events/intel/core.c, intel_pmu_init);
  * everything else acks at entry. */

@@ -354,7 +354,7 @@ static bool intel_fixed_active(const struct hw_cpu *cpu, unsigned i, bool kernel
 {
 	uint64_t f = cpu->pmu.fixed_ctrl >> (4 * i);
 
-	if (!hw_model_fixed_exists(M(cpu), i))
+	if (!(cpu->valid.rdpmc_fixed & (1u << i)))	/* hw_model_fixed_exists, at reset */
 		return false;
 	if (!(f & (kernel ? FIXED_CTRL_OS : FIXED_CTRL_USR)))
 		return false;

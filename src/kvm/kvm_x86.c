@@ -502,10 +502,13 @@ static bool is_guest_state_msr(uint32_t msr)
 void kvm_check_write(struct hw_cpu *cpu, uint32_t msr, uint64_t val, void *opaque)
 {
 	struct kvm *kvm = opaque;
-	struct kvm_vcpu *v = kvm->running[cpu->id];
+	struct kvm_vcpu *v;
 
 	(void)val;
-	if (!v || !v->switching || !is_guest_state_msr(msr))
+	if (!is_guest_state_msr(msr))
+		return;
+	v = kvm->running[cpu->id];
+	if (!v || !v->switching)
 		return;
 	sim_check(kvm->sim, INV_ORDERING, cpu->pmu.global_ctrl == 0,
 		  "msr %#x written during the PMU switch with GLOBAL_CTRL=%#llx",
