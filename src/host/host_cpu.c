@@ -61,10 +61,15 @@ struct host_kernel {
 		host_irq_fn fn;
 		void *arg;
 	} vec[HOST_NR_VECTORS];
-	/* IRQs that arrived with interrupts disabled, per CPU. */
+	/* IRQs that arrived with interrupts disabled, per CPU, and which of
+	 * its words have a bit set (so an enable with nothing held is one
+	 * test). */
 	uint64_t pending[PERF_MAX_CPUS][HOST_NR_VECTORS / 64];
+	uint8_t pending_words[PERF_MAX_CPUS];
 	struct host_stats st;
 };
+
+_Static_assert(HOST_NR_VECTORS / 64 <= 8, "pending_words has a bit per word");
 
 static struct host_kernel *host_of(const struct perf *p)
 {
@@ -125,6 +130,7 @@ void host_handle_intr(struct perf *p, int cpu, unsigned vector, bool nmi)
 	if (perf_irqs_disabled(p, cpu)) {
 		/* Held in the APIC until the CPU enables interrupts. */
 		hk->pending[cpu][vector / 64] |= X86_BIT(vector % 64);
+		hk->pending_words[cpu] |= (uint8_t)(1u << (vector / 64));
 		hk->st.deferred_irqs++;
 		return;
 	}
@@ -159,7 +165,7 @@ static void host_irq_enabled(struct perf *p, int cpu)
 	struct host_kernel *hk = host_of(p);
 	int limit = HOST_NR_VECTORS - 1;	/* highest vector still to look at */
 
-	if (!hk || cpu < 0 || cpu >= hk->nr)
+	if (!hk || cpu < 0 || cpu >= hk->nr || !hk->pending_words[cpu])
 		return;
 	while (limit >= 0) {
 		uint64_t *pend = hk->pending[cpu];
@@ -175,6 +181,8 @@ static void host_irq_enabled(struct perf *p, int cpu)
 			return;	/* a handler disabled them again */
 		v = (unsigned)(w * 64 + 63 - __builtin_clzll(bits));
 		pend[w] &= ~X86_BIT(v % 64);
+		if (!pend[w])
+			hk->pending_words[cpu] &= (uint8_t)~(1u << w);
 		limit = (int)v - 1;
 		dispatch_irq(hk, cpu, v);
 	}
@@ -240,6 +248,8 @@ struct perf *host_perf_new(struct sim *sim, struct hw_cpu *cpus[], int n)
 	}
 	hk->perf = p;
 	p->host = hk;
+	for (int i = 0; i < n; i++)
+		p->direct[i] = cpus[i];	/* host_hw_ops are hw_wrmsr/hw_rdmsr */
 	p->host_free = host_free;
 	p->on_irq_enable = host_irq_enabled;
 	/* perf's PMU handler is registered first, as at Linux boot. */

@@ -157,10 +157,12 @@ static uint64_t intel_mode_mask(const struct perf *p, int cpu, bool guest_only)
 	const struct perf_cpu *pc = &p->cpu[cpu];
 	uint64_t mask = 0;
 
-	for (int idx = 0; idx < PERF_IDX_NR; idx++) {
+	/* active_mask has exactly the indexes whose active[] is set. */
+	for (uint64_t m = pc->active_mask; m; m &= m - 1) {
+		int idx = __builtin_ctzll(m);
 		const struct perf_event *ev = pc->active[idx];
 
-		if (ev && (guest_only ? ev->attr.exclude_host : ev->attr.exclude_guest))
+		if (guest_only ? ev->attr.exclude_host : ev->attr.exclude_guest)
 			mask |= X86_BIT(idx);
 	}
 	return mask;

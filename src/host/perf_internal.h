@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "host/perf.h"
+#include "hw/hw_cpu.h"
 #include "mvpmu/x86.h"
 
 #define PERF_X86_MAX_GP 8
@@ -79,6 +80,10 @@ struct perf {
 	int nr_cpus;
 	const struct perf_hw_ops *ops;
 	void *hw[PERF_MAX_CPUS];
+	/* The host's CPUs, whose ops are hw_wrmsr/hw_rdmsr themselves
+	 * (host_cpu.c): perf_x86_wrmsr/rdmsr call those inline rather than
+	 * through the table.  NULL for a guest kernel's perf. */
+	struct hw_cpu *direct[PERF_MAX_CPUS];
 	struct perf_cpu cpu[PERF_MAX_CPUS];
 
 	struct perf_event *events, **events_tail;
@@ -90,6 +95,9 @@ struct perf {
 
 	/* What the driver discovered. */
 	const struct perf_x86_ops *x86;
+	/* x86->sel_msr / ctr_msr of each GP counter, asked once at init
+	 * (they follow from what the driver discovered). */
+	uint32_t sel_msr[PERF_X86_MAX_GP], ctr_msr[PERF_X86_MAX_GP];
 	bool has_pmu;
 	unsigned version;		/* Intel arch version, AMD 2 = PerfMonV2 */
 	unsigned nr_gp, nr_fixed;
@@ -162,19 +170,21 @@ int perf_x86_event_init(struct perf *p, struct perf_event *ev);
  * Inline: perf reaches the PMU through here on every schedule in and out. */
 void perf_x86_msr_fault(struct perf *p, uint32_t msr, uint64_t val, int fault, bool write);
 
-static inline int perf_x86_wrmsr(struct perf *p, int cpu, uint32_t msr, uint64_t val)
+HW_ALWAYS_INLINE int perf_x86_wrmsr(struct perf *p, int cpu, uint32_t msr, uint64_t val)
 {
-	int fault = p->ops->wrmsr(p->hw[cpu], msr, val);
+	int fault = p->direct[cpu] ? hw_wrmsr(p->direct[cpu], msr, val) :
+				     p->ops->wrmsr(p->hw[cpu], msr, val);
 
 	if (fault)
 		perf_x86_msr_fault(p, msr, val, fault, true);
 	return fault;
 }
 
-static inline uint64_t perf_x86_rdmsr(struct perf *p, int cpu, uint32_t msr)
+HW_ALWAYS_INLINE uint64_t perf_x86_rdmsr(struct perf *p, int cpu, uint32_t msr)
 {
 	uint64_t val = 0;
-	int fault = p->ops->rdmsr(p->hw[cpu], msr, &val);
+	int fault = p->direct[cpu] ? hw_rdmsr(p->direct[cpu], msr, &val) :
+				     p->ops->rdmsr(p->hw[cpu], msr, &val);
 
 	if (fault) {
 		perf_x86_msr_fault(p, msr, 0, fault, false);
@@ -182,7 +192,11 @@ static inline uint64_t perf_x86_rdmsr(struct perf *p, int cpu, uint32_t msr)
 	}
 	return val;
 }
-void perf_x86_lvtpc_nmi(struct perf *p, int cpu);
+/* LVTPC back to NMI delivery (boot, PMI ack, guest context put). */
+HW_ALWAYS_INLINE void perf_x86_lvtpc_nmi(struct perf *p, int cpu)
+{
+	perf_x86_wrmsr(p, cpu, MSR_X2APIC_LVTPC, APIC_DM_NMI);
+}
 /* Picks a free counter for ev on cpu, -1 when none. */
 int perf_x86_pick_counter(struct perf *p, int cpu, const struct perf_event *ev);
 void perf_x86_add(struct perf *p, int cpu, struct perf_event *ev, int idx);

@@ -11,11 +11,6 @@ void perf_x86_msr_fault(struct perf *p, uint32_t msr, uint64_t val, int fault, b
 	sim_trace(p->sim, TR_PERF, msr, val, (uint64_t)fault, write ? "wrmsr fault" : "rdmsr fault");
 }
 
-void perf_x86_lvtpc_nmi(struct perf *p, int cpu)
-{
-	perf_x86_wrmsr(p, cpu, MSR_X2APIC_LVTPC, APIC_DM_NMI);
-}
-
 /* Linux sets late_ack for the big cores since Haswell and mid_ack for
  * Alder Lake's Atom cores (arch/x86/events/intel/core.c, intel_pmu_init);
  * everything else acks at entry. */
@@ -77,6 +72,10 @@ bool perf_x86_init(struct perf *p)
 		return false;
 	if (!p->x86->init(p) || !p->nr_gp)
 		return false;
+	for (unsigned i = 0; i < PERF_X86_MAX_GP; i++) {
+		p->sel_msr[i] = p->x86->sel_msr(p, i);
+		p->ctr_msr[i] = p->x86->ctr_msr(p, i);
+	}
 	p->ack = perf_x86_ack_for_model(p->ops->model_name ?
 					p->ops->model_name(p->hw[0]) : NULL);
 	for (int c = 0; c < p->nr_cpus; c++) {
@@ -122,9 +121,19 @@ int perf_x86_event_init(struct perf *p, struct perf_event *ev)
 	return 0;
 }
 
-uint64_t perf_x86_ctr_mask(const struct perf *p, int idx)
+/* The helpers of scheduling in and out are always inlined: each wraps one
+ * MSR access (itself inline), and a call per helper costs as much as the
+ * work around the access. */
+#define X86_INLINE static inline __attribute__((always_inline))
+
+X86_INLINE uint64_t ctr_mask(const struct perf *p, int idx)
 {
 	return X86_MASK(idx >= PERF_IDX_FIXED ? p->fixed_width : p->gp_width);
+}
+
+uint64_t perf_x86_ctr_mask(const struct perf *p, int idx)
+{
+	return ctr_mask(p, idx);
 }
 
 int perf_x86_pick_counter(struct perf *p, int cpu, const struct perf_event *ev)
@@ -142,14 +151,14 @@ int perf_x86_pick_counter(struct perf *p, int cpu, const struct perf_event *ev)
 	return -1;
 }
 
-static uint32_t ctr_msr(const struct perf *p, int idx)
+X86_INLINE uint32_t ctr_msr(const struct perf *p, int idx)
 {
 	if (idx >= PERF_IDX_FIXED)
 		return MSR_IA32_FIXED_CTR0 + (uint32_t)(idx - PERF_IDX_FIXED);
-	return p->x86->ctr_msr(p, (unsigned)idx);
+	return p->ctr_msr[idx & (PERF_X86_MAX_GP - 1)];	/* idx < nr_gp <= the maximum */
 }
 
-static void write_fixed_ctrl(struct perf *p, int cpu)
+X86_INLINE void write_fixed_ctrl(struct perf *p, int cpu)
 {
 	perf_x86_wrmsr(p, cpu, MSR_IA32_FIXED_CTR_CTRL, p->cpu[cpu].fixed_ctrl);
 }
@@ -167,7 +176,7 @@ static uint64_t fixed_bits(const struct perf_event *ev)
 	return bits;
 }
 
-uint64_t perf_x86_update(struct perf *p, int cpu, struct perf_event *ev)
+X86_INLINE uint64_t update(struct perf *p, int cpu, struct perf_event *ev)
 {
 	uint64_t raw, delta;
 
@@ -175,7 +184,7 @@ uint64_t perf_x86_update(struct perf *p, int cpu, struct perf_event *ev)
 		return 0;
 	raw = perf_x86_rdmsr(p, cpu, ctr_msr(p, ev->hw_idx));
 	/* Modulo the counter width, as x86_perf_event_update does. */
-	delta = (raw - ev->prev_raw) & perf_x86_ctr_mask(p, ev->hw_idx);
+	delta = (raw - ev->prev_raw) & ctr_mask(p, ev->hw_idx);
 	ev->prev_raw = raw;
 	ev->count += delta;
 	if (ev->period)
@@ -183,15 +192,19 @@ uint64_t perf_x86_update(struct perf *p, int cpu, struct perf_event *ev)
 	return delta;
 }
 
-static void write_counter(struct perf *p, int cpu, struct perf_event *ev,
-			  uint64_t val)
+uint64_t perf_x86_update(struct perf *p, int cpu, struct perf_event *ev)
 {
-	val &= perf_x86_ctr_mask(p, ev->hw_idx);
+	return update(p, cpu, ev);
+}
+
+X86_INLINE void write_counter(struct perf *p, int cpu, struct perf_event *ev, uint64_t val)
+{
+	val &= ctr_mask(p, ev->hw_idx);
 	perf_x86_wrmsr(p, cpu, ctr_msr(p, ev->hw_idx), val);
 	ev->prev_raw = val;
 }
 
-bool perf_x86_set_period(struct perf *p, int cpu, struct perf_event *ev)
+X86_INLINE bool set_period(struct perf *p, int cpu, struct perf_event *ev)
 {
 	int64_t left = ev->period_left;
 	bool elapsed = false;
@@ -217,6 +230,11 @@ bool perf_x86_set_period(struct perf *p, int cpu, struct perf_event *ev)
 		left = (int64_t)p->max_period;
 	write_counter(p, cpu, ev, (uint64_t)-left);
 	return elapsed;
+}
+
+bool perf_x86_set_period(struct perf *p, int cpu, struct perf_event *ev)
+{
+	return set_period(p, cpu, ev);
 }
 
 /* Every counter whose bit is set in `status` overflowed: hand each active
@@ -253,7 +271,7 @@ static void enable_gp(struct perf *p, int cpu, struct perf_event *ev)
 	 * AMD before PerfMonV2) EN is the only switch, set by enable_all. */
 	if (p->has_global || p->cpu[cpu].disable_depth == 0)
 		sel |= EVTSEL_EN;
-	perf_x86_wrmsr(p, cpu, p->x86->sel_msr(p, (unsigned)ev->hw_idx), sel);
+	perf_x86_wrmsr(p, cpu, p->sel_msr[ev->hw_idx & (PERF_X86_MAX_GP - 1)], sel);
 }
 
 void perf_x86_add(struct perf *p, int cpu, struct perf_event *ev, int idx)
@@ -265,7 +283,7 @@ void perf_x86_add(struct perf *p, int cpu, struct perf_event *ev, int idx)
 	ev->hw_idx = idx;
 	/* A period that ran out while the PMI was still in flight (skid)
 	 * would be lost to the reprogramming: take its sample now. */
-	if (perf_x86_set_period(p, cpu, ev))
+	if (set_period(p, cpu, ev))
 		perf_event_record_sample(p, cpu, ev);
 	if (idx >= PERF_IDX_FIXED) {
 		unsigned i = (unsigned)(idx - PERF_IDX_FIXED);
@@ -291,10 +309,10 @@ void perf_x86_del(struct perf *p, int cpu, struct perf_event *ev)
 		pc->fixed_ctrl &= ~FIXED_CTRL_FIELD(idx - PERF_IDX_FIXED, 0xF);
 		write_fixed_ctrl(p, cpu);
 	} else {
-		perf_x86_wrmsr(p, cpu, p->x86->sel_msr(p, (unsigned)idx), 0);
+		perf_x86_wrmsr(p, cpu, p->sel_msr[idx & (PERF_X86_MAX_GP - 1)], 0);
 	}
 	/* Read after stopping, so nothing counted in between is lost. */
-	perf_x86_update(p, cpu, ev);
+	update(p, cpu, ev);
 	pc->active[idx] = NULL;
 	pc->active_mask &= ~X86_BIT(idx);
 	ev->hw_idx = -1;

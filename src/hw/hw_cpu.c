@@ -35,6 +35,7 @@ void hw_cpu_init(struct hw_cpu *cpu, int id, struct sim *sim,
 	cpu->id = id;
 	cpu->sim = sim;
 	cpu->model = model;
+	cpu->cost = model->cost;
 	cpu->ops = hw_pmu_ops_for(model);
 	cpu->apic.lvtpc = APIC_LVTPC_RESET;
 	cpu->bucket = SIM_T_HOST;
@@ -145,11 +146,14 @@ static unsigned active_counters(struct hw_cpu *cpu, bool kernel,
 	unsigned n = 0;
 
 	for (unsigned i = 0; i < cpu->model->nr_gp; i++) {
-		int ev = cpu->ops->decode(cpu->pmu.gp_sel[i]);
+		int ev;
 
-		if (ev >= 0 && cpu->ops->gp_active(cpu, i, kernel))
-			out[n++] = (struct ctr_ref){ &cpu->pmu.gp_ctr[i],
-				hw_pmu_counter_mask(cpu, false), ev, false, i };
+		/* Enabled first (a bit test), the event only then (a table). */
+		if (!cpu->ops->gp_active(cpu, i, kernel) ||
+		    (ev = cpu->ops->decode(cpu->pmu.gp_sel[i])) < 0)
+			continue;
+		out[n++] = (struct ctr_ref){ &cpu->pmu.gp_ctr[i],
+			hw_pmu_counter_mask(cpu, false), ev, false, i };
 	}
 	for (unsigned i = 0; i < HW_MAX_FIXED; i++)
 		if (cpu->ops->fixed_active(cpu, i, kernel))
@@ -162,7 +166,13 @@ static unsigned active_counters(struct hw_cpu *cpu, bool kernel,
  * by position p, floor(ev[e] * p / M) of them have happened. */
 static uint64_t cum(uint64_t count, uint64_t p, uint64_t m)
 {
-	return (uint64_t)((unsigned __int128)count * p / m);
+	unsigned __int128 x = (unsigned __int128)count * p;
+
+	/* A 64-bit division when the product fits (the library's 128-bit
+	 * one is a call): the same quotient. */
+	if (!(uint64_t)(x >> 64))
+		return (uint64_t)x / m;
+	return (uint64_t)(x / m);
 }
 
 /* First position after `pos` by which `need` more events of a kind with
@@ -173,7 +183,8 @@ static uint64_t position_of(uint64_t count, uint64_t m, uint64_t pos,
 	if (count == 0)
 		return UINT64_MAX;
 	unsigned __int128 target = (unsigned __int128)cum(count, pos, m) + need;
-	unsigned __int128 p = (target * m + count - 1) / count;
+	unsigned __int128 num = target * m + count - 1;
+	unsigned __int128 p = !(uint64_t)(num >> 64) ? (uint64_t)num / count : num / count;
 
 	return p > m ? UINT64_MAX : (uint64_t)p;
 }
@@ -209,8 +220,7 @@ static void run_piece(struct hw_cpu *cpu, const struct mv_work *w,
 		}
 	}
 	sim_truth_add(&cpu->sim->truth, cpu->ctx, w->kernel, w->label, d);
-	cpu->sim->cur_cpu = cpu->id;
-	cpu->sim->cur_ctx = cpu->ctx;
+	hw_cpu_where(cpu);
 	sim_advance(cpu->sim, d[MV_EV_CYCLES],
 		    cpu->guest_mode ? SIM_T_GUEST : cpu->bucket);
 	sim_trace(cpu->sim, TR_WORK, w->kernel, d[MV_EV_INSTRUCTIONS],

@@ -15,6 +15,8 @@
 
 struct hw_cpu;
 
+#define HW_MSR_NOT_MINE (-1)	/* a vendor's wrmsr: not one of its MSRs */
+
 struct hw_pmu {
 	uint64_t gp_ctr[HW_MAX_GP];
 	uint64_t gp_sel[HW_MAX_GP];
@@ -33,9 +35,10 @@ struct hw_apic {
 
 /* Vendor behaviour behind one table, as KVM's kvm_pmu_ops. */
 struct hw_pmu_ops {
-	/* Returns true when `msr` belongs to this vendor's PMU; sets *fault. */
-	bool (*wrmsr)(struct hw_cpu *cpu, uint32_t msr, uint64_t val, int *fault);
-	bool (*rdmsr)(struct hw_cpu *cpu, uint32_t msr, uint64_t *val, int *fault);
+	/* X86_OK or the fault when `msr` belongs to this vendor's PMU, else
+	 * HW_MSR_NOT_MINE (the fault comes back as the value: no pointer). */
+	int (*wrmsr)(struct hw_cpu *cpu, uint32_t msr, uint64_t val);
+	int (*rdmsr)(struct hw_cpu *cpu, uint32_t msr, uint64_t *val);	/* likewise */
 	int (*rdpmc)(struct hw_cpu *cpu, uint32_t ecx, uint64_t *val);
 	/* Returns true when it answered the leaf. */
 	bool (*cpuid)(struct hw_cpu *cpu, uint32_t leaf, uint32_t sub, uint32_t r[4]);
@@ -66,16 +69,24 @@ struct hw_cpu_hooks {
 };
 
 struct hw_cpu {
-	int id;
+	/* Its id and the truth context running (0 host, n VM n), also as
+	 * the word that the CPU's records carry (sim.cur_where). */
+	union {
+		struct {
+			int32_t id;
+			int32_t ctx;
+		};
+		uint64_t where;
+	};
 	struct sim *sim;
 	const struct hw_model *model;
+	struct hw_costs cost;	/* model->cost, one load away on every access */
 	const struct hw_pmu_ops *ops;
 	struct hw_pmu pmu;
 	struct hw_apic apic;
 	struct hw_cpu_hooks hooks;
 
 	bool guest_mode;	/* in VMX non-root / SVM guest */
-	int ctx;		/* truth context running: 0 host, n VM n */
 	unsigned cpl;
 	bool cr4_pce;
 	uint64_t efer;
@@ -97,7 +108,10 @@ struct hw_cpu {
 		uint64_t global_ctrl, fixed_ctrl, ovf_ctrl, status_set;
 		/* RDPMC with ECX below this reads GP counter ECX (the
 		 * architectural index on both vendors); others ask the vendor. */
-		uint32_t rdpmc_gp;
+		uint32_t rdpmc_gp;	/* also the number of GP counters (selectors) */
+		/* Bit i: RDPMC_FIXED | i reads fixed counter i (Intel). */
+		uint32_t rdpmc_fixed;
+		uint64_t evtsel_rsvd;	/* PERFEVTSEL reserved bits (Intel) */
 	} valid;
 };
 
@@ -110,18 +124,50 @@ void hw_cpuid(struct hw_cpu *cpu, uint32_t leaf, uint32_t sub, uint32_t r[4]);
  * Inline: the PMU switch makes dozens per VM exit, and a call layer costs
  * as much as the access itself (docs/costs.md, "What the model costs"). */
 
+/* The accessors are always inlined: their callers are the hot loops
+ * (the PMU switch, perf's scheduling), and compilers otherwise outline
+ * them as a copy per file, which puts a call back in. */
+#define HW_ALWAYS_INLINE static inline __attribute__((always_inline))
+
 /* Every access: the CPU's records carry its id and context; its cost is
  * charged to the guest in guest mode, else to the CPU's bucket. */
+static inline void hw_cpu_where(struct hw_cpu *cpu)
+{
+	cpu->sim->cur_where = cpu->where;
+}
+
 static inline void hw_cpu_enter(struct hw_cpu *cpu, uint32_t cost)
 {
-	cpu->sim->cur_cpu = cpu->id;
-	cpu->sim->cur_ctx = cpu->ctx;
-	sim_advance(cpu->sim, cost, cpu->guest_mode ? SIM_T_GUEST : cpu->bucket);
+	struct sim *sim = cpu->sim;
+
+	hw_cpu_where(cpu);
+	/* sim_advance without its range check: the bucket is one of the
+	 * enum's values (it is only ever assigned those). */
+	sim->cycle += cost;
+	sim->time[cpu->guest_mode ? SIM_T_GUEST : cpu->bucket] += cost;
+}
+
+/* An access's record: "guest" marks one executed in guest mode.  Two
+ * calls rather than a conditional string, so the host path (the PMU
+ * switch, host perf) records without a string lookup. */
+HW_ALWAYS_INLINE void hw_trace_access(struct hw_cpu *cpu, enum sim_trace_kind kind, uint32_t a,
+				      uint64_t b, uint64_t c)
+{
+	if (cpu->guest_mode)
+		sim_trace(cpu->sim, kind, a, b, c, "guest");
+	else
+		sim_trace(cpu->sim, kind, a, b, c, NULL);
 }
 
 /* Bits software may write in an LVT entry: vector, delivery mode, mask.
  * Delivery status (bit 12) is read-only (SDM vol. 3, 11.5.1). */
 #define HW_LVT_WRITABLE (APIC_LVT_VECTOR | APIC_LVT_DM_MASK | APIC_LVT_MASKED)
+
+/* The MSRs every CPU has outside its PMU (hw_common_wrmsr/rdmsr). */
+static inline bool hw_msr_is_common(uint32_t msr)
+{
+	return msr == MSR_X2APIC_LVTPC || msr == MSR_X2APIC_EOI || msr == MSR_EFER;
+}
 
 static inline bool hw_common_wrmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t val, int *fault)
 {
@@ -159,56 +205,73 @@ static inline bool hw_common_rdmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t *v
 	return true;
 }
 
-static inline int hw_wrmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t val)
+HW_ALWAYS_INLINE int hw_wrmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t val)
 {
 	int fault = X86_GP;
 
-	hw_cpu_enter(cpu, cpu->model->cost.wrmsr);
+	hw_cpu_enter(cpu, cpu->cost.wrmsr);
 	cpu->nr_wrmsr++;
 	if (cpu->hooks.on_pmu_write)
 		cpu->hooks.on_pmu_write(cpu, msr, val, cpu->hooks.write_opaque);
-	if (!hw_common_wrmsr(cpu, msr, val, &fault) &&
-	    !cpu->ops->wrmsr(cpu, msr, val, &fault))
+	/* The vendor first: the PMU's MSRs are most accesses, and no vendor
+	 * claims the common ones (a known MSR goes straight to its half). */
+	if (__builtin_constant_p(msr) && hw_msr_is_common(msr)) {
+		if (!hw_common_wrmsr(cpu, msr, val, &fault))
+			fault = X86_GP;
+	} else if ((fault = cpu->ops->wrmsr(cpu, msr, val)) == HW_MSR_NOT_MINE &&
+		   !hw_common_wrmsr(cpu, msr, val, &fault)) {
 		fault = X86_GP;	/* no such MSR */
-	sim_trace(cpu->sim, TR_WRMSR, msr, val, (uint64_t)fault, cpu->guest_mode ? "guest" : NULL);
+	}
+	hw_trace_access(cpu, TR_WRMSR, msr, val, (uint64_t)fault);
 	return fault;
 }
 
-static inline int hw_rdmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t *val)
+HW_ALWAYS_INLINE int hw_rdmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t *val)
 {
 	int fault = X86_GP;
 	uint64_t v = 0;
 
-	hw_cpu_enter(cpu, cpu->model->cost.rdmsr);
+	hw_cpu_enter(cpu, cpu->cost.rdmsr);
 	cpu->nr_rdmsr++;
-	if (!hw_common_rdmsr(cpu, msr, &v, &fault) &&
-	    !cpu->ops->rdmsr(cpu, msr, &v, &fault))
+	if (__builtin_constant_p(msr) && hw_msr_is_common(msr)) {
+		if (!hw_common_rdmsr(cpu, msr, &v, &fault))
+			fault = X86_GP;
+	} else if ((fault = cpu->ops->rdmsr(cpu, msr, &v)) == HW_MSR_NOT_MINE &&
+		   !hw_common_rdmsr(cpu, msr, &v, &fault)) {
 		fault = X86_GP;
+	}
 	if (fault)
 		v = 0;
 	*val = v;
-	sim_trace(cpu->sim, TR_RDMSR, msr, v, (uint64_t)fault, cpu->guest_mode ? "guest" : NULL);
+	hw_trace_access(cpu, TR_RDMSR, msr, v, (uint64_t)fault);
 	return fault;
 }
 
-static inline int hw_rdpmc(struct hw_cpu *cpu, uint32_t ecx, uint64_t *val)
+_Static_assert((HW_MAX_GP & (HW_MAX_GP - 1)) == 0, "HW_MAX_GP is a power of two");
+
+HW_ALWAYS_INLINE int hw_rdpmc(struct hw_cpu *cpu, uint32_t ecx, uint64_t *val)
 {
-	uint64_t v = 0;
-	int fault = X86_GP;
+	uint64_t v;
+	int fault;
 
 	/* SDM RDPMC: #GP(0) at CPL > 0 when CR4.PCE = 0.  The read has no
 	 * side effect, so it may come before the clock advances. */
-	if (cpu->cpl && !cpu->cr4_pce)
-		fault = X86_GP;
-	else if (ecx < cpu->valid.rdpmc_gp)
-		v = cpu->pmu.gp_ctr[ecx], fault = X86_OK;
-	else
-		fault = cpu->ops->rdpmc(cpu, ecx, &v);
-	if (fault)
+	if (cpu->cpl && !cpu->cr4_pce) {
+		v = 0, fault = X86_GP;
+	} else if (ecx < cpu->valid.rdpmc_gp) {	/* <= HW_MAX_GP: the mask changes nothing */
+		v = cpu->pmu.gp_ctr[ecx & (HW_MAX_GP - 1)], fault = X86_OK;
+	} else if ((ecx ^ RDPMC_FIXED) < HW_MAX_FIXED &&
+		   (cpu->valid.rdpmc_fixed >> (ecx ^ RDPMC_FIXED) & 1)) {
+		v = cpu->pmu.fixed_ctr[ecx ^ RDPMC_FIXED], fault = X86_OK;
+	} else {
 		v = 0;
+		fault = cpu->ops->rdpmc(cpu, ecx, &v);
+		if (fault)
+			v = 0;
+	}
 	*val = v;
-	hw_cpu_enter(cpu, cpu->model->cost.rdpmc);
-	sim_trace(cpu->sim, TR_RDPMC, ecx, v, (uint64_t)fault, cpu->guest_mode ? "guest" : NULL);
+	hw_cpu_enter(cpu, cpu->cost.rdpmc);
+	hw_trace_access(cpu, TR_RDPMC, ecx, v, (uint64_t)fault);
 	return fault;
 }
 

@@ -49,13 +49,12 @@ static bool is_global(const struct hw_cpu *cpu, uint32_t msr)
 	       msr <= MSR_AMD_GLOBAL_STATUS_SET;
 }
 
-static bool amd_wrmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t val, int *fault)
+static int amd_wrmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t val)
 {
 	struct hw_pmu *p = &cpu->pmu;
 	unsigned i;
 	bool ctl;
 
-	*fault = X86_OK;
 	if (amd_counter_msr(cpu, msr, &i, &ctl)) {
 		if (ctl)
 			p->gp_sel[i] = val & (AMD_EVTSEL_VALID);
@@ -78,18 +77,17 @@ static bool amd_wrmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t val, int *fault
 	} else if (msr == MSR_IA32_DEBUGCTL) {
 		p->debugctl = val;
 	} else {
-		return false;
+		return HW_MSR_NOT_MINE;
 	}
-	return true;
+	return X86_OK;
 }
 
-static bool amd_rdmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t *val, int *fault)
+static int amd_rdmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t *val)
 {
 	const struct hw_pmu *p = &cpu->pmu;
 	unsigned i;
 	bool ctl;
 
-	*fault = X86_OK;
 	if (amd_counter_msr(cpu, msr, &i, &ctl))
 		*val = ctl ? p->gp_sel[i] : p->gp_ctr[i];
 	else if (msr == MSR_AMD_GLOBAL_STATUS && is_global(cpu, msr))
@@ -101,8 +99,8 @@ static bool amd_rdmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t *val, int *faul
 	else if (msr == MSR_IA32_DEBUGCTL)
 		*val = p->debugctl;
 	else
-		return false;
-	return true;
+		return HW_MSR_NOT_MINE;
+	return X86_OK;
 }
 
 /* RDPMC ECX 0-5 read the core counters (APM vol. 3 RDPMC); the model has

@@ -189,7 +189,7 @@ static bool intel_wrmsr_global(struct hw_cpu *cpu, uint32_t msr, uint64_t val, i
 	return false;
 }
 
-static bool intel_wrmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t val, int *fault)
+static int intel_wrmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t val)
 {
 	struct hw_pmu *p = &cpu->pmu;
 	unsigned i;
@@ -199,7 +199,7 @@ static bool intel_wrmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t val, int *fau
 	if (in_range(msr, MSR_IA32_A_PMC0, HW_MAX_GP, &i))
 		f = write_gp(cpu, i, val, true);
 	else if (in_range(msr, MSR_IA32_PERFEVTSEL0, HW_MAX_GP, &i)) {
-		if (i >= M(cpu)->nr_gp || (val & evtsel_reserved(cpu)))
+		if (i >= cpu->valid.rdpmc_gp || (val & cpu->valid.evtsel_rsvd))
 			f = X86_GP;
 		else
 			p->gp_sel[i] = val;
@@ -212,20 +212,22 @@ static bool intel_wrmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t val, int *fau
 		else
 			p->fixed_ctr[i] = val & hw_pmu_counter_mask(cpu, true);
 	} else if (!intel_wrmsr_global(cpu, msr, val, &f)) {
-		return false;
+		return HW_MSR_NOT_MINE;
 	}
-	*fault = f;
-	return true;
+	return f;
 }
 
-static bool intel_rdmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t *val, int *fault)
+static int intel_rdmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t *val)
 {
 	const struct hw_pmu *p = &cpu->pmu;
 	unsigned v = M(cpu)->pmu_version, i;
 	int f = X86_OK;
 
-	if (in_range(msr, MSR_IA32_PMC0, HW_MAX_GP, &i) ||
-	    in_range(msr, MSR_IA32_A_PMC0, HW_MAX_GP, &i)) {
+	/* The registers the PMU switch reads first (status, then counters). */
+	if (msr == MSR_IA32_PERF_GLOBAL_STATUS && v >= 2) {
+		*val = p->global_status;
+	} else if (in_range(msr, MSR_IA32_PMC0, HW_MAX_GP, &i) ||
+		   in_range(msr, MSR_IA32_A_PMC0, HW_MAX_GP, &i)) {
 		bool full = msr >= MSR_IA32_A_PMC0;
 
 		if (i >= M(cpu)->nr_gp || (full && !(p->perf_caps & PERF_CAP_FW_WRITE)))
@@ -246,8 +248,6 @@ static bool intel_rdmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t *val, int *fa
 		*val = p->fixed_ctrl;
 	} else if (msr == MSR_IA32_PERF_GLOBAL_CTRL && v >= 2) {
 		*val = p->global_ctrl;
-	} else if (msr == MSR_IA32_PERF_GLOBAL_STATUS && v >= 2) {
-		*val = p->global_status;
 	} else if ((msr == MSR_IA32_PERF_GLOBAL_OVF_CTRL && v >= 2) ||
 		   (msr == MSR_IA32_PERF_GLOBAL_STATUS_SET && v >= 4)) {
 		*val = 0;	/* write-one-to-act registers read as 0 */
@@ -260,10 +260,9 @@ static bool intel_rdmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t *val, int *fa
 	} else if (msr == MSR_IA32_PERF_METRICS && has_metrics(cpu)) {
 		*val = 0;
 	} else {
-		return false;
+		return HW_MSR_NOT_MINE;
 	}
-	*fault = f;
-	return true;
+	return f;
 }
 
 /* RDPMC (SDM vol. 2): ECX[30] selects fixed counters, ECX[29] PERF_METRICS
@@ -355,7 +354,7 @@ static bool intel_fixed_active(const struct hw_cpu *cpu, unsigned i, bool kernel
 {
 	uint64_t f = cpu->pmu.fixed_ctrl >> (4 * i);
 
-	if (!hw_model_fixed_exists(M(cpu), i))
+	if (!(cpu->valid.rdpmc_fixed & (1u << i)))	/* hw_model_fixed_exists, at reset */
 		return false;
 	if (!(f & (kernel ? FIXED_CTRL_OS : FIXED_CTRL_USR)))
 		return false;
@@ -394,7 +393,11 @@ static void intel_reset(struct hw_cpu *cpu)
 		.ovf_ctrl = status_writable(cpu, false),
 		.status_set = status_writable(cpu, true),
 		.rdpmc_gp = M(cpu)->nr_gp,	/* type 0, as intel_rdpmc reads them */
+		.evtsel_rsvd = evtsel_reserved(cpu),
 	};
+	for (unsigned i = 0; i < HW_MAX_FIXED; i++)	/* type RDPMC_FIXED, likewise */
+		if (hw_model_fixed_exists(M(cpu), i))
+			cpu->valid.rdpmc_fixed |= 1u << i;
 }
 
 const struct hw_pmu_ops hw_pmu_intel_ops = {

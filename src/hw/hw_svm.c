@@ -49,8 +49,7 @@ void hw_svm_vmrun(struct hw_cpu *cpu, struct hw_vmcb *vmcb, int ctx)
 	sim_advance(cpu->sim, cpu->model->cost.vmentry, SIM_T_TRANSITION);
 	cpu->guest_mode = true;
 	cpu->ctx = ctx;
-	cpu->sim->cur_cpu = cpu->id;
-	cpu->sim->cur_ctx = ctx;
+	hw_cpu_where(cpu);
 	sim_trace(cpu->sim, TR_VMENTRY, (uint32_t)ctx, cpu->pmu.global_ctrl, 0, NULL);
 }
 
@@ -61,8 +60,7 @@ void hw_svm_exit(struct hw_cpu *cpu, struct hw_vmcb *vmcb, uint32_t code,
 	vmcb->exit_info = info;
 	cpu->guest_mode = false;
 	cpu->ctx = 0;
-	cpu->sim->cur_cpu = cpu->id;
-	cpu->sim->cur_ctx = 0;
+	hw_cpu_where(cpu);
 	sim_advance(cpu->sim, cpu->model->cost.vmexit, SIM_T_TRANSITION);
 	sim_trace(cpu->sim, TR_VMEXIT, code, info, cpu->pmu.global_ctrl, NULL);
 }

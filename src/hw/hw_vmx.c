@@ -83,14 +83,17 @@ uint64_t hw_msr_list_get(const struct hw_msr_list *l, uint32_t index, bool *foun
  * trace of individual writes, and no write hook (the hardware is atomic). */
 static void load_list(struct hw_cpu *cpu, const struct hw_msr_list *l)
 {
-	struct hw_cpu_hooks saved = cpu->hooks;
+	struct hw_cpu_hooks saved;
 
+	if (!l->nr)
+		return;
+	saved = cpu->hooks;
 	cpu->hooks.on_pmu_write = NULL;
 	for (unsigned i = 0; i < l->nr; i++) {
 		uint64_t val = l->e[i].value;
-		int fault = X86_OK;
+		int fault = cpu->ops->wrmsr(cpu, l->e[i].index, val);
 
-		if (!cpu->ops->wrmsr(cpu, l->e[i].index, val, &fault))
+		if (fault == HW_MSR_NOT_MINE)
 			fault = X86_GP;
 		(void)fault;	/* SDM: a bad entry aborts the transition; the model's lists are built valid */
 	}
@@ -105,8 +108,7 @@ void hw_vmx_entry(struct hw_cpu *cpu, struct hw_vmcs *vmcs, int ctx)
 	load_list(cpu, &vmcs->entry_load);
 	cpu->guest_mode = true;
 	cpu->ctx = ctx;
-	cpu->sim->cur_cpu = cpu->id;
-	cpu->sim->cur_ctx = ctx;
+	hw_cpu_where(cpu);
 	sim_trace(cpu->sim, TR_VMENTRY, (uint32_t)ctx, cpu->pmu.global_ctrl, 0, NULL);
 }
 
@@ -119,9 +121,8 @@ void hw_vmx_exit(struct hw_cpu *cpu, struct hw_vmcs *vmcs, uint32_t reason,
 		vmcs->guest_perf_global_ctrl = cpu->pmu.global_ctrl;
 	for (unsigned i = 0; i < vmcs->exit_store.nr; i++) {
 		uint64_t v = 0;
-		int fault;
 
-		if (cpu->ops->rdmsr(cpu, vmcs->exit_store.e[i].index, &v, &fault))
+		if (cpu->ops->rdmsr(cpu, vmcs->exit_store.e[i].index, &v) != HW_MSR_NOT_MINE)
 			vmcs->exit_store.e[i].value = v;
 	}
 	if (vmcs->exit_ctls & VMX_EXIT_LOAD_PERF_GLOBAL_CTRL)
@@ -129,8 +130,7 @@ void hw_vmx_exit(struct hw_cpu *cpu, struct hw_vmcs *vmcs, uint32_t reason,
 	load_list(cpu, &vmcs->exit_load);
 	cpu->guest_mode = false;
 	cpu->ctx = 0;
-	cpu->sim->cur_cpu = cpu->id;
-	cpu->sim->cur_ctx = 0;
+	hw_cpu_where(cpu);
 	sim_advance(cpu->sim, cpu->model->cost.vmexit, SIM_T_TRANSITION);
 	sim_trace(cpu->sim, TR_VMEXIT, reason, qual, cpu->pmu.global_ctrl, NULL);
 }

@@ -48,6 +48,7 @@ struct kvm_pmc {
 	uint64_t eventsel_hw;	/* what the hardware gets (mediated) */
 	struct perf_event *perf_event;	/* emulated backend */
 	bool reprogram;		/* overflowed: re-arm before the next entry */
+	uint32_t msr[2];	/* pmc_msr(pmc, false / true): the hardware counter, selector */
 	struct kvm_vcpu *vcpu;
 };
 
@@ -64,6 +65,7 @@ struct kvm_pmu {
 	struct kvm_pmc fixed[HW_MAX_FIXED];
 	bool pmi_pending;	/* KVM_REQ_PMI */
 	bool reprogram_all;	/* filter changed: recompute eventsel_hw */
+	bool reprogram_some;	/* some pmc->reprogram may be set */
 	uint64_t nr_pmis;	/* PMIs injected */
 	uint64_t nr_emulated_overflows;
 	bool passthrough_global, passthrough_rdpmc;
@@ -130,6 +132,7 @@ struct kvm_vcpu {
 	struct kvm_vm *vm;
 	int idx, ctx;
 	struct hw_cpu *cpu;
+	int perf_cpu;		/* host perf's index of `cpu` (host_cpu_index, fixed) */
 	struct mv_guest g;
 	struct perf_task task;
 	struct kvm_pmu pmu;
@@ -261,5 +264,18 @@ void kvm_mediated_wrmsr(struct kvm_vcpu *v, uint32_t msr, uint64_t val);
 /* kvm_x86.c */
 void kvm_exit_count(struct kvm_vcpu *v, enum kvm_exit reason, bool fast);
 void kvm_charge(struct kvm_vcpu *v, uint32_t cycles);
+/* Invariant 4's check of a write during the switch (the CPU's
+ * on_pmu_write hook, with the kvm as its opaque). */
+void kvm_check_write(struct hw_cpu *cpu, uint32_t msr, uint64_t val, void *opaque);
+
+/* KVM is (or stops) writing PMU state in load/put.  The ordering check is
+ * armed on the vCPU's CPU for exactly that time: outside it,
+ * kvm_check_write would find no vCPU switching and check nothing, so the
+ * other writes skip the call. */
+static inline void kvm_set_switching(struct kvm_vcpu *v, bool on)
+{
+	v->switching = on;
+	v->cpu->hooks.on_pmu_write = on ? kvm_check_write : NULL;
+}
 
 #endif

@@ -104,6 +104,14 @@ void kvm_pmu_init(struct kvm_vcpu *v, const struct mv_vm_config *cfg)
 	pmu->mediated = pmu->enabled && v->vm->effective == MV_VPMU_MEDIATED;
 	if (pmu->enabled)
 		vcpu_pmu_ops(v)->refresh(v, cfg);
+	/* The counters' MSRs follow from the host model and the index
+	 * alone: asked once, not on every mediated load and put. */
+	for (unsigned i = 0; i < HW_MAX_GP + HW_MAX_FIXED; i++) {
+		struct kvm_pmc *pmc = i < HW_MAX_GP ? &pmu->gp[i] : &pmu->fixed[i - HW_MAX_GP];
+
+		pmc->msr[0] = vcpu_pmu_ops(v)->pmc_msr(pmc, false);
+		pmc->msr[1] = vcpu_pmu_ops(v)->pmc_msr(pmc, true);
+	}
 	pmu->gp_mask = X86_MASK(pmu->gp_width);
 	pmu->fixed_mask = X86_MASK(pmu->fixed_width);
 }

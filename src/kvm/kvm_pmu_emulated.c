@@ -62,6 +62,7 @@ static void emul_overflow(struct perf_event *ev, const struct perf_sample *s,
 	/* perf re-arms the same period; KVM recomputes it from the counter
 	 * before the next entry so the guest sees one overflow per wrap. */
 	pmc->reprogram = true;
+	pmc->vcpu->pmu.reprogram_some = true;
 }
 
 /* The period after which the guest counter wraps (get_sample_period). */

@@ -18,7 +18,8 @@ static struct perf *host_perf(const struct kvm_vcpu *v)
  * NMI there, the ordering real hardware will not produce on demand (a PMI
  * in the middle of the switch).  NMIs are not masked by the switch's
  * interrupts-off section. */
-static void step(struct kvm_vcpu *v, bool load, const char *what)
+static inline __attribute__((always_inline)) void step(struct kvm_vcpu *v, bool load,
+							const char *what)
 {
 	struct sim *sim = v->vm->kvm->sim;
 
@@ -29,18 +30,25 @@ static void step(struct kvm_vcpu *v, bool load, const char *what)
 }
 
 /* KVM's own writes during the switch are the ones invariant 4 watches
- * (not those of a host NMI handler that interrupts the switch). */
-void kvm_mediated_wrmsr(struct kvm_vcpu *v, uint32_t msr, uint64_t val)
+ * (not those of a host NMI handler that interrupts the switch).  Inline
+ * in this file's loops, where most of them are. */
+static inline __attribute__((always_inline)) void mediated_wrmsr(struct kvm_vcpu *v,
+								  uint32_t msr, uint64_t val)
 {
 	int fault;
 
-	v->switching = true;
+	kvm_set_switching(v, true);
 	fault = hw_wrmsr(v->cpu, msr, val);
-	v->switching = false;
+	kvm_set_switching(v, false);
 
 	if (fault)
 		sim_trace(v->vm->kvm->sim, TR_NOTE, msr, val, (uint64_t)fault,
 			  "mediated switch wrmsr faulted");
+}
+
+void kvm_mediated_wrmsr(struct kvm_vcpu *v, uint32_t msr, uint64_t val)
+{
+	mediated_wrmsr(v, msr, val);
 }
 
 /* The GLOBAL_CTRL the hardware runs the guest with: the guest's own when
@@ -48,12 +56,13 @@ void kvm_mediated_wrmsr(struct kvm_vcpu *v, uint32_t msr, uint64_t val)
 uint64_t kvm_mediated_hw_global_ctrl(const struct kvm_vcpu *v)
 {
 	const struct kvm_pmu *pmu = &v->pmu;
-	bool has_global = pmu->version >= 2;	/* Intel v2+, AMD PerfMonV2 */
 	uint64_t all = X86_MASK(pmu->nr_gp);
 
+	if (pmu->version >= 2)	/* Intel v2+, AMD PerfMonV2 */
+		return pmu->global_ctrl;
 	for (unsigned i = 0; i < pmu->nr_fixed; i++)
 		all |= X86_BIT(32 + i);
-	return has_global ? pmu->global_ctrl : all;
+	return all;
 }
 
 /* Intel's status load (intel_mediated_pmu_load): bring the hardware's
@@ -67,9 +76,9 @@ void kvm_mediated_load_status(struct kvm_vcpu *v)
 
 	hw_rdmsr(v->cpu, msr[1], &hw);
 	if (hw & ~guest)
-		kvm_mediated_wrmsr(v, msr[2], hw & ~guest);
+		mediated_wrmsr(v, msr[2], hw & ~guest);
 	if (guest & ~hw)
-		kvm_mediated_wrmsr(v, msr[3], guest & ~hw);
+		mediated_wrmsr(v, msr[3], guest & ~hw);
 }
 
 /* Saves the guest's GLOBAL_STATUS from the hardware and clears it there. */
@@ -80,48 +89,52 @@ uint64_t kvm_mediated_put_status(struct kvm_vcpu *v)
 
 	hw_rdmsr(v->cpu, msr[1], &status);
 	if (status)
-		kvm_mediated_wrmsr(v, msr[2], status);
+		mediated_wrmsr(v, msr[2], status);
 	return status;
 }
 
-static uint32_t counter_msr(const struct kvm_vcpu *v, const struct kvm_pmc *pmc)
-{
-	return vcpu_pmu_ops(v)->pmc_msr(pmc, false);
-}
+/* RDPMC index of a counter on the host (type bit 30 for Intel fixed):
+ * the loops below pass it, GP counter i being gp[i], fixed i fixed[i]. */
+#define GP_RDPMC(i) (i)
+#define FIXED_RDPMC(i) ((uint32_t)RDPMC_FIXED | (i))
 
-/* RDPMC index of a counter on the host (type bit 30 for Intel fixed). */
-static uint32_t rdpmc_index(const struct kvm_pmc *pmc)
-{
-	return pmc->fixed ? (uint32_t)RDPMC_FIXED | pmc->idx : pmc->idx;
-}
-
-static uint64_t hw_counter(struct kvm_vcpu *v, const struct kvm_pmc *pmc)
+static inline __attribute__((always_inline)) uint64_t hw_counter(struct kvm_vcpu *v,
+								   uint32_t rdpmc)
 {
 	uint64_t val = 0;
 
-	hw_rdpmc(v->cpu, rdpmc_index(pmc), &val);
+	hw_rdpmc(v->cpu, rdpmc, &val);
 	return val;
 }
 
+/* Eliding the WRMSR when the hardware already holds the value saves ~1k
+ * cycles per exit (FACTS.md s.6). */
+static inline __attribute__((always_inline)) void load_counter(struct kvm_vcpu *v,
+								const struct kvm_pmc *pmc,
+								uint32_t rdpmc, bool elide)
+{
+	if (!elide || hw_counter(v, rdpmc) != pmc->counter)
+		mediated_wrmsr(v, pmc->msr[0], pmc->counter);
+}
+
+/* Every guest counter in kvm_for_each_pmc's order, GP then fixed; each GP
+ * counter's selector follows it.  The MSR addresses are the vendor's
+ * pmc_msr, kept in the counter at creation. */
 static void load_pmcs(struct kvm_vcpu *v)
 {
-	const struct kvm_pmu_ops *ops = vcpu_pmu_ops(v);
-	struct kvm_pmc *pmc;
-	unsigned i;
+	struct kvm_pmu *pmu = &v->pmu;
+	bool elide = !v->vm->kvm->knobs.no_write_elision;
 
-	if (v->pmu.reprogram_all) {
+	if (pmu->reprogram_all) {
 		kvm_pmu_reprogram_all(v);
-		v->pmu.reprogram_all = false;
+		pmu->reprogram_all = false;
 	}
-	kvm_for_each_pmc(&v->pmu, pmc, i) {
-		/* Eliding the WRMSR when the hardware already holds the value
-		 * saves ~1k cycles per exit (FACTS.md s.6). */
-		if (v->vm->kvm->knobs.no_write_elision ||
-		    hw_counter(v, pmc) != pmc->counter)
-			kvm_mediated_wrmsr(v, counter_msr(v, pmc), pmc->counter);
-		if (!pmc->fixed)
-			kvm_mediated_wrmsr(v, ops->pmc_msr(pmc, true), pmc->eventsel_hw);
+	for (unsigned i = 0; i < pmu->nr_gp; i++) {
+		load_counter(v, &pmu->gp[i], GP_RDPMC(i), elide);
+		mediated_wrmsr(v, pmu->gp[i].msr[1], pmu->gp[i].eventsel_hw);
 	}
+	for (unsigned i = 0; i < pmu->nr_fixed; i++)
+		load_counter(v, &pmu->fixed[i], FIXED_RDPMC(i), elide);
 }
 
 void kvm_mediated_pmu_load(struct kvm_vcpu *v)
@@ -139,11 +152,11 @@ void kvm_mediated_pmu_load(struct kvm_vcpu *v)
 	 * hardware must be quiet before guest state goes in: clear it. */
 	step(v, true, "global_ctrl=0");
 	if (!kvm->knobs.no_global_ctrl_clear_on_load)
-		kvm_mediated_wrmsr(v, vcpu_pmu_ops(v)->global_msr_addr[0], 0);
+		mediated_wrmsr(v, vcpu_pmu_ops(v)->global_msr_addr[0], 0);
 	step(v, true, "lvtpc=guest");
-	v->switching = true;
+	kvm_set_switching(v, true);
 	perf_load_guest_lvtpc(perf, cpu, v->lvtpc);
-	v->switching = false;
+	kvm_set_switching(v, false);
 	step(v, true, "counters+selectors");
 	load_pmcs(v);
 	step(v, true, "vendor status+enables");
@@ -152,33 +165,50 @@ void kvm_mediated_pmu_load(struct kvm_vcpu *v)
 	v->cpu->bucket = SIM_T_HOST_FOR_GUEST;
 }
 
+/* The clearing writes, out of the loop: with an idle guest there are none,
+ * and the loop then keeps its state in registers. */
+static __attribute__((noinline)) void put_clear(struct kvm_vcpu *v, const struct kvm_pmc *pmc)
+{
+	if (pmc->counter)
+		mediated_wrmsr(v, pmc->msr[0], 0);
+	if (!pmc->fixed && pmc->eventsel_hw)
+		mediated_wrmsr(v, pmc->msr[1], 0);
+}
+
+static inline __attribute__((always_inline)) void put_counter(struct kvm_vcpu *v, struct kvm_pmc *pmc,
+							       uint32_t rdpmc, bool clear)
+{
+	pmc->counter = hw_counter(v, rdpmc);
+	if (clear && (pmc->counter || (!pmc->fixed && pmc->eventsel_hw)))
+		put_clear(v, pmc);
+}
+
+/* In kvm_for_each_pmc's order: GP, then fixed. */
 static void put_pmcs(struct kvm_vcpu *v)
 {
-	const struct kvm_pmu_ops *ops = vcpu_pmu_ops(v);
+	struct kvm_pmu *pmu = &v->pmu;
 	bool clear = !v->vm->kvm->knobs.no_counter_clear_on_put;
-	struct kvm_pmc *pmc;
-	unsigned i;
 
-	kvm_for_each_pmc(&v->pmu, pmc, i) {
-		pmc->counter = hw_counter(v, pmc);
-		if (clear && pmc->counter)
-			kvm_mediated_wrmsr(v, counter_msr(v, pmc), 0);
-		if (clear && !pmc->fixed && pmc->eventsel_hw)
-			kvm_mediated_wrmsr(v, ops->pmc_msr(pmc, true), 0);
-	}
+	for (unsigned i = 0; i < pmu->nr_gp; i++)
+		put_counter(v, &pmu->gp[i], GP_RDPMC(i), clear);
+	for (unsigned i = 0; i < pmu->nr_fixed; i++)
+		put_counter(v, &pmu->fixed[i], FIXED_RDPMC(i), clear);
 }
 
 /* Invariant 5: nothing of the guest stays in the hardware once perf may
- * schedule host events back in. */
+ * schedule host events back in.  (Clean when the OR of every selector and
+ * counter is 0.) */
 static void check_no_leak(struct kvm_vcpu *v)
 {
 	const struct hw_pmu *p = &v->cpu->pmu;
-	bool clean = p->fixed_ctrl == 0;
+	uint64_t left = p->fixed_ctrl;
+	bool clean;
 
 	for (unsigned i = 0; i < vcpu_host_model(v)->nr_gp; i++)
-		clean &= p->gp_sel[i] == 0 && p->gp_ctr[i] == 0;
+		left |= p->gp_sel[i] | p->gp_ctr[i];
 	for (unsigned i = 0; i < HW_MAX_FIXED; i++)
-		clean &= p->fixed_ctr[i] == 0;
+		left |= p->fixed_ctr[i];
+	clean = left == 0;
 	sim_check(v->vm->kvm->sim, INV_NO_LEAK, clean,
 		  "guest state left in the PMU of cpu%d after put of vm%d/vcpu%d",
 		  v->cpu->id, v->vm->index, v->idx);
@@ -198,9 +228,9 @@ void kvm_mediated_pmu_put(struct kvm_vcpu *v)
 	put_pmcs(v);
 	check_no_leak(v);
 	step(v, false, "lvtpc=nmi");
-	v->switching = true;
+	kvm_set_switching(v, true);
 	perf_put_guest_lvtpc(perf, cpu);
-	v->switching = false;
+	kvm_set_switching(v, false);
 	step(v, false, "perf_put_guest_context");
 	perf_put_guest_context(perf, cpu);
 	v->pmu.loaded = false;

@@ -72,7 +72,7 @@ void kvm_exit_count(struct kvm_vcpu *v, enum kvm_exit reason, bool fast)
 
 static int perf_cpu(const struct kvm_vcpu *v)
 {
-	return host_cpu_index(v->vm->kvm->perf, v->cpu);
+	return v->perf_cpu;
 }
 
 /* ---- entry and exit ---- */
@@ -108,9 +108,14 @@ static void vcpu_enter(struct kvm_vcpu *v)
 	unsigned i;
 
 	perf_irq_disable(kvm->perf, perf_cpu(v));
-	kvm_for_each_pmc(&v->pmu, pmc, i)
-		if (pmc->reprogram)
-			kvm_emul_reprogram(v, pmc);
+	/* Only emul_overflow sets pmc->reprogram, and it raises
+	 * reprogram_some with it: no flag to look for without it. */
+	if (v->pmu.reprogram_some) {
+		v->pmu.reprogram_some = false;
+		kvm_for_each_pmc(&v->pmu, pmc, i)
+			if (pmc->reprogram)
+				kvm_emul_reprogram(v, pmc);
+	}
 	kvm_pmu_deliver_pmi(v);
 	kvm_mediated_pmu_load(v);
 	v->ran = true;
@@ -473,26 +478,37 @@ static void kvm_mediated_pmi(void *arg, int cpu)
 		kvm_pmu_request_pmi(v);
 }
 
+/* (x - base < n, unsigned: one compare per range.) */
+static bool in_msr_range(uint32_t msr, uint32_t base, uint32_t n)
+{
+	return msr - base < n;
+}
+
 static bool is_guest_state_msr(uint32_t msr)
 {
+	if (msr >= MSR_K7_EVNTSEL0)	/* the AMD ranges */
+		return in_msr_range(msr, MSR_K7_EVNTSEL0, MSR_K7_PERFCTR0 + 4 - MSR_K7_EVNTSEL0) ||
+		       in_msr_range(msr, MSR_F15H_PERF_CTL0, 2 * HW_MAX_GP);
 	return msr == MSR_X2APIC_LVTPC ||
-	       (msr >= MSR_IA32_PMC0 && msr < MSR_IA32_PMC0 + HW_MAX_GP) ||
-	       (msr >= MSR_IA32_A_PMC0 && msr < MSR_IA32_A_PMC0 + HW_MAX_GP) ||
-	       (msr >= MSR_IA32_PERFEVTSEL0 && msr < MSR_IA32_PERFEVTSEL0 + HW_MAX_GP) ||
-	       (msr >= MSR_IA32_FIXED_CTR0 && msr < MSR_IA32_FIXED_CTR0 + HW_MAX_FIXED) ||
-	       (msr >= MSR_K7_EVNTSEL0 && msr < MSR_K7_PERFCTR0 + 4) ||
-	       (msr >= MSR_F15H_PERF_CTL0 && msr < MSR_F15H_PERF_CTL0 + 2 * HW_MAX_GP);
+	       in_msr_range(msr, MSR_IA32_PMC0, HW_MAX_GP) ||
+	       in_msr_range(msr, MSR_IA32_A_PMC0, HW_MAX_GP) ||
+	       in_msr_range(msr, MSR_IA32_PERFEVTSEL0, HW_MAX_GP) ||
+	       in_msr_range(msr, MSR_IA32_FIXED_CTR0, HW_MAX_FIXED);
 }
 
 /* Invariant 4: while KVM switches the PMU, LVTPC and counter/selector
- * writes happen with the hardware GLOBAL_CTRL at 0. */
-static void kvm_check_write(struct hw_cpu *cpu, uint32_t msr, uint64_t val, void *opaque)
+ * writes happen with the hardware GLOBAL_CTRL at 0.  Armed only while a
+ * vCPU on the CPU switches (kvm_set_switching). */
+void kvm_check_write(struct hw_cpu *cpu, uint32_t msr, uint64_t val, void *opaque)
 {
 	struct kvm *kvm = opaque;
-	struct kvm_vcpu *v = kvm->running[cpu->id];
+	struct kvm_vcpu *v;
 
 	(void)val;
-	if (!v || !v->switching || !is_guest_state_msr(msr))
+	if (!is_guest_state_msr(msr))
+		return;
+	v = kvm->running[cpu->id];
+	if (!v || !v->switching)
 		return;
 	sim_check(kvm->sim, INV_ORDERING, cpu->pmu.global_ctrl == 0,
 		  "msr %#x written during the PMU switch with GLOBAL_CTRL=%#llx",
@@ -543,7 +559,7 @@ struct kvm *kvm_new(struct sim *sim, struct hw_cpu *cpus[], int nr_cpus,
 		kvm->cpus[i] = cpu;
 		cpu->hooks.guest_intr = kvm_guest_intr;
 		cpu->hooks.guest_opaque = kvm;
-		cpu->hooks.on_pmu_write = kvm_check_write;
+		cpu->hooks.on_pmu_write = NULL;	/* armed by kvm_set_switching */
 		cpu->hooks.write_opaque = kvm;
 	}
 	bool intel = cpus[0]->model->vendor == HW_INTEL;
@@ -769,6 +785,7 @@ struct kvm_vcpu *kvm_vcpu_create(struct kvm_vm *vm, int idx, int pcpu)
 	v->idx = idx;
 	v->ctx = SIM_CTX_GUEST(vm->index, idx);
 	v->cpu = kvm->cpus[pcpu];
+	v->perf_cpu = host_cpu_index(kvm->perf, v->cpu);
 	v->lvtpc = APIC_LVTPC_RESET;
 	v->task = (struct perf_task){ .id = 100 + 4 * vm->index + idx, .name = "vcpu" };
 	v->g = (struct mv_guest){ .ops = &vcpu_ops, .env = v, .cpu = idx };

@@ -58,9 +58,29 @@ struct sim {
 	unsigned nr_violations;	/* recorded (<= SIM_MAX_VIOLATIONS) */
 	uint32_t inject_ppm;	/* fault-injection rate per injection point, per million */
 	uint64_t nr_injected;
-	int cur_cpu;		/* physical CPU of the record being added */
-	int cur_ctx;		/* truth context running on it */
+	/* The CPU and context of the records being added, also as the one
+	 * word the trace hashes (sim_trace_word_where; sim_where). */
+	union {
+		struct {
+			int32_t cur_cpu;	/* physical CPU, -1 none */
+			int32_t cur_ctx;	/* truth context running on it */
+		};
+		uint64_t cur_where;
+	};
 };
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SIM_WHERE_IS_WORD 1	/* cur_where == sim_trace_word_where(cur_cpu, cur_ctx) */
+#endif
+
+static inline uint64_t sim_where(const struct sim *sim)
+{
+#ifdef SIM_WHERE_IS_WORD
+	return sim->cur_where;
+#else
+	return sim_trace_word_where(sim->cur_cpu, sim->cur_ctx);
+#endif
+}
 
 void sim_init(struct sim *sim, uint64_t seed, bool keep_trace);
 void sim_free(struct sim *sim);
@@ -80,7 +100,7 @@ static inline void sim_advance(struct sim *sim, uint64_t cycles, enum sim_time_b
 static inline void sim_trace(struct sim *sim, enum sim_trace_kind kind, uint32_t a,
 			     uint64_t b, uint64_t c, const char *what)
 {
-	sim_trace_put(&sim->trace, sim->cycle, sim->cur_cpu, sim->cur_ctx, kind, a, b, c, what);
+	sim_trace_put(&sim->trace, sim->cycle, sim_where(sim), kind, a, b, c, what);
 }
 
 /* Counts one check of invariant `inv`; when `ok` is false records a

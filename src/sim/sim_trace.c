@@ -46,8 +46,8 @@ uint64_t sim_trace_hash_str(uint64_t h, const char *s)
 
 uint64_t sim_trace_hash_rec(uint64_t h, const struct sim_trace_rec *r, uint32_t what_id)
 {
-	return sim_trace_hash_fields(h, r->cycle, r->cpu, r->ctx, r->kind, r->a, r->b, r->c,
-				     what_id);
+	return sim_trace_hash_words(h, r->cycle, sim_trace_word_where(r->cpu, r->ctx),
+				    sim_trace_word_kind(r->kind, r->a, what_id), r->b, r->c);
 }
 
 uint64_t sim_trace_hash_records(const struct sim_trace_rec *rec, size_t n)
@@ -89,6 +89,8 @@ uint64_t sim_trace_hash_records(const struct sim_trace_rec *rec, size_t n)
 
 #define ptr_slot sim_trace_ptr_slot
 
+struct sim_trace_strent sim_trace_no_strings;	/* stays { NULL, NULL, 0 } */
+
 static size_t text_slot(const char *s, size_t cap)
 {
 	return (size_t)sim_trace_hash_str(0, s) & (cap - 1);
@@ -116,7 +118,7 @@ static bool grow_bytext(struct sim_trace_strtab *st)
 
 static bool grow_byptr(struct sim_trace_strtab *st)
 {
-	size_t cap = st->ptr_cap ? 2 * st->ptr_cap : 256;
+	size_t cap = st->ptr_cap ? 2 * st->ptr_cap : 1024;	/* sparse: the inline lookup probes one slot */
 	struct sim_trace_strent *t = calloc(cap, sizeof(*t));
 
 	if (!t)
@@ -127,13 +129,15 @@ static bool grow_byptr(struct sim_trace_strtab *st)
 
 		if (!e->key)
 			continue;
-		for (i = ptr_slot(e->key, cap); t[i].key; i = (i + 1) & (cap - 1))
+		for (i = ptr_slot(e->key, cap - 1); t[i].key; i = (i + 1) & (cap - 1))
 			;
 		t[i] = *e;
 	}
-	free(st->byptr);
+	if (st->ptr_cap)
+		free(st->byptr);
 	st->byptr = t;
 	st->ptr_cap = cap;
+	st->ptr_mask = cap - 1;
 	return true;
 }
 
@@ -168,8 +172,9 @@ static uint32_t intern_text(struct sim_trace_strtab *st, const char *s, bool *fr
 	return st->nr_str;
 }
 
-/* The cache miss: find or add the content, then remember the pointer.
- * Folds a string into the hash the first time its content appears. */
+/* Past the first slot: the pointer further along its probe sequence, or
+ * else the content found or added and the pointer remembered.  Folds a
+ * string into the hash the first time its content appears. */
 const struct sim_trace_strent *sim_trace_intern_slow(struct sim_trace *t, const char *s)
 {
 	static const struct sim_trace_strent oom = { NULL, "?", 0 };
@@ -178,12 +183,16 @@ const struct sim_trace_strent *sim_trace_intern_slow(struct sim_trace *t, const 
 	uint32_t id = 0;
 	size_t i;
 
+	for (i = ptr_slot(s, st->ptr_mask); st->byptr[i].key; i = (i + 1) & st->ptr_mask)
+		if (st->byptr[i].key == s)
+			return sim_trace_checked(&st->byptr[i], s);
+
 	if (2 * (st->ptr_used + 1) > st->ptr_cap && !grow_byptr(st)) {
 		t->oom = true;
 		return &oom;
 	}
 	if (!s[0]) {		/* "" is no string: number 0, as NULL */
-		for (i = ptr_slot(s, st->ptr_cap); st->byptr[i].key; i = (i + 1) & (st->ptr_cap - 1))
+		for (i = ptr_slot(s, st->ptr_mask); st->byptr[i].key; i = (i + 1) & st->ptr_mask)
 			;
 		st->byptr[i] = (struct sim_trace_strent){ s, "", 0 };
 		st->ptr_used++;
@@ -196,7 +205,7 @@ const struct sim_trace_strent *sim_trace_intern_slow(struct sim_trace *t, const 
 	}
 	if (fresh)
 		t->hash = sim_trace_hash_str(t->hash, s);
-	for (i = ptr_slot(s, st->ptr_cap); st->byptr[i].key; i = (i + 1) & (st->ptr_cap - 1))
+	for (i = ptr_slot(s, st->ptr_mask); st->byptr[i].key; i = (i + 1) & st->ptr_mask)
 		;
 	st->byptr[i] = (struct sim_trace_strent){ s, st->str[id - 1], id };
 	st->ptr_used++;
@@ -225,6 +234,7 @@ void sim_trace_init(struct sim_trace *t, bool keep_all)
 	t->ring_mask = SIM_TRACE_WINDOW - 1;
 	t->keep_all = keep_all;
 	t->slow = keep_all;
+	t->strings.byptr = &sim_trace_no_strings;
 }
 
 void sim_trace_free(struct sim_trace *t)
@@ -241,12 +251,14 @@ void sim_trace_free(struct sim_trace *t)
 	for (uint32_t i = 0; i < st->nr_str; i++)
 		free(st->str[i]);
 	free(st->str);
-	free(st->byptr);
+	if (st->ptr_cap)
+		free(st->byptr);
 	free(st->bytext);
 	memset(st, 0, sizeof(*st));
+	st->byptr = &sim_trace_no_strings;
 }
 
-static void keep(struct sim_trace *t, const struct sim_trace_rec *r)
+static void keep(struct sim_trace *t, struct sim_trace_rec *r)
 {
 	if (t->nr_all == t->cap_all) {
 		size_t cap = t->cap_all ? t->cap_all * 2 : 4096;
@@ -264,7 +276,9 @@ static void keep(struct sim_trace *t, const struct sim_trace_rec *r)
 	t->all[t->nr_all++] = *r;
 }
 
-/* Hands records [flushed, seq) of the ring to the sink, in order. */
+/* Hands records [flushed, seq) of the ring to the sink, in order, with
+ * their sequence numbers (the fast path leaves seq to whoever hands the
+ * records out). */
 void sim_trace_flush(struct sim_trace *t)
 {
 	while (t->flushed < t->seq && !t->sink_failed && t->sink.write) {
@@ -273,14 +287,17 @@ void sim_trace_flush(struct sim_trace *t)
 
 		if (n > t->ring_mask + 1 - i)
 			n = t->ring_mask + 1 - i;	/* up to the end of the ring */
+		for (uint64_t k = 0; k < n; k++)
+			t->ring[i + k].seq = t->flushed + k;
 		if (t->sink.write(t->sink.arg, &t->ring[i], (size_t)n))
 			t->sink_failed = true;
 		t->flushed += n;
 	}
 }
 
-void sim_trace_add_slow(struct sim_trace *t, const struct sim_trace_rec *r)
+void sim_trace_add_slow(struct sim_trace *t, struct sim_trace_rec *r)
 {
+	r->seq = t->seq - 1;
 	if (t->keep_all)
 		keep(t, r);
 	/* The ring is full of records not yet written: write them before
@@ -291,8 +308,8 @@ void sim_trace_add_slow(struct sim_trace *t, const struct sim_trace_rec *r)
 
 void sim_trace_add(struct sim_trace *t, const struct sim_trace_rec *rec)
 {
-	sim_trace_put(t, rec->cycle, rec->cpu, rec->ctx, rec->kind, rec->a, rec->b, rec->c,
-		      rec->what);
+	sim_trace_put(t, rec->cycle, sim_trace_word_where(rec->cpu, rec->ctx), rec->kind, rec->a,
+		      rec->b, rec->c, rec->what);
 }
 
 int sim_trace_stream(struct sim_trace *t, const struct sim_trace_sink *sink)
@@ -302,8 +319,10 @@ int sim_trace_stream(struct sim_trace *t, const struct sim_trace_sink *sink)
 	if (!ring)
 		return -1;
 	/* The window moves into the bigger ring, where it stays. */
-	for (uint64_t s = t->seq > SIM_TRACE_WINDOW ? t->seq - SIM_TRACE_WINDOW : 0; s < t->seq; s++)
+	for (uint64_t s = t->seq > SIM_TRACE_WINDOW ? t->seq - SIM_TRACE_WINDOW : 0; s < t->seq; s++) {
 		ring[s & (SIM_TRACE_STREAM_BUF - 1)] = t->ring[s & t->ring_mask];
+		ring[s & (SIM_TRACE_STREAM_BUF - 1)].seq = s;
+	}
 	if (t->ring != t->window)
 		free(t->ring);
 	t->ring = ring;
@@ -393,7 +412,9 @@ size_t sim_trace_tail(const struct sim_trace *t, struct sim_trace_rec *out,
 		n = SIM_TRACE_WINDOW;
 	if (n > t->seq)
 		n = t->seq;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		out[i] = t->ring[(t->seq - n + i) & t->ring_mask];
+		out[i].seq = t->seq - n + i;
+	}
 	return n;
 }

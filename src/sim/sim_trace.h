@@ -40,7 +40,9 @@ enum sim_trace_kind {
  * caller passed ("" for none), so records outlive the caller's strings;
  * in the hash it stands for its interned number, never its address. */
 struct sim_trace_rec {
-	uint64_t seq;
+	/* Aligned to 16 (what malloc gives), which pads the record from 56
+	 * to 64 bytes: the ring index is then a shift. */
+	_Alignas(16) uint64_t seq;
 	uint64_t cycle;
 	int32_t cpu;	/* physical CPU, -1 none */
 	int32_t ctx;	/* 0 host, n > 0 guest of VM n */
@@ -49,6 +51,7 @@ struct sim_trace_rec {
 	uint64_t b, c;
 	const char *what;
 };
+_Static_assert(sizeof(struct sim_trace_rec) == 64, "a trace record is 64 bytes");
 
 /* Records shown before a violation come from this window. */
 #define SIM_TRACE_WINDOW 64
@@ -72,8 +75,9 @@ struct sim_trace_strtab {
 		const char *key;	/* the caller's pointer, NULL: free */
 		const char *str;	/* the trace's copy */
 		uint32_t id;
-	} *byptr;
+	} *byptr;			/* never NULL: sim_trace_no_strings until the first string */
 	size_t ptr_cap, ptr_used;
+	size_t ptr_mask;		/* ptr_cap - 1, 0 while byptr is the empty table */
 	uint32_t *bytext;		/* ids by content hash, 0 free */
 	size_t text_cap;
 	char **str;			/* str[id - 1] */
@@ -83,7 +87,8 @@ struct sim_trace_strtab {
 struct sim_trace {
 	uint64_t seq;
 	uint64_t hash;			/* over every record's binary fields */
-	struct sim_trace_rec *ring;	/* `window`, or the stream buffer */
+	struct sim_trace_rec *ring;	/* `window`, or the stream buffer; a record's seq is
+					 * filled in only when it is handed out */
 	uint64_t ring_mask;
 	struct sim_trace_rec window[SIM_TRACE_WINDOW];
 	bool slow;			/* keeping or streaming: sim_trace_add's slow path */
@@ -122,10 +127,11 @@ size_t sim_trace_tail(const struct sim_trace *t, struct sim_trace_rec *out,
 		      size_t n);
 
 /* The run hash, spelled out so that anyone can recompute it from kept
- * records (tests/hw/test_hw_determinism.c does): start from
+ * records (tests/sim/test_sim_trace.c does): start from
  * SIM_TRACE_HASH_INIT; when a record's `what` is a string not seen before
  * in the run, fold the string (sim_trace_hash_str) and number it; then
- * fold the record with that number (0 for ""). */
+ * fold the record's five words (sim_trace_hash_words) with that number
+ * (0 for ""). */
 #define SIM_TRACE_HASH_INIT 0xCBF29CE484222325ULL
 uint64_t sim_trace_hash_str(uint64_t h, const char *s);
 uint64_t sim_trace_hash_rec(uint64_t h, const struct sim_trace_rec *r, uint32_t what_id);
@@ -134,34 +140,59 @@ uint64_t sim_trace_hash_rec(uint64_t h, const struct sim_trace_rec *r, uint32_t 
 uint64_t sim_trace_hash_records(const struct sim_trace_rec *rec, size_t n);
 
 /* ---- the recording fast path, inline: one record is a few stores, a
- * pointer lookup and a hash step ---- */
+ * pointer lookup and five hash steps ---- */
 
 /* An odd 64-bit constant with well-spread bits (2^64 / golden ratio). */
 #define SIM_TRACE_MIX_K 0x9E3779B97F4A7C15ULL
 
+static inline uint64_t sim_trace_rotl(uint64_t x, unsigned r)
+{
+	return x << r | x >> (64 - r);
+}
+
+/* One step: xor the word in, multiply by an odd constant.  For a given
+ * word it is a bijection of the state, so a record that differs in any
+ * word leaves a different state, and the steps after it keep it so. */
 static inline uint64_t sim_trace_mix(uint64_t h, uint64_t w)
 {
 	return (h ^ w) * SIM_TRACE_MIX_K;
 }
 
-/* Every field but seq, which is the record's position. */
-static inline uint64_t sim_trace_hash_fields(uint64_t h, uint64_t cycle, int32_t cpu,
-					     int32_t ctx, uint32_t kind, uint32_t a,
-					     uint64_t b, uint64_t c, uint32_t what_id)
+/* A record's fields in five 64-bit words: cycle; cpu and ctx; kind, a
+ * and the string's number; b; c.  The second and third are exact packings
+ * (kind below 256 and numbers below 2^24, which every run has: the
+ * number is rotated in rather than shifted, so a larger one still moves
+ * the word).  seq is the record's position, not a field. */
+static inline uint64_t sim_trace_word_where(int32_t cpu, int32_t ctx)
 {
-	h = sim_trace_mix(h, cycle);
-	h = sim_trace_mix(h, (uint64_t)(uint32_t)cpu << 32 | (uint32_t)ctx);
-	h = sim_trace_mix(h, (uint64_t)kind << 32 | a);
-	h = sim_trace_mix(h, b);
-	h = sim_trace_mix(h, c);
-	h = sim_trace_mix(h, what_id);
-	return h ^ (h >> 32);
+	return (uint64_t)(uint32_t)cpu | (uint64_t)(uint32_t)ctx << 32;
 }
 
-static inline size_t sim_trace_ptr_slot(const void *p, size_t cap)
+static inline uint64_t sim_trace_word_kind(uint32_t kind, uint32_t a, uint32_t what_id)
 {
-	return (size_t)(((uint64_t)(uintptr_t)p * SIM_TRACE_MIX_K) >> 32) & (cap - 1);
+	return ((uint64_t)kind << 32 | a) ^ sim_trace_rotl(what_id, 40);
 }
+
+/* Five steps, then a rotation that brings the well-mixed high half down
+ * for the next record's multiplications (a bijection too). */
+static inline uint64_t sim_trace_hash_words(uint64_t h, uint64_t cycle, uint64_t where,
+					    uint64_t kind_a, uint64_t b, uint64_t c)
+{
+	h = sim_trace_mix(h, cycle);
+	h = sim_trace_mix(h, where);
+	h = sim_trace_mix(h, kind_a);
+	h = sim_trace_mix(h, b);
+	h = sim_trace_mix(h, c);
+	return sim_trace_rotl(h, 32);
+}
+
+static inline size_t sim_trace_ptr_slot(const void *p, size_t mask)
+{
+	return (size_t)(((uint64_t)(uintptr_t)p * SIM_TRACE_MIX_K) >> 32) & mask;
+}
+
+/* The one free slot byptr points at before the first string. */
+extern struct sim_trace_strent sim_trace_no_strings;
 
 const struct sim_trace_strent *sim_trace_intern_slow(struct sim_trace *t, const char *s);
 
@@ -184,41 +215,45 @@ static inline const struct sim_trace_strent *sim_trace_checked(const struct sim_
 	return e;
 }
 #endif
-void sim_trace_add_slow(struct sim_trace *t, const struct sim_trace_rec *r);
+void sim_trace_add_slow(struct sim_trace *t, struct sim_trace_rec *r);
 
 /* The string's entry: found by the caller's pointer (which must keep
- * its content for the run; sanitizer builds check it), else interned. */
+ * its content for the run; sanitizer builds check it), else interned.
+ * Inline, only the first slot the pointer hashes to; the rest of the
+ * probe sequence, and adding, are the slow path's. */
 static inline const struct sim_trace_strent *sim_trace_intern(struct sim_trace *t, const char *s)
 {
 	const struct sim_trace_strtab *st = &t->strings;
+	const struct sim_trace_strent *e = &st->byptr[sim_trace_ptr_slot(s, st->ptr_mask)];
 
-	if (st->ptr_cap) {
-		for (size_t i = sim_trace_ptr_slot(s, st->ptr_cap); st->byptr[i].key;
-		     i = (i + 1) & (st->ptr_cap - 1))
-			if (st->byptr[i].key == s)
-				return sim_trace_checked(&st->byptr[i], s);
-	}
+	if (e->key == s)
+		return sim_trace_checked(e, s);
 	return sim_trace_intern_slow(t, s);
 }
 
-static inline void sim_trace_put(struct sim_trace *t, uint64_t cycle, int32_t cpu,
-				 int32_t ctx, uint32_t kind, uint32_t a, uint64_t b,
-				 uint64_t c, const char *what)
+/* `where` is sim_trace_word_where(cpu, ctx), which is how struct sim
+ * keeps them (one load instead of two and a shift). */
+static inline void sim_trace_put(struct sim_trace *t, uint64_t cycle, uint64_t where,
+				 uint32_t kind, uint32_t a, uint64_t b, uint64_t c,
+				 const char *what)
 {
 	const struct sim_trace_strent *e = what ? sim_trace_intern(t, what) : NULL;
-	struct sim_trace_rec *r = &t->ring[t->seq & t->ring_mask];
+	uint64_t seq = t->seq;
+	struct sim_trace_rec *r = &t->ring[seq & t->ring_mask];
 	uint32_t id = e ? e->id : 0;
 
-	r->seq = t->seq++;
+	/* r->seq is set when the record is handed out (sim_trace_tail,
+	 * sim_trace_flush, keeping): one store less here. */
+	t->seq = seq + 1;
 	r->cycle = cycle;
-	r->cpu = cpu;
-	r->ctx = ctx;
+	r->cpu = (int32_t)(uint32_t)where;
+	r->ctx = (int32_t)(uint32_t)(where >> 32);
 	r->kind = kind;
 	r->a = a;
 	r->b = b;
 	r->c = c;
 	r->what = e ? e->str : "";
-	t->hash = sim_trace_hash_fields(t->hash, cycle, cpu, ctx, kind, a, b, c, id);
+	t->hash = sim_trace_hash_words(t->hash, cycle, where, sim_trace_word_kind(kind, a, id), b, c);
 	if (t->slow)
 		sim_trace_add_slow(t, r);
 }

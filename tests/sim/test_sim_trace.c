@@ -1,7 +1,8 @@
 /* test_sim_trace: the binary trace and its run hash (docs/architecture.md,
  * "Determinism"): the hash is recomputed from kept records of real runs
  * and must equal the run's; every field of every record kind moves it;
- * strings count by content, never by address; same seed same hash, a
+ * strings count by content, never by address; the packed words are
+ * exact; records handed out carry their seq; same seed same hash, a
  * different knob or seed another; violation windows show the records
  * that led to them; a streamed trace hands over exactly the kept records.
  *
@@ -175,6 +176,73 @@ static void test_hash_covers_every_field_of_every_kind(void **state)
 					 sim_trace_kind_name(k), i);
 			assert_int_equal(recorded_hash(&m[i]), hm);
 		}
+	}
+}
+
+/* The record's packed words (sim_trace_word_where, sim_trace_word_kind)
+ * are exact for every value a run records: cpu and ctx any int32, kind
+ * below 256 and string numbers below 2^24; beyond those, a change of one
+ * field still moves its word. */
+static void test_hash_packing_is_exact(void **state)
+{
+	const int32_t ints[] = { -1, 0, 1, 2, 7, 0x10000, INT32_MAX, INT32_MIN };
+	const uint32_t kinds[] = { 0, 1, TR_KIND_NR - 1, 255 };
+	const uint32_t as[] = { 0, 1, 0x38f, 0x40000000, 0xffffffffu };
+	const uint32_t ids[] = { 0, 1, 2, 255, 256, (1u << 24) - 1 };
+	uint64_t w[8 * 8], k[4 * 5 * 6];
+	size_t n = 0;
+
+	(void)state;
+	for (size_t i = 0; i < 8; i++)
+		for (size_t j = 0; j < 8; j++)
+			w[n++] = sim_trace_word_where(ints[i], ints[j]);
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++)
+			if (w[i] == w[j])
+				fail_msg("cpu/ctx pairs %zu and %zu pack to one word", i, j);
+	n = 0;
+	for (size_t i = 0; i < 4; i++)
+		for (size_t j = 0; j < 5; j++)
+			for (size_t l = 0; l < 6; l++)
+				k[n++] = sim_trace_word_kind(kinds[i], as[j], ids[l]);
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++)
+			if (k[i] == k[j])
+				fail_msg("kind/a/string triples %zu and %zu pack to one word", i, j);
+	/* Past the exact range: still moved by the field alone. */
+	for (size_t j = 0; j < 5; j++) {
+		assert_true(sim_trace_word_kind(3, as[j], 1u << 24) != sim_trace_word_kind(3, as[j], 0));
+		assert_true(sim_trace_word_kind(3, as[j], 0xffffffffu) !=
+			    sim_trace_word_kind(3, as[j], 0x7fffffffu));
+		assert_true(sim_trace_word_kind(1u << 20, as[j], 5) != sim_trace_word_kind(0, as[j], 5));
+	}
+}
+
+/* The fast path does not store a record's seq; every way records are
+ * handed out fills it in: the violation window (sim_trace_tail) and the
+ * kept records. */
+static void test_seq_is_filled_in(void **state)
+{
+	struct sim sim;
+	struct sim_trace_rec tail[SIM_TRACE_WINDOW];
+	const uint32_t nr = 3 * SIM_TRACE_WINDOW + 5;
+	size_t n;
+
+	(void)state;
+	for (int keep = 0; keep < 2; keep++) {
+		sim_init(&sim, 1, keep);
+		for (uint32_t i = 0; i < nr; i++)
+			sim_trace(&sim, TR_NOTE, i, 0, 0, NULL);
+		n = sim_trace_tail(&sim.trace, tail, SIM_TRACE_WINDOW);
+		assert_int_equal(n, SIM_TRACE_WINDOW);
+		for (size_t i = 0; i < n; i++) {
+			assert_int_equal(tail[i].seq, nr - SIM_TRACE_WINDOW + i);
+			assert_int_equal(tail[i].a, tail[i].seq);
+		}
+		assert_int_equal(sim.trace.nr_all, keep ? nr : 0);
+		for (size_t i = 0; i < sim.trace.nr_all; i++)
+			assert_int_equal(sim.trace.all[i].seq, i);
+		sim_free(&sim);
 	}
 }
 
@@ -370,6 +438,8 @@ int main(void)
 		cmocka_unit_test(test_hash_recomputed_from_records),
 		cmocka_unit_test(test_every_kind_is_covered),
 		cmocka_unit_test(test_hash_covers_every_field_of_every_kind),
+		cmocka_unit_test(test_hash_packing_is_exact),
+		cmocka_unit_test(test_seq_is_filled_in),
 		cmocka_unit_test(test_hash_strings_by_content),
 		cmocka_unit_test(test_same_seed_same_hash),
 		cmocka_unit_test(test_violation_window_is_the_records),
