@@ -103,6 +103,13 @@ static void record_sample(struct perf_event *ev, const struct perf_sample *s,
 	e->samples++;
 	if (l >= 0)
 		e->label_samples[l]++;
+	/* Writing the sample out is kernel work done in the PMI handler, with
+	 * the LVTPC still masked on Intel until the handler's ack. */
+	if (e->prog->cfg.handler_work) {
+		struct mv_work w = mv_work_make(e->prog->cfg.handler_work, true, "perf_sample");
+
+		mv_run(e->prog->g, &w);
+	}
 }
 
 /* rr's interrupt: the count must be exactly the target tick (rr replays
@@ -226,6 +233,8 @@ static void counter_result(const struct gp_event *e, const char *who,
 	c->truth = e->truth;
 	c->time_enabled = e->enabled;
 	c->time_running = e->running;
+	c->samples = e->samples;
+	c->period = e->prog->cfg.kind == MV_PROG_RECORD ? e->prog->cfg.period : 0;
 }
 
 static struct mv_label_result *label_result(struct mv_result *res,

@@ -128,6 +128,9 @@ void perf_release_mediated_pmu(struct perf *p);
 void perf_load_guest_context(struct perf *p, int cpu);
 void perf_put_guest_context(struct perf *p, int cpu);
 bool perf_guest_loaded(const struct perf *p, int cpu);
+/* Whether the last perf_load_guest_context on `cpu` wrote no PMU register
+ * (no event in the CPU's contexts: 7.0's load is then a no-op). */
+bool perf_guest_load_was_noop(const struct perf *p, int cpu);
 void perf_load_guest_lvtpc(struct perf *p, int cpu, uint32_t guest_lvtpc);
 void perf_put_guest_lvtpc(struct perf *p, int cpu);
 /* The hypervisor's callback for PMIs on PERF_GUEST_MEDIATED_PMI_VECTOR. */

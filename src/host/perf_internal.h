@@ -63,6 +63,7 @@ struct perf_cpu {
 	int disable_depth;		/* perf_pmu_disable nesting */
 	bool irqs_off;
 	bool guest_loaded;
+	bool guest_load_noop;		/* the last guest-context load touched no PMU */
 	bool guest_lvtpc;
 	bool amd_virt;			/* SVM enabled: keep HostOnly bits */
 	/* A flexible event of the CPU / task context did not fit. */

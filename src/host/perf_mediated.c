@@ -109,7 +109,8 @@ void perf_load_guest_context(struct perf *p, int cpu)
 	perf_sync_times(p);
 	/* Linux 7.0: perf_ctx_disable/ctx_sched_out touch only the PMU
 	 * contexts that hold events, so with none the load writes nothing. */
-	if (p->has_pmu && p->mediated_capable && ctx_has_events(p, cpu)) {
+	pc->guest_load_noop = !(p->has_pmu && p->mediated_capable && ctx_has_events(p, cpu));
+	if (!pc->guest_load_noop) {
 		/* Out, then the usual enable: on AMD v2 that sets every
 		 * GlobalCtl bit, on Intel every counter bit (the reason KVM
 		 * clears GLOBAL_CTRL afterwards). */
@@ -146,6 +147,11 @@ void perf_put_guest_context(struct perf *p, int cpu)
 bool perf_guest_loaded(const struct perf *p, int cpu)
 {
 	return cpu_ok(p, cpu) && p->cpu[cpu].guest_loaded;
+}
+
+bool perf_guest_load_was_noop(const struct perf *p, int cpu)
+{
+	return cpu_ok(p, cpu) && p->cpu[cpu].guest_load_noop;
 }
 
 void perf_load_guest_lvtpc(struct perf *p, int cpu, uint32_t guest_lvtpc)
