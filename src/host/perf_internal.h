@@ -108,6 +108,12 @@ struct perf {
 	/* Mediated vPMU accounting (Linux 7.0). */
 	uint64_t nr_include_guest;	/* events on this PMU with !exclude_guest */
 	uint64_t nr_mediated;		/* mediated VMs */
+	/* perf_mediated_pmu_mutex, and where another CPU's thread may run
+	 * in between (the race explorer, cli_race.c; NULL otherwise). */
+	bool excl_locked;
+	bool excl_unlocked;		/* test-only variant: no mutex at all */
+	void (*yield)(void *arg, const char *where, bool wants_lock);
+	void *yield_arg;
 	void (*guest_pmi_fn)(void *arg, int cpu);
 	void *guest_pmi_arg;
 
