@@ -60,7 +60,7 @@ struct mv_program {
 	uint64_t freq;		/* record: samples per simulated second */
 	uint64_t rr_ticks;	/* rr: target tick count per interrupt */
 	uint64_t preset;	/* emulated: counters start at -preset */
-	uint64_t handler_work;	/* record: kernel instructions per sample, run in the PMI handler */
+	uint64_t handler_work;	/* emulated: kernel instructions its PMI handler runs before unmasking */
 	struct mv_workload work;
 };
 

@@ -103,13 +103,6 @@ static void record_sample(struct perf_event *ev, const struct perf_sample *s,
 	e->samples++;
 	if (l >= 0)
 		e->label_samples[l]++;
-	/* Writing the sample out is kernel work done in the PMI handler, with
-	 * the LVTPC still masked on Intel until the handler's ack. */
-	if (e->prog->cfg.handler_work) {
-		struct mv_work w = mv_work_make(e->prog->cfg.handler_work, true, "perf_sample");
-
-		mv_run(e->prog->g, &w);
-	}
 }
 
 /* rr's interrupt: the count must be exactly the target tick (rr replays

@@ -258,8 +258,8 @@ static void assert_global_ctrl_zero(struct kvm_vcpu *v)
 		return;
 	if (amd)
 		kvm_warn(kvm, noop ? "WARN: GLOBAL_CTL != 0 after perf_load_guest_context, "
-				     "which did nothing (no events here): perf's reload path "
-				     "(amd_pmu_reload_virt) left every bit set" :
+				     "which did nothing (no events here): perf's AMD enable and "
+				     "reload (amd_pmu_reload_virt) paths leave every bit set" :
 				     "WARN: GLOBAL_CTL != 0 after perf_load_guest_context: "
 				     "perf's AMD enable path set every bit again");
 	else
