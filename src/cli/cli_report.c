@@ -295,9 +295,11 @@ void cli_report_text(FILE *f, const struct mv_result *r)
 	text_time(f, r);
 	fprintf(f, "\n Invariants: %" PRIu64 " checks, %" PRIu64 " violated\n",
 		r->inv_checked, r->inv_violated);
-	if (r->injected)
+	if (r->injected && r->points)
 		fprintf(f, " Injected: %" PRIu64 " (of %" PRIu64 " injection points)\n",
 			r->injected, r->points);
+	else if (r->injected)
+		fprintf(f, " Injected: %" PRIu64 "\n", r->injected);
 	if (r->kernel_warnings)
 		fprintf(f, " Kernel warnings: %" PRIu64 ", first: %s\n", r->kernel_warnings,
 			r->kernel_warning);

@@ -54,7 +54,9 @@ static void step(struct kvm_vcpu *v, enum switch_step s)
 /* Where host events count in KVM's run loop (before perf's load, after
  * its put), a host counter may overflow: exploration raises its PMI
  * there, through whatever the hardware LVTPC says.  Only a point when a
- * counter counts in host mode. */
+ * counter counts in host mode.  The PMI is raised whatever the selector's
+ * INT bit: Linux programs every event with it (x86_pmu_hw_config), the
+ * model's perf only its sampling ones. */
 static void host_pmi_point(struct kvm_vcpu *v, const char *label)
 {
 	struct hw_cpu *cpu = v->cpu;
@@ -73,8 +75,8 @@ static void host_pmi_point(struct kvm_vcpu *v, const char *label)
 		if (sim_point(v->vm->kvm->sim, SIM_PT_HOST_PMI, label)) {
 			sim_trace(v->vm->kvm->sim, TR_OVERFLOW, fixed ? 32 + idx : idx, idx, 1,
 				  "injected host overflow");
-			if (cpu->ops->overflow(cpu, fixed, idx))
-				hw_apic_pmi(cpu);
+			cpu->ops->overflow(cpu, fixed, idx);
+			hw_apic_pmi(cpu);
 		}
 		return;
 	}

@@ -89,6 +89,8 @@ bool sim_inject_draw(struct sim *sim, const char *where)
 	if (sim_rng_below(&sim->rng, 1000000) >= sim->inject_ppm)
 		return false;
 	sim->nr_injected++;
+	if (sim->nr_causes < SIM_MAX_CAUSES)
+		sim->causes[sim->nr_causes++] = where;
 	sim_trace(sim, TR_NOTE, 0, 0, 0, where);
 	return true;
 }
