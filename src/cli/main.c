@@ -710,7 +710,7 @@ static int explore_race(struct opts *o, struct mv_scenario *sc)
 	if (o->json)
 		ret = print_json(cli_race_json(cpu, o->race_unlocked, &r));
 	else
-		ret = cli_race_print(stdout, cpu, o->race_unlocked, &r) ? 0 : 0;
+		ret = cli_race_print(stdout, cpu, o->race_unlocked, &r) < 0 ? EXIT_USAGE : 0;
 	if (!ret)
 		ret = r.broken ? EXIT_VIOLATION : 0;
 	return ret;

@@ -62,6 +62,8 @@ static void host_pmi_point(struct kvm_vcpu *v, const char *label)
 	struct hw_cpu *cpu = v->cpu;
 	const struct hw_model *m = cpu->model;
 
+	if (!v->vm->kvm->sim->pts)
+		return;	/* only exhaustive exploration and replays number these */
 	for (unsigned i = 0; i < m->nr_gp + HW_MAX_FIXED; i++) {
 		bool fixed = i >= m->nr_gp;
 		unsigned idx = fixed ? i - m->nr_gp : i;
@@ -102,12 +104,19 @@ static void check_host_quiet(struct kvm_vcpu *v)
 	const struct hw_model *m = cpu->model;
 	int busy = -1;
 
-	for (unsigned i = 0; i < m->nr_gp && busy < 0; i++)
-		if (cpu->ops->gp_active(cpu, i, true) || cpu->ops->gp_active(cpu, i, false))
-			busy = (int)i;
-	for (unsigned i = 0; i < HW_MAX_FIXED && busy < 0; i++)
-		if (cpu->ops->fixed_active(cpu, i, true) || cpu->ops->fixed_active(cpu, i, false))
-			busy = 32 + (int)i;
+	/* Every host with the mediated vPMU has global enables (Intel v4+,
+	 * AMD PerfMonV2): only the counters enabled there can count. */
+	for (uint64_t on = cpu->pmu.global_ctrl; on && busy < 0; on &= on - 1) {
+		unsigned bit = (unsigned)__builtin_ctzll(on);
+
+		if (bit < 32 && bit < m->nr_gp &&
+		    (cpu->ops->gp_active(cpu, bit, true) || cpu->ops->gp_active(cpu, bit, false)))
+			busy = (int)bit;
+		else if (bit >= 32 && bit - 32 < HW_MAX_FIXED &&
+			 (cpu->ops->fixed_active(cpu, bit - 32, true) ||
+			  cpu->ops->fixed_active(cpu, bit - 32, false)))
+			busy = (int)bit;
+	}
 	sim_check(v->vm->kvm->sim, INV_ISOLATION, busy < 0,
 		  "counter %d of cpu%d counts host work with vm%d/vcpu%d's state loaded "
 		  "(GLOBAL_CTRL=%#llx)", busy, cpu->id, v->vm->index, v->idx,
