@@ -813,8 +813,8 @@ int cli_exhaustive_print(FILE *f, const struct mv_scenario *sc, const struct cli
 				x->report.name, x->report.site, x->report.msg);
 		}
 	}
-	fprintf(f, "explored %" PRIu64 " executions: %zu new violation kind(s), %zu known finding(s)%s\n",
-		r->executions, nr_new, nr_known,
+	fprintf(f, "explored %" PRIu64 " executions covering %" PRIu64 " points: %zu new violation "
+		"kind(s), %zu known finding(s)%s\n", r->executions, r->subtrees_done, nr_new, nr_known,
 		nr_known && !o->strict ? " (not counted; --strict counts them)" : "");
 	return cli_exhaustive_status(o, r);
 }

@@ -531,6 +531,13 @@ for a in "3,2" "x" "1,,2" "-1" "4294967296"; do
 done
 check 2 "issue 13: run --exhaustive" "$mvpmu" run --exhaustive
 check 2 "issue 13: run unlocked knob" "$mvpmu" run --knob unlocked-mediated-accounting
+# The scenario keys for the PMI handler: bad values are errors naming the line.
+printf 'name: a\nvms:\n  - name: v\n    pmi_ack: sometimes\n' >"$tmp/ack.yaml"
+check 2 "issue 13: pmi_ack: sometimes" "$mvpmu" run "$tmp/ack.yaml" &&
+	one_line_err "pmi_ack" "ack.yaml:4: expected a PMI ack point"
+printf 'name: a\nvms:\n  - programs:\n      - {kind: record, events: [instructions], period: 10, handler_work: 5, work: {segments: [{label: x, instructions: 10}]}}\n' >"$tmp/hw.yaml"
+check 2 "issue 13: handler_work with record" "$mvpmu" run "$tmp/hw.yaml" &&
+	one_line_err "handler_work" "expected 'handler_work' only with kind: emulated"
 # Partial: exit 3, marked.
 check 3 "issue 13: --max-executions" "$mvpmu" explore no-mask-copy --exhaustive --max-executions 5 &&
 	has "issue 13: --max-executions" "$tmp/out" "PARTIAL"
