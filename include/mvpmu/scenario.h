@@ -74,6 +74,7 @@ struct mv_program {
 	uint64_t freq;		/* record: samples per simulated second */
 	uint64_t rr_ticks;	/* rr: target tick count per interrupt */
 	uint64_t preset;	/* emulated: counters start at -preset */
+	uint64_t handler_work;	/* emulated: kernel instructions its PMI handler runs before unmasking */
 	struct mv_workload work;
 };
 
@@ -96,6 +97,9 @@ struct mv_vm_config {
 	enum mv_vpmu vpmu;
 	bool disable_pmu;		/* KVM_CAP_PMU_CAPABILITY DISABLE */
 	bool no_irqchip;		/* no KVM_CREATE_IRQCHIP: no in-kernel LAPIC */
+	/* Where the guest kernel's Intel PMI handler unmasks its LVTPC
+	 * (pmi_ack: 0 as Linux picks for the CPU, 1 early, 2 mid, 3 late). */
+	unsigned pmi_ack;
 	/* Guest PMU limits (0 / -1: as the host). */
 	int pmu_version, nr_gp, nr_fixed;
 	int64_t perf_caps;		/* -1: as KVM's default */
@@ -166,11 +170,25 @@ struct mv_scenario {
 		bool no_global_ctrl_clear_on_load;
 		bool no_counter_clear_on_put;
 		bool no_write_elision;
+		bool assert_instead_of_clear;
+		bool lvtpc_before_clear;
+		bool lvtpc_outside_switch;
+		bool no_mask_copy;
+		bool no_guestonly;
+		bool no_fastpath_bail;
+		bool inject_after_load;
 	} knobs;
 	uint32_t inject_ppm;
 	struct mv_budget budget;
 	mv_progress_fn progress;	/* NULL: none */
 	void *progress_arg;
+	/* Exhaustive exploration and its replay (docs/explore.md): number the
+	 * injection points in the order the run visits them and inject at
+	 * exactly the numbers listed (ascending; the caller owns the list).
+	 * `points` numbers them without injecting anywhere. */
+	bool points;
+	const uint32_t *inject_at;
+	unsigned nr_inject_at;
 };
 
 /* ---- results ---- */
@@ -183,6 +201,8 @@ struct mv_counter_result {
 	uint64_t truth;
 	uint64_t time_enabled, time_running;
 	unsigned width;			/* value is modulo 2^width (raw counters); 0: 64-bit */
+	uint64_t samples;		/* record: samples taken */
+	uint64_t period;		/* record with a fixed period, else 0 */
 };
 
 struct mv_label_result {
@@ -246,7 +266,22 @@ struct mv_violation_result {
 	char name[32];
 	uint64_t seed, step;
 	char msg[160];
+	char site[48];		/* the switch step, "entry", or "" (docs/invariants.md) */
+	char cause[96];		/* injections since that switch began, "+"-joined */
 	char trace[4096];
+};
+
+#define MV_MAX_SIGS 16
+
+/* Every distinct kind of violation of a run: invariant, site and cause,
+ * how many times, and the first one's step and message. */
+struct mv_violation_sig {
+	int invariant;
+	char name[32];
+	char site[48];
+	char cause[96];
+	uint64_t count, step;
+	char msg[160];
 };
 
 struct mv_result {
@@ -301,6 +336,16 @@ struct mv_result {
 	uint64_t injected;		/* exploration: faults injected */
 	struct mv_violation_result violations[4];
 	unsigned nr_violations;
+	struct mv_violation_sig sigs[MV_MAX_SIGS];
+	unsigned nr_sigs;
+	bool sigs_overflow;		/* more kinds than kept */
+	/* Exploration: the injection points the run visited, by kind
+	 * (switch, host-pmi, vmexit, guest-insn), when numbered. */
+	uint64_t points, points_by_kind[4];
+	/* What the design knobs cost, and the warnings KVM logged. */
+	uint64_t switch_wrmsrs, exits_mediated_pmi;
+	uint64_t kernel_warnings;
+	char kernel_warning[200];	/* the first */
 	uint64_t trace_hash;
 };
 

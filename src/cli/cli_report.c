@@ -266,6 +266,9 @@ void cli_report_violations(FILE *f, const struct mv_result *res)
 		fprintf(f, "invariant %d (%s) violated: seed %" PRIu64 ", step %"
 			PRIu64 ": %s\n", v->invariant, v->name, v->seed, v->step,
 			v->msg);
+		if (v->site[0] || v->cause[0])
+			fprintf(f, "where: %s%s%s\n", v->site[0] ? v->site : "outside the switch",
+				v->cause[0] ? ", after injections at " : "", v->cause);
 		if (v->trace[0])
 			fprintf(f, "trace leading to it:\n%s%s", v->trace,
 				v->trace[strlen(v->trace) - 1] == '\n' ? "" : "\n");
@@ -299,6 +302,14 @@ void cli_report_text(FILE *f, const struct mv_result *r)
 	text_time(f, r);
 	fprintf(f, "\n Invariants: %" PRIu64 " checks, %" PRIu64 " violated\n",
 		r->inv_checked, r->inv_violated);
+	if (r->injected && r->points)
+		fprintf(f, " Injected: %" PRIu64 " (of %" PRIu64 " injection points)\n",
+			r->injected, r->points);
+	else if (r->injected)
+		fprintf(f, " Injected: %" PRIu64 "\n", r->injected);
+	if (r->kernel_warnings)
+		fprintf(f, " Kernel warnings: %" PRIu64 ", first: %s\n", r->kernel_warnings,
+			r->kernel_warning);
 	if (r->inv_violated) {
 		fputc('\n', f);
 		cli_report_violations(f, r);
@@ -499,14 +510,17 @@ static json_t *json_invariants(const struct mv_result *r)
 		const struct mv_violation_result *v = &r->violations[i];
 
 		json_array_append_new(arr, json_pack(
-			"{s:i, s:s, s:o, s:o, s:s, s:s}",
+			"{s:i, s:s, s:o, s:o, s:s, s:s, s:s, s:s}",
 			"invariant", v->invariant, "name", v->name,
 			"seed", ju(v->seed), "step", ju(v->step),
-			"message", v->msg, "trace", v->trace));
+			"message", v->msg, "trace", v->trace,
+			"site", v->site, "cause", v->cause));
 	}
-	return json_pack("{s:o, s:o, s:o, s:o}", "checked", ju(r->inv_checked),
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "checked", ju(r->inv_checked),
 			 "violated", ju(r->inv_violated), "violations", arr,
-			 "injected", ju(r->injected));
+			 "injected", ju(r->injected), "points", ju(r->points),
+			 "kernel_warnings", json_pack("{s:o, s:s}", "count", ju(r->kernel_warnings),
+						      "first", r->kernel_warning));
 }
 
 json_t *cli_report_json(const struct mv_result *r)

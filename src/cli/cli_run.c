@@ -228,6 +228,7 @@ static int build_vm(struct machine *m, int i, char *err, size_t errlen)
 		gs[v] = kvm_vcpu_guest(ts[v]->vcpu);
 	}
 	m->guest_perf[i] = guest_perf_new(&m->sim, SIM_CTX_GUEST(i, 0), gs, (int)n);
+	guest_perf_set_ack(m->guest_perf[i], cfg->pmi_ack);
 	for (unsigned v = 0; v < n; v++) {
 		ts[v]->prog = guest_prog_new(&cfg->prog[v], gs[v], m->guest_perf[i], (int)v,
 					     SIM_CTX_GUEST(i, (int)v), is_amd(m), msg, sizeof(msg));
@@ -294,6 +295,13 @@ static int build(struct machine *m, char *err, size_t errlen)
 		.no_global_ctrl_clear_on_load = sc->knobs.no_global_ctrl_clear_on_load,
 		.no_counter_clear_on_put = sc->knobs.no_counter_clear_on_put,
 		.no_write_elision = sc->knobs.no_write_elision,
+		.assert_instead_of_clear = sc->knobs.assert_instead_of_clear,
+		.lvtpc_before_clear = sc->knobs.lvtpc_before_clear,
+		.lvtpc_outside_switch = sc->knobs.lvtpc_outside_switch,
+		.no_mask_copy = sc->knobs.no_mask_copy,
+		.no_guestonly = sc->knobs.no_guestonly,
+		.no_fastpath_bail = sc->knobs.no_fastpath_bail,
+		.inject_after_load = sc->knobs.inject_after_load,
 	};
 	for (unsigned i = 0; i < sc->nr_vms; i++)
 		if ((rc = build_vm(m, (int)i, err, errlen)))
@@ -586,6 +594,19 @@ static void check_guest_counters(struct machine *m, int vm, unsigned from,
 				  "%s %s counted %llu, truth %llu", r->name, r->event,
 				  (unsigned long long)counted, (unsigned long long)r->truth);
 	}
+	/* Invariant 3, no lost PMI: a fixed-period sampler takes one sample
+	 * per period of events counted; a PMI the guest never got is a
+	 * missing sample. */
+	for (unsigned i = from; exact && m->sc->skid == 0 && i < res->nr_guest; i++) {
+		const struct mv_counter_result *r = &res->guest[i];
+
+		if (r->period && r->time_running == r->time_enabled &&
+		    !strstr(r->event, "not supported"))
+			sim_check(&m->sim, INV_PMI, r->samples == r->raw / r->period,
+				  "%s %s took %llu samples for %llu events at period %llu",
+				  r->name, r->event, (unsigned long long)r->samples,
+				  (unsigned long long)r->raw, (unsigned long long)r->period);
+	}
 	if (exact && res->rr.present && m->sc->skid == 0)
 		sim_check(&m->sim, INV_PMI, res->rr.exact == res->rr.interrupts,
 			  "rr: %llu of %llu tick interrupts were not exact",
@@ -691,21 +712,69 @@ static void vpmu_results(struct machine *m, struct mv_result *res)
 			 "enable_pmu is off");
 }
 
+static bool first_of_sig(const struct sim *sim, unsigned i)
+{
+	const struct sim_violation *v = &sim->violations[i];
+
+	for (unsigned j = 0; j < i; j++)
+		if (sim->violations[j].inv == v->inv && !strcmp(sim->violations[j].site, v->site) &&
+		    !strcmp(sim->violations[j].cause, v->cause))
+			return false;
+	return true;
+}
+
+/* The first four violations kept, the first of each kind before others,
+ * so that every kind a run had shows with its trace when it can. */
 static void invariant_results(struct machine *m, struct mv_result *res)
 {
-	res->inv_checked = m->sim.inv_checked;
-	res->inv_violated = m->sim.inv_violated;
-	res->injected = m->sim.nr_injected;
-	for (unsigned i = 0; i < m->sim.nr_violations && res->nr_violations < 4; i++) {
-		const struct sim_violation *v = &m->sim.violations[i];
-		struct mv_violation_result *r = &res->violations[res->nr_violations++];
+	const struct sim *sim = &m->sim;
 
-		r->invariant = v->inv;
-		snprintf(r->name, sizeof(r->name), "%s", sim_invariant_name(v->inv));
-		r->seed = v->seed;
-		r->step = v->step;
-		snprintf(r->msg, sizeof(r->msg), "%s", v->msg);
-		snprintf(r->trace, sizeof(r->trace), "%s", v->trace);
+	res->inv_checked = sim->inv_checked;
+	res->inv_violated = sim->inv_violated;
+	res->injected = sim->nr_injected;
+	for (int pass = 0; pass < 2; pass++) {
+		for (unsigned i = 0; i < sim->nr_violations && res->nr_violations < 4; i++) {
+			const struct sim_violation *v = &sim->violations[i];
+			struct mv_violation_result *r;
+
+			if (first_of_sig(sim, i) != (pass == 0))
+				continue;
+			r = &res->violations[res->nr_violations++];
+			r->invariant = v->inv;
+			snprintf(r->name, sizeof(r->name), "%s", sim_invariant_name(v->inv));
+			r->seed = v->seed;
+			r->step = v->step;
+			snprintf(r->msg, sizeof(r->msg), "%s", v->msg);
+			snprintf(r->site, sizeof(r->site), "%s", v->site);
+			snprintf(r->cause, sizeof(r->cause), "%s", v->cause);
+			snprintf(r->trace, sizeof(r->trace), "%s", v->trace);
+		}
+	}
+	for (unsigned i = 0; i < sim->nr_sigs && i < MV_MAX_SIGS; i++) {
+		const struct sim_violation_sig *g = &sim->sigs[i];
+		struct mv_violation_sig *o = &res->sigs[res->nr_sigs++];
+
+		o->invariant = g->inv;
+		snprintf(o->name, sizeof(o->name), "%s", sim_invariant_name(g->inv));
+		snprintf(o->site, sizeof(o->site), "%s", g->site);
+		snprintf(o->cause, sizeof(o->cause), "%s", g->cause);
+		o->count = g->count;
+		o->step = g->step;
+		snprintf(o->msg, sizeof(o->msg), "%s", g->msg);
+	}
+	res->sigs_overflow = sim->sigs_overflow;
+	if (sim->pts) {
+		res->points = sim->pts->visited;
+		for (int k = 0; k < SIM_PT_NR && k < 4; k++)
+			res->points_by_kind[k] = sim->pts->by_kind[k];
+	}
+	if (m->kvm) {
+		const char *w = NULL;
+
+		res->kernel_warnings = kvm_warnings(m->kvm, &w);
+		snprintf(res->kernel_warning, sizeof(res->kernel_warning), "%s", w ? w : "");
+		res->switch_wrmsrs = kvm_switch_wrmsrs(m->kvm);
+		res->exits_mediated_pmi = kvm_exits_mediated_pmi(m->kvm);
 	}
 }
 
@@ -754,10 +823,11 @@ static void teardown(struct machine *m)
 static int run_scenario(const struct mv_scenario *sc, struct mv_result *res,
 			const struct sim_trace_sink *sink,
 			struct sim_trace_rec **trace, size_t *nr_trace,
-			char *err, size_t errlen)
+			struct cli_points *pts_out, char *err, size_t errlen)
 {
 	struct machine *m = calloc(1, sizeof(*m));
 	bool keep = sc->keep_trace && trace && nr_trace;
+	struct sim_points pts = { 0 };
 	int rc;
 
 	memset(res, 0, sizeof(*res));
@@ -793,6 +863,15 @@ static int run_scenario(const struct mv_scenario *sc, struct mv_result *res,
 	if (rc)
 		snprintf(err, errlen, "out of memory");
 	m->sim.inject_ppm = sc->inject_ppm;
+	/* Numbered points: exhaustive exploration, a replay (--inject-at), or
+	 * a random run whose injections are to be shrunk. */
+	if (sc->points || sc->nr_inject_at || pts_out) {
+		pts.use_at = sc->points || sc->nr_inject_at;
+		pts.at = sc->inject_at;
+		pts.nr_at = sc->inject_at ? sc->nr_inject_at : 0;
+		pts.log_on = pts_out && pts_out->log;
+		m->sim.pts = &pts;
+	}
 	for (int c = 0; c < m->nr_cpus; c++) {
 		hw_cpu_init(&m->cpu[c], c, &m->sim, m->model);
 		m->cpu[c].skid = sc->skid;
@@ -813,6 +892,19 @@ static int run_scenario(const struct mv_scenario *sc, struct mv_result *res,
 	}
 	if (!rc && keep)
 		*trace = sim_trace_take(&m->sim.trace, nr_trace);
+	if (!rc && pts.oom) {
+		snprintf(err, errlen, "out of memory numbering the injection points");
+		rc = 2;
+	}
+	if (!rc && pts_out) {
+		pts_out->log_recs = pts.log;
+		pts_out->nr_log = pts.nr_log;
+		pts_out->injected = pts.injected;
+		pts_out->nr_injected = pts.nr_injected;
+		pts.log = NULL;
+		pts.injected = NULL;
+	}
+	sim_points_free(&pts);
 	teardown(m);
 	free(m);
 	return rc;
@@ -822,11 +914,29 @@ int cli_run_scenario(const struct mv_scenario *sc, struct mv_result *res,
 		     struct sim_trace_rec **trace, size_t *nr_trace,
 		     char *err, size_t errlen)
 {
-	return run_scenario(sc, res, NULL, trace, nr_trace, err, errlen);
+	return run_scenario(sc, res, NULL, trace, nr_trace, NULL, err, errlen);
 }
 
 int cli_run_scenario_stream(const struct mv_scenario *sc, struct mv_result *res,
 			    const struct sim_trace_sink *sink, char *err, size_t errlen)
 {
-	return run_scenario(sc, res, sink, NULL, NULL, err, errlen);
+	return run_scenario(sc, res, sink, NULL, NULL, NULL, err, errlen);
+}
+
+int cli_run_scenario_points(const struct mv_scenario *sc, struct mv_result *res,
+			    struct cli_points *pts, char *err, size_t errlen)
+{
+	pts->log_recs = NULL;
+	pts->injected = NULL;
+	pts->nr_log = pts->nr_injected = 0;
+	return run_scenario(sc, res, NULL, NULL, NULL, pts, err, errlen);
+}
+
+void cli_points_free(struct cli_points *pts)
+{
+	free(pts->log_recs);
+	free(pts->injected);
+	pts->log_recs = NULL;
+	pts->injected = NULL;
+	pts->nr_log = pts->nr_injected = 0;
 }

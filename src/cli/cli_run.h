@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 #include "mvpmu/scenario.h"
-#include "sim/sim_trace.h"
+#include "sim/sim.h"
 
 /* Fills `sc` with the defaults a scenario file starts from. */
 void cli_scenario_defaults(struct mv_scenario *sc);
@@ -26,5 +26,22 @@ int cli_run_scenario(const struct mv_scenario *sc, struct mv_result *res,
  * needed).  Same return values. */
 int cli_run_scenario_stream(const struct mv_scenario *sc, struct mv_result *res,
 			    const struct sim_trace_sink *sink, char *err, size_t errlen);
+
+/* The injection points of a run (docs/explore.md, "Injection points").
+ * `log` in: keep every point visited (kind, label, cycle) in `log_recs`;
+ * out: `injected`, the numbers of the points injected at, in order. */
+struct cli_points {
+	bool log;
+	struct sim_point_rec *log_recs;
+	size_t nr_log;
+	uint32_t *injected;
+	size_t nr_injected;
+};
+
+/* Runs `sc` with its injection points numbered (as cli_run_scenario) and
+ * fills `pts` (free it with cli_points_free). */
+int cli_run_scenario_points(const struct mv_scenario *sc, struct mv_result *res,
+			    struct cli_points *pts, char *err, size_t errlen);
+void cli_points_free(struct cli_points *pts);
 
 #endif

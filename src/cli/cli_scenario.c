@@ -498,6 +498,7 @@ static const struct field prog_fields[] = {
 	FNUM("freq", F_U64, struct prog_in, prog.freq, 1, CLI_MAX_FREQ),
 	FNUM("rr_ticks", F_U64, struct prog_in, prog.rr_ticks, 1, UINT64_MAX / 2),
 	FNUM("preset", F_U64, struct prog_in, prog.preset, 1, UINT32_MAX),
+	FNUM("handler_work", F_U64, struct prog_in, prog.handler_work, 1, 1000000),
 	FSUB("pin", sub_pin),
 	FSUB("work", sub_prog_work),
 };
@@ -509,6 +510,7 @@ static int check_program(struct pctx *p, yaml_node_t *n, const struct prog_in *i
 	static const struct { const char *key; enum mv_program_kind kind; } only[] = {
 		{ "period", MV_PROG_RECORD }, { "freq", MV_PROG_RECORD },
 		{ "rr_ticks", MV_PROG_RR }, { "preset", MV_PROG_EMULATED },
+		{ "handler_work", MV_PROG_EMULATED },
 	};
 	const struct mv_program *pr = &in->prog;
 
@@ -566,6 +568,21 @@ static int sub_irqchip(struct pctx *p, yaml_node_t *n, void *obj)
 		return -1;
 	vm->no_irqchip = !in_kernel;
 	return 0;
+}
+
+/* pmi_ack: where the guest kernel's Intel PMI handler unmasks LVTPC. */
+static int sub_pmi_ack(struct pctx *p, yaml_node_t *n, void *obj)
+{
+	static const char *const names[] = { "auto", "early", "mid", "late" };
+	struct mv_vm_config *vm = obj;
+	const char *s = n->type == YAML_SCALAR_NODE ? scalar(n) : "";
+
+	for (unsigned i = 0; i < 4; i++)
+		if (!strcmp(s, names[i])) {
+			vm->pmi_ack = i;
+			return 0;
+		}
+	return expect(p, n, "a PMI ack point (auto, early, mid, late)");
 }
 
 static int sub_perf_caps(struct pctx *p, yaml_node_t *n, void *obj)
@@ -671,6 +688,7 @@ static const struct field vm_fields[] = {
 	FSUB("vpmu", sub_vm_vpmu),
 	FBOOL("disable_pmu", struct mv_vm_config, disable_pmu),
 	FSUB("irqchip", sub_irqchip),
+	FSUB("pmi_ack", sub_pmi_ack),
 	FSUB("pmu", sub_pmu),
 	FSUB("filter", sub_filter),
 	FSUB("programs", sub_programs),

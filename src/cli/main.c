@@ -16,7 +16,9 @@
 #include <unistd.h>
 
 #include "cli_builtin.h"
+#include "cli_exhaustive.h"
 #include "cli_explore.h"
+#include "cli_race.h"
 #include "cli_json.h"
 #include "cli_report.h"
 #include "cli_run.h"
@@ -33,12 +35,16 @@ enum { EXIT_VIOLATION = 1, EXIT_USAGE = 2, EXIT_PARTIAL = 3, EXIT_OUTPUT = 4 };
 static const char usage[] =
 	"usage: mvpmu run [SCENARIO|FILE] [--cpu MODEL] [--vpmu none|emulated|mediated]\n"
 	"                 [--seed N] [--json] [--trace FILE] [--knob NAME]... [--inject PPM]\n"
-	"                 [--patch NAME]... [budget]\n"
+	"                 [--inject-at N,N,...] [--patch NAME]... [budget]\n"
 	"       mvpmu compare [SCENARIO|FILE] [--cpu MODEL] [--seed N] [--json] [--patch NAME]...\n"
 	"                 [budget]\n"
 	"       mvpmu explore [SCENARIO|FILE] [--cpu MODEL] [--vpmu MODE] [--seed FIRST]\n"
-	"                 [--seeds N] [--inject PPM] [--knob NAME]... [--patch NAME]...\n"
+	"                 [--seeds N] [--inject PPM] [--shrink] [--knob NAME]... [--patch NAME]...\n"
 	"                 [--jobs N] [--shard K/N] [--json] [budget]\n"
+	"       mvpmu explore [SCENARIO|FILE] --exhaustive [--depth K] [--strict]\n"
+	"                 [--max-executions N] [--cpu MODEL] [--seed N] [--knob NAME]...\n"
+	"                 [--patch NAME]... [--jobs N] [--json] [budget]\n"
+	"       mvpmu explore --race [--cpu MODEL] [--knob unlocked-mediated-accounting] [--json]\n"
 	"       mvpmu merge SUMMARY.json... [--json]\n"
 	"       mvpmu cpus\n"
 	"       mvpmu scenarios\n"
@@ -48,14 +54,29 @@ static const char usage[] =
 	"compare   runs it bare metal, with the emulated and the mediated vPMU, side by side\n"
 	"explore   runs it under N seeds, reporting every seed that breaks an invariant;\n"
 	"          --jobs N runs seeds in N processes (default: one per CPU), --shard K/N\n"
-	"          runs the K-th of N slices of the seeds and prints a JSON summary\n"
+	"          runs the K-th of N slices of the seeds and prints a JSON summary;\n"
+	"          --shrink reduces the first bad seed's injections to a minimal set\n"
+	"explore --exhaustive  injects at every injection point of the run, and every\n"
+	"          combination of up to K points (--depth, default 1), checking every\n"
+	"          invariant; violations are shrunk and printed with a replay command;\n"
+	"          known findings of the real design do not fail it unless --strict\n"
+	"explore --race  every interleaving of a perf_event_open racing the first\n"
+	"          vCPU's creation on another CPU, checking the exclusion invariant\n"
 	"merge     combines the summaries of every shard into the whole campaign's result\n"
 	"--trace FILE streams a timeline of the run to FILE ('-': standard output)\n"
+	"--inject-at N,... injects at exactly these injection points (a replay)\n"
 	"\n"
 	"--knob NAME undoes one decision of the real design (a design variant):\n"
-	"  no-global-ctrl-clear  skip GLOBAL_CTRL=0 at mediated load\n"
-	"  no-counter-clear      leave guest values in the PMU at put\n"
-	"  no-write-elision      write every counter at load\n"
+	"  no-global-ctrl-clear    skip GLOBAL_CTRL=0 at mediated load\n"
+	"  no-counter-clear        leave guest values in the PMU at put\n"
+	"  no-write-elision        write every counter at load\n"
+	"  assert-instead-of-clear WARN if GLOBAL_CTRL != 0 after perf's load, do not clear\n"
+	"  lvtpc-before-clear      switch LVTPC before clearing GLOBAL_CTRL\n"
+	"  lvtpc-outside-switch    switch LVTPC before perf's load and after its put\n"
+	"  no-mask-copy            do not carry the guest's LVTPC mask into the hardware\n"
+	"  no-guestonly            AMD: do not force guest selectors GuestOnly\n"
+	"  no-fastpath-bail        take the fastpath while instructions are counted\n"
+	"  inject-after-load       inject a pending guest PMI after the mediated load\n"
 	"--inject PPM delivers a host PMU NMI at each step of the mediated PMU\n"
 	"  switch with probability PPM per million, chosen by the seed.\n"
 	"The kernel is Linux 7.0 as merged; --patch NAME applies a later proposal:\n"
@@ -69,9 +90,10 @@ static const char usage[] =
 	"scenarios lists the built-in scenarios\n"
 	"\n"
 	"Exit status: 0 success, 1 an invariant was violated, 2 bad usage or input,\n"
-	"3 the run reached its budget (partial report), 4 output incomplete (a write\n"
-	"to stdout or to the --trace file failed).\n"
-	"See docs/cli.md and docs/scenarios.md.\n";
+	"3 the run reached its budget, or explore --exhaustive --max-executions\n"
+	"(partial report), 4 output incomplete (a write to stdout or to the --trace\n"
+	"file failed).\n"
+	"See docs/cli.md, docs/explore.md and docs/scenarios.md.\n";
 
 struct opts {
 	const char *cmd;
@@ -82,6 +104,12 @@ struct opts {
 	uint64_t seed;
 	const char *trace;
 	struct mv_knobs knobs;
+	bool exhaustive, strict, shrink, race, race_unlocked, depth_set, seeds_set;
+	unsigned depth;
+	uint64_t max_executions;
+	uint32_t *inject_at;		/* --inject-at, malloc'ed */
+	unsigned nr_inject_at;
+	bool inject_at_set;
 	uint32_t inject_ppm;
 	uint64_t seeds;
 	unsigned jobs;			/* 0: one per CPU */
@@ -98,6 +126,13 @@ static const struct {
 	{ "no-global-ctrl-clear", offsetof(struct mv_knobs, no_global_ctrl_clear_on_load) },
 	{ "no-counter-clear", offsetof(struct mv_knobs, no_counter_clear_on_put) },
 	{ "no-write-elision", offsetof(struct mv_knobs, no_write_elision) },
+	{ "assert-instead-of-clear", offsetof(struct mv_knobs, assert_instead_of_clear) },
+	{ "lvtpc-before-clear", offsetof(struct mv_knobs, lvtpc_before_clear) },
+	{ "lvtpc-outside-switch", offsetof(struct mv_knobs, lvtpc_outside_switch) },
+	{ "no-mask-copy", offsetof(struct mv_knobs, no_mask_copy) },
+	{ "no-guestonly", offsetof(struct mv_knobs, no_guestonly) },
+	{ "no-fastpath-bail", offsetof(struct mv_knobs, no_fastpath_bail) },
+	{ "inject-after-load", offsetof(struct mv_knobs, inject_after_load) },
 };
 
 static int set_knob(struct mv_knobs *k, const char *name)
@@ -149,6 +184,45 @@ static int parse_shard(const char *s, unsigned *k, unsigned *n)
 	return 0;
 }
 
+/* "N,N,...": decimal point numbers, strictly ascending, below 2^32. */
+static int parse_points(const char *s, uint32_t **out, unsigned *n)
+{
+	size_t cap = 1;
+	uint32_t *p;
+
+	for (const char *c = s; *c; c++)
+		cap += *c == ',';
+	if (cap > 1000000 || !(p = malloc(cap * sizeof(*p))))
+		return -1;
+	*n = 0;
+	if (!strcmp(s, "none")) {	/* numbered, injected nowhere */
+		free(*out);
+		*out = p;
+		return 0;
+	}
+	for (;;) {
+		char *end;
+		unsigned long long v;
+
+		if (!(s[0] >= '0' && s[0] <= '9'))
+			break;
+		errno = 0;
+		v = strtoull(s, &end, 10);
+		if (errno || v > UINT32_MAX || (*n && v <= p[*n - 1]) ||
+		    (*end != ',' && *end != '\0'))
+			break;
+		p[(*n)++] = (uint32_t)v;
+		if (!*end) {
+			free(*out);
+			*out = p;
+			return 0;
+		}
+		s = end + 1;
+	}
+	free(p);
+	return -1;
+}
+
 /* The knobs in force, by name, in the order of the table. */
 static void knob_list(const struct mv_knobs *k, char *buf, size_t len)
 {
@@ -193,9 +267,39 @@ static int take_opt(struct opts *o, int c, const char *arg, const char *allowed)
 		o->seed_set = true;
 		break;
 	case 'k':
+		/* The race explorer's test-only variant (explore --race). */
+		if (!strcmp(arg, "unlocked-mediated-accounting")) {
+			o->race_unlocked = true;
+			break;
+		}
 		if (set_knob(&o->knobs, arg))
 			return usage_error(o->cmd, "expected --knob no-global-ctrl-clear, "
-					   "no-counter-clear or no-write-elision, got", arg);
+					   "no-counter-clear, no-write-elision, assert-instead-of-clear, "
+					   "lvtpc-before-clear, lvtpc-outside-switch, no-mask-copy, "
+					   "no-guestonly, no-fastpath-bail or inject-after-load, got", arg);
+		break;
+	case 'X': o->exhaustive = true; break;
+	case 'Z': o->strict = true; break;
+	case 'R': o->shrink = true; break;
+	case 'r': o->race = true; break;
+	case 'D': {
+		uint64_t d;
+
+		if (parse_seed(arg, &d) || d < 1 || d > CLI_EXH_MAX_DEPTH)
+			return usage_error(o->cmd, "expected --depth as 1..4, got", arg);
+		o->depth = (unsigned)d;
+		o->depth_set = true;
+		break;
+	}
+	case 'M':
+		if (parse_seed(arg, &o->max_executions) || !o->max_executions)
+			return usage_error(o->cmd, "expected --max-executions as a positive integer, got", arg);
+		break;
+	case 'A':
+		if (parse_points(arg, &o->inject_at, &o->nr_inject_at))
+			return usage_error(o->cmd, "expected --inject-at as ascending point numbers "
+					   "N,N,... (below 2^32) or none, got", arg);
+		o->inject_at_set = true;
 		break;
 	case 'J': {
 		uint64_t n;
@@ -220,6 +324,7 @@ static int take_opt(struct opts *o, int c, const char *arg, const char *allowed)
 	case 'n':
 		if (parse_seed(arg, &o->seeds) || o->seeds == 0 || o->seeds > 1000000000000ULL)
 			return usage_error(o->cmd, "expected --seeds as 1..10^12, got", arg);
+		o->seeds_set = true;
 		break;
 	case 'p': {
 		uint32_t bit = cli_patch_parse(arg);
@@ -249,6 +354,13 @@ static int take_opt(struct opts *o, int c, const char *arg, const char *allowed)
 static int parse_opts(int argc, char **argv, const char *allowed, struct opts *o)
 {
 	static const struct option longopts[] = {
+		{ "exhaustive", no_argument, NULL, 'X' },
+		{ "depth", required_argument, NULL, 'D' },
+		{ "strict", no_argument, NULL, 'Z' },
+		{ "shrink", no_argument, NULL, 'R' },
+		{ "race", no_argument, NULL, 'r' },
+		{ "max-executions", required_argument, NULL, 'M' },
+		{ "inject-at", required_argument, NULL, 'A' },
 		{ "cpu", required_argument, NULL, 'c' },
 		{ "vpmu", required_argument, NULL, 'v' },
 		{ "seed", required_argument, NULL, 's' },
@@ -316,6 +428,9 @@ static int load_scenario(const struct opts *o, struct mv_scenario *sc)
 	sc->knobs = o->knobs;
 	sc->inject_ppm = o->inject_ppm;
 	sc->patches |= o->patches;
+	sc->inject_at = o->inject_at;
+	sc->nr_inject_at = o->nr_inject_at;
+	sc->points = o->inject_at_set;
 	if (o->budget.max_cycles)
 		sc->budget.max_cycles = o->budget.max_cycles;
 	if (o->budget.max_insns)
@@ -449,6 +564,11 @@ static int prepare(int argc, char **argv, const char *allowed, struct opts *o,
 		fputs(usage, stdout);
 		return -1;
 	}
+	if (!ret && o->race_unlocked && !o->race) {
+		fprintf(stderr, "mvpmu %s: --knob unlocked-mediated-accounting applies only to "
+			"explore --race (see mvpmu --help)\n", o->cmd);
+		return EXIT_USAGE;
+	}
 	if (ret || (ret = load_scenario(o, sc)))
 		return ret;
 	if (o->vpmu_set)
@@ -507,7 +627,7 @@ static int cmd_run(int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	if ((ret = prepare(argc, argv, "cvsjtkipCITP", &o, sc))) {
+	if ((ret = prepare(argc, argv, "cvsjtkipCITPA", &o, sc))) {
 		ret = ret < 0 ? 0 : ret;
 		goto out;
 	}
@@ -528,6 +648,7 @@ out:
 	}
 	free(sc);
 	free(res);
+	free(o.inject_at);
 	return ret;
 }
 
@@ -611,9 +732,139 @@ static int print_json(json_t *doc)
 	return ret ? EXIT_OUTPUT : 0;
 }
 
+/* Appends `arg` to the command line in `buf`, quoted for a POSIX shell
+ * when it holds anything but [A-Za-z0-9_./,=+-]. */
+static void add_arg(char *buf, size_t len, const char *arg)
+{
+	size_t off = strlen(buf);
+	bool plain = *arg != '\0';
+
+	for (const char *c = arg; *c && plain; c++)
+		plain = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./,=+-",
+			       *c) != NULL;
+	if (off + 1 < len)
+		buf[off++] = ' ';
+	if (plain) {
+		snprintf(buf + off, len - off, "%s", arg);
+		return;
+	}
+	if (off + 1 < len)
+		buf[off++] = '\'';
+	for (const char *c = arg; *c && off + 5 < len; c++) {
+		if (*c == '\'') {
+			memcpy(buf + off, "'\\''", 4);
+			off += 4;
+		} else {
+			buf[off++] = *c;
+		}
+	}
+	if (off + 1 < len)
+		buf[off++] = '\'';
+	buf[off < len ? off : len - 1] = '\0';
+}
+
+/* The `mvpmu run` line that replays one execution of this exploration,
+ * without its --inject-at: scenario, CPU, vPMU, seed, knobs, patches. */
+static void replay_prefix(const struct opts *o, const struct mv_scenario *sc, bool ppm,
+			  char *buf, size_t len)
+{
+	char num[32];
+
+	snprintf(buf, len, "mvpmu run");
+	add_arg(buf, len, o->scenario ? o->scenario : DEFAULT_SCENARIO);
+	add_arg(buf, len, "--cpu");
+	add_arg(buf, len, hw_model_find(sc->cpu)->name);
+	if (o->vpmu_set) {
+		add_arg(buf, len, "--vpmu");
+		add_arg(buf, len, cli_vpmu_name(o->vpmu));
+	}
+	snprintf(num, sizeof(num), "%" PRIu64, sc->seed);
+	add_arg(buf, len, "--seed");
+	add_arg(buf, len, num);
+	for (size_t i = 0; i < sizeof(knob_names) / sizeof(knob_names[0]); i++)
+		if (*(const bool *)((const char *)&sc->knobs + knob_names[i].off)) {
+			add_arg(buf, len, "--knob");
+			add_arg(buf, len, knob_names[i].name);
+		}
+	for (unsigned i = 0; i < MV_NR_PATCHES; i++)
+		if (sc->patches & (1u << i)) {
+			add_arg(buf, len, "--patch");
+			add_arg(buf, len, cli_patch_name(1u << i));
+		}
+	if (ppm) {
+		snprintf(num, sizeof(num), "%" PRIu32, sc->inject_ppm);
+		add_arg(buf, len, "--inject");
+		add_arg(buf, len, num);
+	}
+}
+
+/* explore --race: every interleaving of the mediated-PMU race. */
+static int explore_race(struct opts *o, struct mv_scenario *sc)
+{
+	struct cli_race_result r;
+	const char *cpu = hw_model_find(sc->cpu)->name;
+	char err[512];
+	int ret;
+
+	if (o->scenario || o->exhaustive || o->seeds_set || o->inject_ppm || o->nr_shards ||
+	    o->shrink || o->depth_set || o->strict || o->max_executions || o->vpmu_set ||
+	    o->patches || memcmp(&o->knobs, &(struct mv_knobs){ 0 }, sizeof(o->knobs))) {
+		fprintf(stderr, "mvpmu explore: --race takes only --cpu, --knob "
+			"unlocked-mediated-accounting and --json (see mvpmu --help)\n");
+		return EXIT_USAGE;
+	}
+	if (cli_race_run(cpu, o->race_unlocked, &r, err, sizeof(err))) {
+		fprintf(stderr, "mvpmu: %s\n", err);
+		return EXIT_USAGE;
+	}
+	if (o->json)
+		ret = print_json(cli_race_json(cpu, o->race_unlocked, &r));
+	else
+		ret = cli_race_print(stdout, cpu, o->race_unlocked, &r) < 0 ? EXIT_USAGE : 0;
+	if (!ret)
+		ret = r.broken ? EXIT_VIOLATION : 0;
+	return ret;
+}
+
+/* explore --exhaustive: every injection point and combination up to
+ * --depth, in a fixed order; the exit status counts new violations (and
+ * known findings with --strict), 3 when --max-executions cut it. */
+static int explore_exhaustive(struct opts *o, struct mv_scenario *sc)
+{
+	struct cli_exh_opts eo = {
+		.depth = o->depth_set ? o->depth : 1, .strict = o->strict,
+		.jobs = o->jobs ? o->jobs : default_jobs(),
+		.max_executions = o->max_executions ? o->max_executions : 200000,
+	};
+	struct cli_exh_result r;
+	char replay[1024], err[512];
+	int ret;
+
+	if (o->seeds_set || o->inject_ppm || o->nr_shards || o->shrink || o->inject_at_set) {
+		fprintf(stderr, "mvpmu explore: --exhaustive takes no --seeds, --inject, --shard, "
+			"--shrink or --inject-at (see mvpmu --help)\n");
+		return EXIT_USAGE;
+	}
+	snprintf(sc->cpu, sizeof(sc->cpu), "%s", hw_model_find(sc->cpu)->name);
+	replay_prefix(o, sc, false, replay, sizeof(replay));
+	eo.replay = replay;
+	if (cli_exhaustive_run(sc, &eo, &r, err, sizeof(err))) {
+		fprintf(stderr, "mvpmu: %s\n", err);
+		return EXIT_USAGE;
+	}
+	if (o->json)
+		ret = print_json(cli_exhaustive_json(sc, &eo, &r));
+	else
+		ret = cli_exhaustive_print(stdout, sc, &eo, &r) < 0 ? EXIT_USAGE : 0;
+	if (!ret)
+		ret = cli_exhaustive_status(&eo, &r);
+	cli_exhaustive_free(&r);
+	return ret;
+}
+
 /* Runs the scenario under seeds FIRST..FIRST+N-1 (or shard K of them) and
  * reports each seed that breaks an invariant, with the first violation's
- * details; in seed order, whatever --jobs. */
+ * details; in seed order, whatever --jobs.  Or --exhaustive, or --race. */
 static int cmd_explore(int argc, char **argv)
 {
 	struct opts o = { .seeds = 100 };
@@ -621,6 +872,7 @@ static int cmd_explore(int argc, char **argv)
 	struct cli_explore_summary sum = { 0 };
 	struct cli_campaign c = { 0 };
 	struct cli_host host;
+	json_t *shrunk = NULL;
 	int where;
 	char err[512];
 	int ret;
@@ -629,14 +881,34 @@ static int cmd_explore(int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	if ((ret = prepare(argc, argv, "cvsnikJSjpCITP", &o, sc))) {
+	if ((ret = prepare(argc, argv, "cvsnikJSjpCITPXDZRrM", &o, sc))) {
 		ret = ret < 0 ? 0 : ret;
+		goto out;
+	}
+	if (o.race) {
+		ret = explore_race(&o, sc);
 		goto out;
 	}
 	/* The campaign names the host's vPMU as the runs will have it; a
 	 * scenario breaking the one-vPMU rule fails here, before any run. */
 	if (cli_scenario_host(sc, &host, &where, err, sizeof(err))) {
 		fprintf(stderr, "mvpmu: %s\n", err);
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	if (o.exhaustive) {
+		ret = explore_exhaustive(&o, sc);
+		goto out;
+	}
+	if (o.depth_set || o.strict || o.max_executions) {
+		fprintf(stderr, "mvpmu explore: --depth, --strict and --max-executions go with "
+			"--exhaustive (see mvpmu --help)\n");
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	if (o.shrink && o.nr_shards) {
+		fprintf(stderr, "mvpmu explore: --shrink cannot go with --shard (shrink the bad seed "
+			"of the merged campaign with --seed S --seeds 1 --shrink)\n");
 		ret = EXIT_USAGE;
 		goto out;
 	}
@@ -658,12 +930,35 @@ static int cmd_explore(int argc, char **argv)
 		fprintf(stderr, "mvpmu: %s\n", err);
 		goto out;
 	}
-	if (o.json && (ret = print_json(cli_explore_json(&sum))))
-		goto out;
+	if (o.shrink && sum.nr_bad) {
+		char replay[1024];
+
+		sc->seed = sum.bad[0].seed;
+		snprintf(sc->cpu, sizeof(sc->cpu), "%s", c.cpu);
+		replay_prefix(&o, sc, o.inject_ppm != 0, replay, sizeof(replay));
+		if ((ret = cli_shrink_seed(sc, replay, o.json ? NULL : stdout,
+					   o.json ? &shrunk : NULL, err, sizeof(err)))) {
+			fprintf(stderr, "mvpmu: %s\n", err);
+			goto out;
+		}
+	}
+	if (o.json) {
+		json_t *doc = cli_explore_json(&sum);
+
+		if (doc && shrunk)
+			json_object_set_new(doc, "shrunk", shrunk);
+		else
+			json_decref(shrunk);
+		shrunk = NULL;
+		if ((ret = print_json(doc)))
+			goto out;
+	}
 	ret = sum.nr_bad ? EXIT_VIOLATION : sum.nr_partial ? EXIT_PARTIAL : 0;
 out:
+	json_decref(shrunk);
 	cli_explore_summary_free(&sum);
 	free(sc);
+	free(o.inject_at);
 	return ret;
 }
 

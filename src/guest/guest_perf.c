@@ -100,6 +100,14 @@ static void guest_pmi(struct mv_guest *g, unsigned vector, void *arg)
 	perf_pmi(c->perf, c->idx);
 }
 
+void guest_perf_set_ack(struct perf *perf, unsigned ack)
+{
+	static const enum perf_ack acks[] = { PERF_ACK_EARLY, PERF_ACK_MID, PERF_ACK_LATE };
+
+	if (perf && ack >= 1 && ack <= 3)
+		perf_x86_set_ack(perf, acks[ack - 1]);
+}
+
 static void binding_free(void *b)
 {
 	free(b);

@@ -22,6 +22,9 @@ struct guest_prog;
  * of CPU 0 (others are ctx + i). */
 struct perf *guest_perf_new(struct sim *sim, int ctx, struct mv_guest *gs[],
 			    int nr);
+/* Where the kernel's Intel PMI handler unmasks LVTPC (1 early, 2 mid,
+ * 3 late; 0 keeps what the driver chose for the CPU model). */
+void guest_perf_set_ack(struct perf *perf, unsigned ack);
 
 /* Creates program `cfg` on CPU `cpu` of the guest kernel `perf`.  Returns
  * NULL with a one-line message when the configuration is invalid (bad

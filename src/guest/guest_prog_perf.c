@@ -226,6 +226,8 @@ static void counter_result(const struct gp_event *e, const char *who,
 	c->truth = e->truth;
 	c->time_enabled = e->enabled;
 	c->time_running = e->running;
+	c->samples = e->samples;
+	c->period = e->prog->cfg.kind == MV_PROG_RECORD ? e->prog->cfg.period : 0;
 }
 
 static struct mv_label_result *label_result(struct mv_result *res,

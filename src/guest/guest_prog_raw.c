@@ -113,7 +113,9 @@ static void note_status(struct guest_prog *p)
 }
 
 /* The PMI: noted, status left set for the program to read at the end;
- * on Intel the APIC masked LVTPC on delivery, so unmask it again. */
+ * on Intel the APIC masked LVTPC on delivery, so unmask it again, after
+ * the handler's own work (handler_work, with the counters still counting
+ * and the LVTPC masked: what the review worried about). */
 static void raw_pmi(struct mv_guest *g, unsigned vector, void *arg)
 {
 	struct guest_prog *p = arg;
@@ -121,6 +123,11 @@ static void raw_pmi(struct mv_guest *g, unsigned vector, void *arg)
 	(void)g; (void)vector;
 	p->raw.pmis++;
 	note_status(p);
+	if (p->cfg.handler_work) {
+		struct mv_work w = mv_work_make(p->cfg.handler_work, true, "pmi_handler");
+
+		mv_run(p->g, &w);
+	}
 	if (p->raw.intel)
 		wr(p, MSR_X2APIC_LVTPC, APIC_DM_NMI);
 }

@@ -123,11 +123,23 @@ bool perf_pmi(struct perf *p, int cpu);
 /* Mediated vPMU support (Linux 7.0). */
 bool perf_mediated_capable(const struct perf *p);
 int perf_create_mediated_pmu(struct perf *p);	/* 0 or -EBUSY */
+/* For exploring races between CPUs (cli_race.c): `yield` is called where
+ * another CPU's thread may run inside the mediated-PMU accounting
+ * (wants_lock: waiting for perf_mediated_pmu_mutex); `unlocked` is the
+ * test-only variant without that mutex. */
+void perf_set_race_hooks(struct perf *p, void (*yield)(void *arg, const char *where,
+							 bool wants_lock),
+			 void *arg, bool unlocked);
+bool perf_mediated_mutex_held(const struct perf *p);
+uint64_t perf_nr_include_guest_events(const struct perf *p);
 void perf_release_mediated_pmu(struct perf *p);
 /* Both require interrupts disabled on `cpu` (perf_irqs_disabled). */
 void perf_load_guest_context(struct perf *p, int cpu);
 void perf_put_guest_context(struct perf *p, int cpu);
 bool perf_guest_loaded(const struct perf *p, int cpu);
+/* Whether the last perf_load_guest_context on `cpu` wrote no PMU register
+ * (no event in the CPU's contexts: 7.0's load is then a no-op). */
+bool perf_guest_load_was_noop(const struct perf *p, int cpu);
 void perf_load_guest_lvtpc(struct perf *p, int cpu, uint32_t guest_lvtpc);
 void perf_put_guest_lvtpc(struct perf *p, int cpu);
 /* The hypervisor's callback for PMIs on PERF_GUEST_MEDIATED_PMI_VECTOR. */

@@ -64,6 +64,7 @@ struct perf_cpu {
 	int disable_depth;		/* perf_pmu_disable nesting */
 	bool irqs_off;
 	bool guest_loaded;
+	bool guest_load_noop;		/* the last guest-context load touched no PMU */
 	bool guest_lvtpc;
 	bool amd_virt;			/* SVM enabled: keep HostOnly bits */
 	/* A flexible event of the CPU / task context did not fit. */
@@ -115,6 +116,12 @@ struct perf {
 	/* Mediated vPMU accounting (Linux 7.0). */
 	uint64_t nr_include_guest;	/* events on this PMU with !exclude_guest */
 	uint64_t nr_mediated;		/* mediated VMs */
+	/* perf_mediated_pmu_mutex, and where another CPU's thread may run
+	 * in between (the race explorer, cli_race.c; NULL otherwise). */
+	bool excl_locked;
+	bool excl_unlocked;		/* test-only variant: no mutex at all */
+	void (*yield)(void *arg, const char *where, bool wants_lock);
+	void *yield_arg;
 	void (*guest_pmi_fn)(void *arg, int cpu);
 	void *guest_pmi_arg;
 

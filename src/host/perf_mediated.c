@@ -17,17 +17,67 @@ bool perf_mediated_event_counts(const struct perf *p,
 	return perf_mediated_capable(p) && !attr->exclude_guest;
 }
 
+/* Another CPU's thread may run here (only the race explorer sets it). */
+static void yield(struct perf *p, const char *where)
+{
+	if (p->yield)
+		p->yield(p->yield_arg, where, false);
+}
+
+/* perf_mediated_pmu_mutex: taken by the 0->1 transitions of either count;
+ * a thread that finds it held waits.  The test-only unlocked variant
+ * takes nothing, so check and increment of the two can interleave. */
+static void excl_lock(struct perf *p)
+{
+	if (p->excl_unlocked)
+		return;
+	while (p->excl_locked && p->yield)
+		p->yield(p->yield_arg, "waiting for perf_mediated_pmu_mutex", true);
+	p->excl_locked = true;
+}
+
+static void excl_unlock(struct perf *p)
+{
+	p->excl_locked = false;
+}
+
+/* Invariant 6 where it is decided: after every change of either count,
+ * no guest-including event and mediated VM at once. */
+static void check_exclusion(struct perf *p)
+{
+	sim_check(p->sim, INV_EXCLUSION, !(p->nr_mediated && p->nr_include_guest),
+		  "%llu mediated VM(s) and %llu guest-including event(s) on the same PMU",
+		  (unsigned long long)p->nr_mediated, (unsigned long long)p->nr_include_guest);
+}
+
+/* 7.0's mediated_pmu_account_event (after "perf: Clean up mediated vPMU
+ * accounting"): once the count is non-zero it is raised without the
+ * mutex; the mutex guards 0 -> 1, checked against the VMs. */
 int perf_mediated_account(struct perf *p, struct perf_event *ev)
 {
+	int ret = 0;
+
 	if (!perf_mediated_event_counts(p, &ev->attr))
 		return 0;
+	if (p->nr_include_guest) {
+		p->nr_include_guest++;
+		ev->mediated_counted = true;
+		return 0;
+	}
+	yield(p, "account: fast path missed");
+	excl_lock(p);
 	/* A mediated VM owns the PMU while it runs: an event that wants to
 	 * see guest work cannot be honoured. */
-	if (p->nr_mediated)
-		return -EOPNOTSUPP;
-	p->nr_include_guest++;
-	ev->mediated_counted = true;
-	return 0;
+	if (p->nr_mediated) {
+		ret = -EOPNOTSUPP;
+	} else {
+		yield(p, "account: no mediated VM");
+		p->nr_include_guest++;
+		ev->mediated_counted = true;
+		check_exclusion(p);
+	}
+	excl_unlock(p);
+	return ret;
 }
 
 void perf_mediated_unaccount(struct perf *p, struct perf_event *ev)
@@ -41,18 +91,50 @@ void perf_mediated_unaccount(struct perf *p, struct perf_event *ev)
 		perf_bug(p, -1, "include_guest underflow");
 }
 
+/* 7.0's perf_create_mediated_pmu, the mirror image. */
 int perf_create_mediated_pmu(struct perf *p)
 {
 	if (!p)
 		return -EINVAL;
+	if (p->nr_mediated) {
+		p->nr_mediated++;
+		sim_trace(p->sim, TR_PERF, 0, p->nr_mediated, 0, "mediated create");
+		return 0;
+	}
+	yield(p, "create: fast path missed");
+	excl_lock(p);
 	if (p->nr_include_guest) {
+		excl_unlock(p);
 		sim_trace(p->sim, TR_PERF, 0, p->nr_include_guest, 0,
 			  "mediated create: EBUSY");
 		return -EBUSY;
 	}
+	yield(p, "create: no guest-including event");
 	p->nr_mediated++;
+	check_exclusion(p);
+	excl_unlock(p);
 	sim_trace(p->sim, TR_PERF, 0, p->nr_mediated, 0, "mediated create");
 	return 0;
+}
+
+void perf_set_race_hooks(struct perf *p, void (*fn)(void *arg, const char *where, bool wants_lock),
+			 void *arg, bool unlocked)
+{
+	if (!p)
+		return;
+	p->yield = fn;
+	p->yield_arg = arg;
+	p->excl_unlocked = unlocked;
+}
+
+bool perf_mediated_mutex_held(const struct perf *p)
+{
+	return p && p->excl_locked;
+}
+
+uint64_t perf_nr_include_guest_events(const struct perf *p)
+{
+	return p ? p->nr_include_guest : 0;
 }
 
 void perf_release_mediated_pmu(struct perf *p)
@@ -109,7 +191,8 @@ void perf_load_guest_context(struct perf *p, int cpu)
 	perf_sync_times(p);
 	/* Linux 7.0: perf_ctx_disable/ctx_sched_out touch only the PMU
 	 * contexts that hold events, so with none the load writes nothing. */
-	if (p->has_pmu && p->mediated_capable && ctx_has_events(p, cpu)) {
+	pc->guest_load_noop = !(p->has_pmu && p->mediated_capable && ctx_has_events(p, cpu));
+	if (!pc->guest_load_noop) {
 		/* Out, then the usual enable: on AMD v2 that sets every
 		 * GlobalCtl bit, on Intel every counter bit (the reason KVM
 		 * clears GLOBAL_CTRL afterwards). */
@@ -146,6 +229,11 @@ void perf_put_guest_context(struct perf *p, int cpu)
 bool perf_guest_loaded(const struct perf *p, int cpu)
 {
 	return cpu_ok(p, cpu) && p->cpu[cpu].guest_loaded;
+}
+
+bool perf_guest_load_was_noop(const struct perf *p, int cpu)
+{
+	return cpu_ok(p, cpu) && p->cpu[cpu].guest_load_noop;
 }
 
 void perf_load_guest_lvtpc(struct perf *p, int cpu, uint32_t guest_lvtpc)

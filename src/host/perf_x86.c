@@ -339,6 +339,10 @@ bool perf_pmi(struct perf *p, int cpu)
 	if (!p->has_pmu || cpu < 0 || cpu >= p->nr_cpus)
 		return false;
 	pc = &p->cpu[cpu];
+	/* Linux perf_event_nmi_handler: with no x86 event anywhere
+	 * (active_events == 0) the NMI is not the PMU's to look at. */
+	if (!p->events)
+		return false;
 	if (pc->guest_lvtpc) {
 		/* The PMU belongs to the guest: its overflows arrive on the
 		 * mediated vector, an NMI now is not ours to touch. */

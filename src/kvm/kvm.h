@@ -32,6 +32,13 @@ struct kvm_knobs {
 	bool no_global_ctrl_clear_on_load;	/* skip GLOBAL_CTRL=0 at load */
 	bool no_counter_clear_on_put;		/* leave guest values in hardware */
 	bool no_write_elision;			/* always write counters at load */
+	bool assert_instead_of_clear;		/* WARN if GLOBAL_CTRL != 0 instead of clearing */
+	bool lvtpc_before_clear;		/* LVTPC switched before GLOBAL_CTRL=0 */
+	bool lvtpc_outside_switch;		/* LVTPC switched before perf's load, after its put */
+	bool no_mask_copy;			/* guest's LVTPC mask not carried into hardware */
+	bool no_guestonly;			/* AMD: guest selectors not forced GuestOnly */
+	bool no_fastpath_bail;			/* fastpath even while instructions are counted */
+	bool inject_after_load;			/* pending PMI injected after the mediated load */
 };
 
 /* "Loads the module": the host's requirements are checked once here
@@ -71,6 +78,21 @@ int kvm_vcpu_pcpu(const struct kvm_vcpu *vcpu);
  * last value of guest_step. */
 bool kvm_vcpu_run(struct kvm_vcpu *vcpu, bool (*guest_step)(void *arg),
 		  void *arg, uint64_t until);
+
+/* An injection point where a host interrupt may exit the guest (docs/
+ * explore.md, "Injection points"): when exploration picks it, the vCPU
+ * takes a VM-exit for the host's timer and comes back, the PMU switched
+ * out and in.  The guest API calls it before every step; a real-code CPU
+ * calls it at each instruction of the guest's PMI handler with
+ * SIM_PT_GUEST_INSN.  Returns whether the exit happened. */
+bool kvm_vcpu_exit_point(struct kvm_vcpu *vcpu, enum sim_point_kind kind, const char *label);
+
+/* Kernel warnings KVM logged (a WARN_ON the model checks), and the first. */
+uint64_t kvm_warnings(const struct kvm *kvm, const char **first);
+/* WRMSRs KVM made in mediated loads and puts, and VM-exits for the
+ * mediated PMI vector (0xF5): what the design knobs cost. */
+uint64_t kvm_switch_wrmsrs(const struct kvm *kvm);
+uint64_t kvm_exits_mediated_pmi(const struct kvm *kvm);
 
 /* What the VM got: its vPMU (none until its first vCPU exists), why it
  * has less than the module offers, the last vCPU creation error (-errno,

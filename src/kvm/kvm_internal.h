@@ -193,6 +193,10 @@ struct kvm {
 	uint64_t exits_fastpath;
 	struct kvm_msr_stats msr_exits;
 	struct kvm_vcpu *running[PERF_MAX_CPUS];	/* vCPU loaded on each pCPU */
+	uint64_t nr_warnings;		/* WARN_ONs that fired */
+	const char *first_warning;
+	uint64_t switch_wrmsrs;		/* WRMSRs of mediated loads and puts */
+	uint64_t exits_mediated_pmi;	/* exits for vector 0xF5 */
 };
 
 extern const struct kvm_x86_ops kvm_vmx_ops, kvm_svm_ops;
@@ -260,9 +264,14 @@ void kvm_mediated_load_status(struct kvm_vcpu *v);
 uint64_t kvm_mediated_put_status(struct kvm_vcpu *v);
 /* Writes a PMU MSR on behalf of the switch, with its invariant check. */
 void kvm_mediated_wrmsr(struct kvm_vcpu *v, uint32_t msr, uint64_t val);
+/* Invariant 3 at VM-entry: the hardware LVTPC routes the guest's PMIs to
+ * the mediated vector with the guest's own mask bit. */
+void kvm_mediated_check_entry(struct kvm_vcpu *v);
 
 /* kvm_x86.c */
 void kvm_exit_count(struct kvm_vcpu *v, enum kvm_exit reason, bool fast);
+/* A kernel WARN_ON that fired: counted, traced, the first kept (a literal). */
+void kvm_warn(struct kvm *kvm, const char *msg);
 void kvm_charge(struct kvm_vcpu *v, uint32_t cycles);
 /* Invariant 4's check of a write during the switch (the CPU's
  * on_pmu_write hook, with the kvm as its opaque). */

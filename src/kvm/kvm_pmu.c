@@ -369,10 +369,12 @@ void kvm_pmu_deliver_pmi(struct kvm_vcpu *v)
 		sim_trace(sim, TR_PMI_DROPPED, v->lvtpc, 0, 0, "guest lvtpc masked");
 		return;
 	}
-	/* Invariant 3: no spurious guest PMI: some counter has overflowed. */
+	/* Invariant 3: no spurious guest PMI: some counter has overflowed
+	 * (a host PMI sent to the guest shows here).  An AMD guest without
+	 * PerfMonV2 has no status register to tell. */
 	ok = (v->pmu.global_status & ~(GLOBAL_STATUS_COND_CHGD | GLOBAL_STATUS_CTR_FRZ |
 				       GLOBAL_STATUS_LBR_FRZ)) != 0 ||
-	     vcpu_host_model(v)->vendor == HW_AMD;
+	     (vcpu_host_model(v)->vendor == HW_AMD && v->pmu.version < 2);
 	sim_check(sim, INV_PMI, ok, "guest PMI injected into vm%d/vcpu%d with no overflow pending",
 		  v->vm->index, v->idx);
 	bool nmi = (v->lvtpc & APIC_LVT_DM_MASK) == APIC_DM_NMI;
@@ -399,7 +401,8 @@ bool kvm_pmu_fastpath_allowed(const struct kvm_vcpu *v)
 	struct kvm_pmc *pmc;
 	unsigned i;
 
-	if (!v->pmu.mediated)
+	/* Knob no-fastpath-bail undoes the rule. */
+	if (!v->pmu.mediated || v->vm->kvm->knobs.no_fastpath_bail)
 		return true;
 	kvm_for_each_pmc(&((struct kvm_vcpu *)v)->pmu, pmc, i)
 		if (kvm_pmc_event(v, pmc) == MV_EV_INSTRUCTIONS && ops->pmc_enabled(pmc))

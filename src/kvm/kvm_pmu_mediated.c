@@ -14,19 +14,134 @@ static struct perf *host_perf(const struct kvm_vcpu *v)
 	return v->vm->kvm->perf;
 }
 
+/* The steps of load and put: the name traced (TR_PMU_LOAD/PUT) and the
+ * site that names the step for injection points and violations. */
+enum switch_step {
+	LD_PERF, LD_GCTRL, LD_LVTPC, LD_PMCS, LD_VENDOR,
+	PUT_VENDOR, PUT_PMCS, PUT_LVTPC, PUT_PERF, NR_STEPS
+};
+
+static const struct {
+	const char *what, *site;
+} steps[NR_STEPS] = {
+	[LD_PERF] = { "perf_load_guest_context", "load/perf_load_guest_context" },
+	[LD_GCTRL] = { "global_ctrl=0", "load/global_ctrl=0" },
+	[LD_LVTPC] = { "lvtpc=guest", "load/lvtpc=guest" },
+	[LD_PMCS] = { "counters+selectors", "load/counters+selectors" },
+	[LD_VENDOR] = { "vendor status+enables", "load/vendor status+enables" },
+	[PUT_VENDOR] = { "vendor status+enables", "put/vendor status+enables" },
+	[PUT_PMCS] = { "counters+selectors", "put/counters+selectors" },
+	[PUT_LVTPC] = { "lvtpc=nmi", "put/lvtpc=nmi" },
+	[PUT_PERF] = { "perf_put_guest_context", "put/perf_put_guest_context" },
+};
+
 /* Each step is an injection point: exploration may deliver a host PMU
  * NMI there, the ordering real hardware will not produce on demand (a PMI
  * in the middle of the switch).  NMIs are not masked by the switch's
  * interrupts-off section. */
-static inline __attribute__((always_inline)) void step(struct kvm_vcpu *v, bool load,
-							const char *what)
+static inline __attribute__((always_inline)) void step(struct kvm_vcpu *v,
+							enum switch_step s)
 {
 	struct sim *sim = v->vm->kvm->sim;
 
-	if (sim_inject(sim, what))
+	sim_site(sim, steps[s].site);
+	if (sim_point(sim, SIM_PT_SWITCH, steps[s].site))
 		host_handle_intr(host_perf(v), host_cpu_index(host_perf(v), v->cpu),
 				 NMI_VECTOR, true);
-	sim_trace(sim, load ? TR_PMU_LOAD : TR_PMU_PUT, (uint32_t)v->idx, 0, 0, what);
+	sim_trace(sim, s < PUT_VENDOR ? TR_PMU_LOAD : TR_PMU_PUT, (uint32_t)v->idx, 0, 0,
+		  steps[s].what);
+}
+
+/* Where host events count in KVM's run loop (before perf's load, after
+ * its put), a host counter may overflow: exploration raises its PMI
+ * there, through whatever the hardware LVTPC says.  Only a point when a
+ * counter counts in host mode.  The PMI is raised whatever the selector's
+ * INT bit: Linux programs every event with it (x86_pmu_hw_config), the
+ * model's perf only its sampling ones. */
+static void host_pmi_point(struct kvm_vcpu *v, const char *label)
+{
+	struct hw_cpu *cpu = v->cpu;
+	const struct hw_model *m = cpu->model;
+
+	if (!v->vm->kvm->sim->pts)
+		return;	/* only exhaustive exploration and replays number these */
+	for (unsigned i = 0; i < m->nr_gp + HW_MAX_FIXED; i++) {
+		bool fixed = i >= m->nr_gp;
+		unsigned idx = fixed ? i - m->nr_gp : i;
+		bool on = fixed ? cpu->ops->fixed_active(cpu, idx, true) ||
+				  cpu->ops->fixed_active(cpu, idx, false) :
+				  cpu->ops->gp_active(cpu, idx, true) ||
+				  cpu->ops->gp_active(cpu, idx, false);
+
+		if (!on)
+			continue;
+		if (sim_point(v->vm->kvm->sim, SIM_PT_HOST_PMI, label)) {
+			sim_trace(v->vm->kvm->sim, TR_OVERFLOW, fixed ? 32 + idx : idx, idx, 1,
+				  "injected host overflow");
+			cpu->ops->overflow(cpu, fixed, idx);
+			hw_apic_pmi(cpu);
+		}
+		return;
+	}
+}
+
+/* Invariant 3: while host events may count (outside perf's guest
+ * context), their PMIs reach perf: the LVTPC delivers an NMI. */
+static void check_lvtpc_host(struct kvm_vcpu *v, const char *when)
+{
+	uint32_t lvt = v->cpu->apic.lvtpc;
+
+	sim_check(v->vm->kvm->sim, INV_PMI, (lvt & APIC_LVT_DM_MASK) == APIC_DM_NMI,
+		  "LVTPC=%#x %s on cpu%d: host PMIs would not reach perf", lvt, when,
+		  v->cpu->id);
+}
+
+/* Invariant 1: with guest state loaded and the CPU in host mode, no
+ * counter may count (host work would count in a guest counter): on VMX
+ * GLOBAL_CTRL is 0 until entry, on SVM every guest selector is GuestOnly. */
+static void check_host_quiet(struct kvm_vcpu *v)
+{
+	struct hw_cpu *cpu = v->cpu;
+	const struct hw_model *m = cpu->model;
+	int busy = -1;
+
+	/* Every host with the mediated vPMU has global enables (Intel v4+,
+	 * AMD PerfMonV2): only the counters enabled there can count. */
+	for (uint64_t on = cpu->pmu.global_ctrl; on && busy < 0; on &= on - 1) {
+		unsigned bit = (unsigned)__builtin_ctzll(on);
+
+		if (bit < 32 && bit < m->nr_gp &&
+		    (cpu->ops->gp_active(cpu, bit, true) || cpu->ops->gp_active(cpu, bit, false)))
+			busy = (int)bit;
+		else if (bit >= 32 && bit - 32 < HW_MAX_FIXED &&
+			 (cpu->ops->fixed_active(cpu, bit - 32, true) ||
+			  cpu->ops->fixed_active(cpu, bit - 32, false)))
+			busy = (int)bit;
+	}
+	sim_check(v->vm->kvm->sim, INV_ISOLATION, busy < 0,
+		  "counter %d of cpu%d counts host work with vm%d/vcpu%d's state loaded "
+		  "(GLOBAL_CTRL=%#llx)", busy, cpu->id, v->vm->index, v->idx,
+		  (unsigned long long)cpu->pmu.global_ctrl);
+}
+
+void kvm_mediated_check_entry(struct kvm_vcpu *v)
+{
+	uint32_t lvt = v->cpu->apic.lvtpc;
+	bool routed = (lvt & (APIC_LVT_VECTOR | APIC_LVT_DM_MASK)) ==
+		      (PERF_GUEST_MEDIATED_PMI_VECTOR | APIC_DM_FIXED);
+	struct sim *sim = v->vm->kvm->sim;
+	const char *site = sim->site;
+
+	if (!v->pmu.mediated || !v->pmu.loaded)
+		return;
+	sim_site(sim, "entry");
+	sim_check(sim, INV_PMI, routed && (lvt & APIC_LVT_MASKED) == (v->lvtpc & APIC_LVT_MASKED),
+		  "VM-entry of vm%d/vcpu%d with LVTPC=%#x, the guest's LVTPC=%#x: %s",
+		  v->vm->index, v->idx, lvt, v->lvtpc,
+		  !routed ? "guest PMIs would not reach KVM" :
+		  (lvt & APIC_LVT_MASKED) ? "a PMI the guest expects would be lost" :
+					    "PMIs the guest masked would exit on 0xF5");
+	sim_site(sim, site);
 }
 
 /* KVM's own writes during the switch are the ones invariant 4 watches
@@ -37,6 +152,7 @@ static inline __attribute__((always_inline)) void mediated_wrmsr(struct kvm_vcpu
 {
 	int fault;
 
+	v->vm->kvm->switch_wrmsrs++;
 	kvm_set_switching(v, true);
 	fault = hw_wrmsr(v->cpu, msr, val);
 	kvm_set_switching(v, false);
@@ -137,31 +253,97 @@ static void load_pmcs(struct kvm_vcpu *v)
 		load_counter(v, &pmu->fixed[i], FIXED_RDPMC(i), elide);
 }
 
+static void switch_lvtpc(struct kvm_vcpu *v, bool to_guest)
+{
+	struct perf *perf = host_perf(v);
+	int cpu = v->cpu->id;
+	/* Knob no-mask-copy: the guest's mask bit stays out of the hardware. */
+	uint32_t lvt = v->vm->kvm->knobs.no_mask_copy ? v->lvtpc & ~APIC_LVT_MASKED : v->lvtpc;
+
+	kvm_set_switching(v, true);
+	if (to_guest)
+		perf_load_guest_lvtpc(perf, cpu, lvt);
+	else
+		perf_put_guest_lvtpc(perf, cpu);
+	kvm_set_switching(v, false);
+}
+
+/* The WARN the review proposed instead of the clear (knob
+ * assert-instead-of-clear): what KVM would log, and why it fires. */
+static void assert_global_ctrl_zero(struct kvm_vcpu *v)
+{
+	struct kvm *kvm = v->vm->kvm;
+	bool amd = vcpu_host_model(v)->vendor == HW_AMD;
+	bool noop = perf_guest_load_was_noop(host_perf(v), v->cpu->id);
+	uint64_t val = 0;
+
+	hw_rdmsr(v->cpu, vcpu_pmu_ops(v)->global_msr_addr[0], &val);
+	if (!val)
+		return;
+	if (amd)
+		kvm_warn(kvm, noop ? "WARN: GLOBAL_CTL != 0 after perf_load_guest_context, "
+				     "which did nothing (no events here): perf's AMD enable and "
+				     "reload (amd_pmu_reload_virt) paths leave every bit set" :
+				     "WARN: GLOBAL_CTL != 0 after perf_load_guest_context: "
+				     "perf's AMD enable path set every bit again");
+	else
+		kvm_warn(kvm, noop ? "WARN: GLOBAL_CTRL != 0 after perf_load_guest_context, "
+				     "which did nothing (no events here): 7.0's Intel "
+				     "enable-all left every counter bit set" :
+				     "WARN: GLOBAL_CTRL != 0 after perf_load_guest_context: "
+				     "7.0's Intel enable-all set every counter bit again");
+}
+
+static void clear_global_ctrl(struct kvm_vcpu *v)
+{
+	const struct kvm_knobs *k = &v->vm->kvm->knobs;
+
+	step(v, LD_GCTRL);
+	if (k->assert_instead_of_clear)
+		assert_global_ctrl_zero(v);
+	else if (!k->no_global_ctrl_clear_on_load)
+		mediated_wrmsr(v, vcpu_pmu_ops(v)->global_msr_addr[0], 0);
+}
+
 void kvm_mediated_pmu_load(struct kvm_vcpu *v)
 {
 	struct kvm *kvm = v->vm->kvm;
+	const struct kvm_knobs *k = &kvm->knobs;
 	struct perf *perf = host_perf(v);
 	int cpu = v->cpu->id;
 
 	if (!v->pmu.mediated || v->pmu.loaded)
 		return;
 	v->cpu->bucket = SIM_T_TRANSITION;
-	step(v, true, "perf_load_guest_context");
+	sim_site_begin(kvm->sim, steps[LD_PERF].site);
+	/* Knob lvtpc-outside-switch: the LVTPC goes over while host events
+	 * still run, before perf has taken them out. */
+	if (k->lvtpc_outside_switch) {
+		step(v, LD_LVTPC);
+		switch_lvtpc(v, true);
+	}
+	host_pmi_point(v, "host-pmi/before perf_load_guest_context");
+	check_lvtpc_host(v, "before perf_load_guest_context");
+	step(v, LD_PERF);
 	perf_load_guest_context(perf, cpu);
 	/* Perf's AMD reload path re-enables every GLOBAL_CTL bit, and the
 	 * hardware must be quiet before guest state goes in: clear it. */
-	step(v, true, "global_ctrl=0");
-	if (!kvm->knobs.no_global_ctrl_clear_on_load)
-		mediated_wrmsr(v, vcpu_pmu_ops(v)->global_msr_addr[0], 0);
-	step(v, true, "lvtpc=guest");
-	kvm_set_switching(v, true);
-	perf_load_guest_lvtpc(perf, cpu, v->lvtpc);
-	kvm_set_switching(v, false);
-	step(v, true, "counters+selectors");
+	if (k->lvtpc_before_clear) {
+		step(v, LD_LVTPC);
+		switch_lvtpc(v, true);
+	}
+	clear_global_ctrl(v);
+	if (!k->lvtpc_before_clear && !k->lvtpc_outside_switch) {
+		step(v, LD_LVTPC);
+		switch_lvtpc(v, true);
+	}
+	step(v, LD_PMCS);
 	load_pmcs(v);
-	step(v, true, "vendor status+enables");
+	step(v, LD_VENDOR);
 	vcpu_pmu_ops(v)->mediated_load(v);
+	check_host_quiet(v);
 	v->pmu.loaded = true;
+	sim_site(kvm->sim, NULL);
 	v->cpu->bucket = SIM_T_HOST_FOR_GUEST;
 }
 
@@ -217,23 +399,34 @@ static void check_no_leak(struct kvm_vcpu *v)
 void kvm_mediated_pmu_put(struct kvm_vcpu *v)
 {
 	struct perf *perf = host_perf(v);
+	struct sim *sim = v->vm->kvm->sim;
+	bool outside = v->vm->kvm->knobs.lvtpc_outside_switch;
 	int cpu = v->cpu->id;
 
 	if (!v->pmu.mediated || !v->pmu.loaded)
 		return;
 	v->cpu->bucket = SIM_T_TRANSITION;
-	step(v, false, "vendor status+enables");
+	sim_site_begin(sim, steps[PUT_VENDOR].site);
+	step(v, PUT_VENDOR);
 	vcpu_pmu_ops(v)->mediated_put(v);
-	step(v, false, "counters+selectors");
+	step(v, PUT_PMCS);
 	put_pmcs(v);
 	check_no_leak(v);
-	step(v, false, "lvtpc=nmi");
-	kvm_set_switching(v, true);
-	perf_put_guest_lvtpc(perf, cpu);
-	kvm_set_switching(v, false);
-	step(v, false, "perf_put_guest_context");
+	if (!outside) {
+		step(v, PUT_LVTPC);
+		switch_lvtpc(v, false);
+	}
+	step(v, PUT_PERF);
 	perf_put_guest_context(perf, cpu);
 	v->pmu.loaded = false;
+	host_pmi_point(v, "host-pmi/after perf_put_guest_context");
+	check_lvtpc_host(v, "after perf_put_guest_context");
+	/* Knob lvtpc-outside-switch: back to NMI only once host events run. */
+	if (outside) {
+		step(v, PUT_LVTPC);
+		switch_lvtpc(v, false);
+	}
+	sim_site(sim, NULL);
 	v->cpu->bucket = SIM_T_HOST_FOR_GUEST;
 }
 

@@ -116,8 +116,13 @@ static void vcpu_enter(struct kvm_vcpu *v)
 			if (pmc->reprogram)
 				kvm_emul_reprogram(v, pmc);
 	}
-	kvm_pmu_deliver_pmi(v);
+	/* Knob inject-after-load: the model's old order, load first. */
+	if (!kvm->knobs.inject_after_load)
+		kvm_pmu_deliver_pmi(v);
 	kvm_mediated_pmu_load(v);
+	if (kvm->knobs.inject_after_load)
+		kvm_pmu_deliver_pmi(v);
+	kvm_mediated_check_entry(v);
 	v->ran = true;
 	hw_enter(v);
 	deliver_guest_interrupts(v);
@@ -193,9 +198,36 @@ static void kvm_guest_intr(struct hw_cpu *cpu, unsigned vector, bool nmi, void *
 
 	if (!v)
 		return;
+	if (!nmi && vector == PERF_GUEST_MEDIATED_PMI_VECTOR)
+		kvm->exits_mediated_pmi++;
 	exit_begin(v, reason, vector, nmi, vector);
 	exit_slow(v, reason);
 	vcpu_enter(v);
+}
+
+/* The VM-exit of an exit point: the host timer's interrupt. */
+static void point_exit(struct kvm_vcpu *v)
+{
+	exit_begin(v, KVM_EXIT_EXTINT, HOST_TIMER_VECTOR, false, HOST_TIMER_VECTOR);
+	exit_slow(v, KVM_EXIT_EXTINT);
+	vcpu_enter(v);
+}
+
+bool kvm_vcpu_exit_point(struct kvm_vcpu *v, enum sim_point_kind kind, const char *label)
+{
+	if (!v->in_guest || !sim_point(v->vm->kvm->sim, kind, label))
+		return false;
+	point_exit(v);
+	return true;
+}
+
+/* Before each guest step, a host interrupt may exit the guest: in its
+ * PMI handler too, where the guest's LVTPC may still be masked.  Inline:
+ * outside exploration it costs a test of sim->pts. */
+static inline void step_point(struct kvm_vcpu *v, const char *plain, const char *in_handler)
+{
+	if (v->in_guest && sim_point(v->vm->kvm->sim, SIM_PT_VMEXIT, v->g.in_irq ? in_handler : plain))
+		point_exit(v);
 }
 
 /* ---- MSR emulation ---- */
@@ -281,23 +313,47 @@ static void end_call(struct kvm_vcpu *v, bool own_run)
 	v->cpu->bucket = SIM_T_HOST;
 }
 
+/* The fastpath's WRMSRs (the guest kernel's timer re-arm, the ICR) are
+ * kernel instructions the guest retires and KVM skips: counted in software
+ * after the handler (kvm_skip_emulated_instruction ->
+ * kvm_pmu_instruction_retired), FACTS.md s.8.  In the fastpath a mediated
+ * guest's counters are live in the hardware, so the software count would
+ * be lost: the reason 7.0 refuses the fastpath while they count. */
+static void skip_fastpath_insn(struct kvm_vcpu *v, uint32_t msr)
+{
+	uint64_t ev[MV_EV_NR] = { 0 };
+	bool kernel = v->g.kernel;
+
+	if (msr != MSR_IA32_TSC_DEADLINE && msr != MSR_X2APIC_ICR)
+		return;
+	ev[MV_EV_INSTRUCTIONS] = 1;
+	sim_truth_add(&v->vm->kvm->sim->truth, v->ctx, true, v->g.label, ev);
+	v->g.kernel = true;
+	kvm_pmu_instruction_retired(v, false);
+	v->g.kernel = kernel;
+}
+
 static int vcpu_wrmsr_in(struct mv_guest *g, uint32_t msr, uint64_t val)
 {
 	struct kvm_vcpu *v = V(g);
 	int fault;
 
+	step_point(v, "vmexit/wrmsr", "vmexit/pmi-handler wrmsr");
 	if (!v->vm->kvm->x86->msr_exits(v, msr, true))
 		return hw_wrmsr(v->cpu, msr, val);
 	exit_begin(v, KVM_EXIT_MSR_WRITE, msr, false, 0);
 	if (fastpath_ok(v, msr)) {
 		exit_fast(v, KVM_EXIT_MSR_WRITE);
 		fault = kvm_set_msr(v, msr, val, false);
+		skip_fastpath_insn(v, msr);
+		kvm_mediated_check_entry(v);
 		hw_enter(v);
 		deliver_guest_interrupts(v);
 		return fault;
 	}
 	exit_slow(v, KVM_EXIT_MSR_WRITE);
 	fault = kvm_set_msr(v, msr, val, false);
+	skip_fastpath_insn(v, msr);
 	vcpu_enter(v);
 	return fault;
 }
@@ -307,6 +363,7 @@ static int vcpu_rdmsr_in(struct mv_guest *g, uint32_t msr, uint64_t *val)
 	struct kvm_vcpu *v = V(g);
 	int fault;
 
+	step_point(v, "vmexit/rdmsr", "vmexit/pmi-handler rdmsr");
 	if (!v->vm->kvm->x86->msr_exits(v, msr, false))
 		return hw_rdmsr(v->cpu, msr, val);
 	exit_begin(v, KVM_EXIT_MSR_READ, msr, false, 0);
@@ -322,6 +379,7 @@ static int vcpu_rdpmc_in(struct mv_guest *g, uint32_t ecx, uint64_t *val)
 	int fault;
 
 	*val = 0;
+	step_point(v, "vmexit/rdpmc", "vmexit/pmi-handler rdpmc");
 	if (v->vm->kvm->x86->rdpmc_faults_first(v, ecx))
 		return X86_GP;
 	if (!v->vm->kvm->x86->rdpmc_exits(v))
@@ -337,6 +395,7 @@ static void vcpu_cpuid_in(struct mv_guest *g, uint32_t leaf, uint32_t sub, uint3
 {
 	struct kvm_vcpu *v = V(g);
 
+	step_point(v, "vmexit/cpuid", "vmexit/pmi-handler cpuid");
 	exit_begin(v, KVM_EXIT_CPUID, leaf, false, 0);
 	exit_slow(v, KVM_EXIT_CPUID);
 	hw_cpuid(v->cpu, leaf, sub, r);
@@ -346,6 +405,7 @@ static void vcpu_cpuid_in(struct mv_guest *g, uint32_t leaf, uint32_t sub, uint3
 
 static void vcpu_run_work_in(struct mv_guest *g, const struct mv_work *w)
 {
+	step_point(V(g), "vmexit/run", "vmexit/pmi-handler run");
 	hw_run_work(V(g)->cpu, w);
 }
 
@@ -356,6 +416,7 @@ static void vcpu_emulate_in(struct mv_guest *g, bool branch)
 	struct kvm_vcpu *v = V(g);
 	uint64_t ev[MV_EV_NR] = { 0 };
 
+	step_point(v, "vmexit/emulate", "vmexit/pmi-handler emulate");
 	exit_begin(v, KVM_EXIT_EMULATE, 0, false, 0);
 	exit_slow(v, KVM_EXIT_EMULATE);
 	ev[MV_EV_INSTRUCTIONS] = 1;
@@ -603,6 +664,30 @@ void kvm_free(struct kvm *kvm)
 struct kvm_knobs *kvm_knobs(struct kvm *kvm)
 {
 	return &kvm->knobs;
+}
+
+void kvm_warn(struct kvm *kvm, const char *msg)
+{
+	if (!kvm->nr_warnings++)
+		kvm->first_warning = msg;
+	sim_trace(kvm->sim, TR_NOTE, 0, kvm->nr_warnings, 0, msg);
+}
+
+uint64_t kvm_warnings(const struct kvm *kvm, const char **first)
+{
+	if (first)
+		*first = kvm->first_warning;
+	return kvm->nr_warnings;
+}
+
+uint64_t kvm_switch_wrmsrs(const struct kvm *kvm)
+{
+	return kvm->switch_wrmsrs;
+}
+
+uint64_t kvm_exits_mediated_pmi(const struct kvm *kvm)
+{
+	return kvm->exits_mediated_pmi;
 }
 
 const struct kvm_params *kvm_get_params(const struct kvm *kvm)

@@ -32,7 +32,7 @@ void sim_free(struct sim *sim)
 }
 
 static void record_violation(struct sim *sim, enum sim_invariant inv,
-			     const char *msg)
+			     const char *msg, const char *cause)
 {
 	struct sim_violation *v = &sim->violations[sim->nr_violations++];
 	struct sim_trace_rec tail[SIM_TRACE_WINDOW / 2];
@@ -43,6 +43,8 @@ static void record_violation(struct sim *sim, enum sim_invariant inv,
 	v->seed = sim->seed;
 	v->step = sim->trace.seq;
 	snprintf(v->msg, sizeof(v->msg), "%s", msg);
+	v->site = sim->site ? sim->site : "";
+	snprintf(v->cause, sizeof(v->cause), "%s", cause);
 	v->trace[0] = '\0';
 	for (size_t i = 0; i < n && off < sizeof(v->trace) - 1; i++) {
 		int w = sim_trace_format(&tail[i], v->trace + off,
@@ -62,16 +64,22 @@ static void record_violation(struct sim *sim, enum sim_invariant inv,
 
 bool sim_check_failed(struct sim *sim, enum sim_invariant inv, const char *fmt, ...)
 {
-	char msg[160];
+	char msg[160], cause[SIM_CAUSE_LEN];
 	va_list ap;
+	bool first;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	sim->inv_violated++;
 	sim_trace(sim, TR_INVARIANT, inv, 0, 0, sim_invariant_name(inv));
-	if (sim->nr_violations < SIM_MAX_VIOLATIONS)
-		record_violation(sim, inv, msg);
+	sim_cause_format(sim, cause, sizeof(cause));
+	first = sim_sig_count(sim, inv, cause, msg);
+	/* The last few slots are kept for the first violation of each new
+	 * signature, so a report can show every kind that happened. */
+	if (sim->nr_violations < SIM_MAX_VIOLATIONS - 4 ||
+	    (first && sim->nr_violations < SIM_MAX_VIOLATIONS))
+		record_violation(sim, inv, msg, cause);
 	return false;
 }
 
@@ -81,6 +89,8 @@ bool sim_inject_draw(struct sim *sim, const char *where)
 	if (sim_rng_below(&sim->rng, 1000000) >= sim->inject_ppm)
 		return false;
 	sim->nr_injected++;
+	if (sim->nr_causes < SIM_MAX_CAUSES)
+		sim->causes[sim->nr_causes++] = where;
 	sim_trace(sim, TR_NOTE, 0, 0, 0, where);
 	return true;
 }

@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "sim_rng.h"
@@ -35,12 +36,69 @@ enum sim_invariant {
 };
 
 #define SIM_MAX_VIOLATIONS 16
+#define SIM_MAX_SIGS 16		/* distinct violation signatures kept */
+#define SIM_MAX_CAUSES 4	/* injections remembered per switch */
+#define SIM_CAUSE_LEN 96
+
+/* Injection points (docs/explore.md, "Injection points"): the places where
+ * exploration may make something happen, by kind.  What happens is the
+ * caller's: a host NMI at a step of the mediated switch, a host counter
+ * overflow where host events are live, a VM-exit (host interrupt) before
+ * a guest step, or (real guest code) a VM-exit at an instruction of the
+ * guest's PMI handler. */
+enum sim_point_kind {
+	SIM_PT_SWITCH,		/* "switch": a host NMI at a step of load/put */
+	SIM_PT_HOST_PMI,	/* "host-pmi": a live host counter overflows */
+	SIM_PT_VMEXIT,		/* "vmexit": a host interrupt exits the guest */
+	SIM_PT_GUEST_INSN,	/* "guest-insn": the same, at a guest instruction */
+	SIM_PT_NR
+};
+
+/* One point visited, in order of visit (the census). */
+struct sim_point_rec {
+	uint32_t kind;
+	const char *label;	/* a string that lives as long as the run */
+	uint64_t cycle;
+};
+
+/* Exhaustive mode: points are numbered 0, 1, ... in the order this run
+ * visits them, and the run injects at exactly the numbers in `at`
+ * (ascending).  Without `at`, and with the run's inject_ppm, the seeded
+ * draw decides at switch points as before, and the numbers it chose are
+ * kept in `injected` (so that a random run can be replayed and shrunk). */
+struct sim_points {
+	const uint32_t *at;
+	unsigned nr_at, next;
+	bool use_at;		/* inject at `at` only (draws, if any, ignored) */
+	uint32_t visited;
+	uint32_t by_kind[SIM_PT_NR];
+	bool log_on;		/* keep every point in `log` */
+	struct sim_point_rec *log;
+	size_t nr_log, cap_log;
+	uint32_t *injected;	/* point numbers injected at, in order */
+	size_t nr_injected, cap_injected;
+	bool oom;
+};
+
+/* Where a violation happened: the site (the step of the mediated switch
+ * in progress, "entry", or "" outside both) and the injections made since
+ * that switch began ("switch:load/lvtpc=guest+..."), so that a finding can
+ * be matched by invariant and place, not by invariant alone. */
+struct sim_violation_sig {
+	enum sim_invariant inv;
+	const char *site;
+	char cause[SIM_CAUSE_LEN];
+	uint64_t count, step;
+	char msg[160];
+};
 
 struct sim_violation {
 	enum sim_invariant inv;
 	uint64_t seed;
 	uint64_t step;		/* trace sequence number at the violation */
 	char msg[160];
+	const char *site;	/* as in sim_violation_sig */
+	char cause[SIM_CAUSE_LEN];
 	char trace[SIM_TRACE_WINDOW / 2 * 120]; /* the trace leading to it */
 };
 
@@ -58,6 +116,13 @@ struct sim {
 	unsigned nr_violations;	/* recorded (<= SIM_MAX_VIOLATIONS) */
 	uint32_t inject_ppm;	/* fault-injection rate per injection point, per million */
 	uint64_t nr_injected;
+	struct sim_points *pts;	/* exhaustive mode / replay, NULL: off */
+	const char *site;	/* where the machine is (see sim_violation_sig) */
+	const char *causes[SIM_MAX_CAUSES];
+	unsigned nr_causes;
+	struct sim_violation_sig sigs[SIM_MAX_SIGS];
+	unsigned nr_sigs;
+	bool sigs_overflow;	/* more distinct signatures than kept */
 	/* The CPU and context of the records being added, also as the one
 	 * word the trace hashes (sim_trace_word_where; sim_where). */
 	union {
@@ -132,6 +197,40 @@ bool sim_inject_draw(struct sim *sim, const char *where);
 static inline bool sim_inject(struct sim *sim, const char *where)
 {
 	return sim->inject_ppm && sim_inject_draw(sim, where);
+}
+
+/* An injection point of `kind` (sim_point.c): true when something is to
+ * happen here.  Outside exhaustive mode only switch points draw, as
+ * sim_inject does, so random campaigns keep their order; `label` must
+ * live as long as the run (a literal). */
+bool sim_point_visit(struct sim *sim, enum sim_point_kind kind, const char *label);
+static inline bool sim_point(struct sim *sim, enum sim_point_kind kind, const char *label)
+{
+	if (sim->pts)
+		return sim_point_visit(sim, kind, label);
+	return kind == SIM_PT_SWITCH && sim_inject(sim, label);
+}
+
+const char *sim_point_kind_name(enum sim_point_kind kind);
+/* The injections since the current switch began, "+"-joined ("" none). */
+void sim_cause_format(const struct sim *sim, char *buf, size_t len);
+/* Counts a violation under its signature (invariant, site, cause); true
+ * when it is the first of that signature. */
+bool sim_sig_count(struct sim *sim, enum sim_invariant inv, const char *cause,
+		   const char *msg);
+void sim_points_free(struct sim_points *pts);
+
+/* The site of what runs now (a literal, NULL none); sim_site_begin also
+ * forgets the injections of the previous switch. */
+static inline void sim_site(struct sim *sim, const char *site)
+{
+	sim->site = site;
+}
+
+static inline void sim_site_begin(struct sim *sim, const char *site)
+{
+	sim->site = site;
+	sim->nr_causes = 0;
 }
 
 #endif

@@ -539,5 +539,123 @@ if check 0 "issue 9: text report" "$mvpmu" run --cpu skylake --vpmu mediated; th
 	has "issue 9: text report" "$tmp/out" "global MSRs yes, RDPMC yes"
 fi
 
+
+# ---- issue 13: exhaustive exploration, knobs, shrinking, races ----
+
+# replay_of INV FILE: the replay command printed for the first new violation
+# of invariant INV, without its leading "mvpmu".
+replay_of() {
+	awk -v inv="violation: invariant $1 " '
+		index($0, inv) == 1 { want = 1; next }
+		want && /^  replay: mvpmu / { sub(/^  replay: mvpmu /, ""); print; exit }
+	' "$2"
+}
+
+# For each knob, on models where it applies: the knob's own scenario,
+# explored exhaustively with the knob, exits 1 naming the invariant the
+# decision protects, and its replay command reproduces it; without the
+# knob the same command exits 0.
+for t in no-global-ctrl-clear:zen4:4:ordering no-global-ctrl-clear:skylake:4:ordering \
+	 no-counter-clear:skylake:5:no-leak no-counter-clear:zen5:5:no-leak \
+	 assert-instead-of-clear:zen4:4:ordering assert-instead-of-clear:skylake:4:ordering \
+	 lvtpc-before-clear:zen4:4:ordering lvtpc-before-clear:icelake:4:ordering \
+	 lvtpc-outside-switch:skylake:4:ordering lvtpc-outside-switch:zen4:3:pmi \
+	 no-mask-copy:skylake:3:pmi no-mask-copy:zen4:3:pmi no-guestonly:zen4:1:isolation \
+	 no-fastpath-bail:skylake:2:conservation no-fastpath-bail:zen5:2:conservation \
+	 inject-after-load:skylake:3:pmi inject-after-load:sapphirerapids:3:pmi; do
+	k=${t%%:*}; r=${t#*:}; c=${r%%:*}; r=${r#*:}; n=${r%%:*}; iname=${r#*:}
+	if check 1 "issue 13: $k on $c" "$mvpmu" explore "$k" --exhaustive --knob "$k" --cpu "$c"; then
+		has "issue 13: $k on $c" "$tmp/out" "violation: invariant $n ($iname)"
+		cp "$tmp/out" "$tmp/knob.txt"
+		line=$(replay_of "$n" "$tmp/knob.txt")
+		# shellcheck disable=SC2086 # the replay line is words
+		if [ -n "$line" ] && check 1 "issue 13: replay of $k on $c" "$mvpmu" $line; then
+			has "issue 13: replay of $k on $c" "$tmp/out" "invariant $n ($iname) violated"
+		else
+			bad "issue 13: $k on $c: no replay command for invariant $n"
+		fi
+	fi
+	check 0 "issue 13: $k on $c without the knob" "$mvpmu" explore "$k" --exhaustive --cpu "$c"
+done
+# The knob that is a cost, not an invariant: exit 0, more WRMSRs shown.
+if check 0 "issue 13: no-write-elision" "$mvpmu" explore no-write-elision --exhaustive --knob no-write-elision; then
+	grep -q "^cost of the knobs.*: [0-9]* WRMSRs in loads and puts ([0-9]* without)" "$tmp/out" &&
+		awk '/^cost of the knobs/ { w = $10; o = $16; gsub(/\(/, "", o); exit !(w + 0 > o + 0) }' "$tmp/out" &&
+		ok || bad "issue 13: no-write-elision: cost line missing or not higher"
+fi
+# inject-after-load's cost: one more 0xF5 exit than without the knob.
+if check 1 "issue 13: inject-after-load cost" "$mvpmu" explore inject-after-load --exhaustive --knob inject-after-load; then
+	has "issue 13: inject-after-load cost" "$tmp/out" "2 of them for the 0xF5 PMI vector (1)"
+fi
+# assert-instead-of-clear: the WARN is printed with why it fired.
+"$mvpmu" explore assert-instead-of-clear --exhaustive --knob assert-instead-of-clear --cpu zen4 >"$tmp/out" 2>&1
+has "issue 13: the WARN on AMD" "$tmp/out" "kernel warning: WARN: GLOBAL_CTL != 0 after perf_load_guest_context"
+"$mvpmu" explore assert-instead-of-clear --exhaustive --knob assert-instead-of-clear --cpu skylake >"$tmp/out" 2>&1
+has "issue 13: the WARN on Intel" "$tmp/out" "7.0's Intel enable-all left every counter bit set"
+
+# pmi-exit-masked: clean runs; clean exhaustive exploration apart from the
+# known findings, which --strict counts.
+for c in skylake sapphirerapids zen4; do
+	if runj "issue 13: pmi-exit-masked on $c" "$tmp/r.json" pmi-exit-masked --cpu "$c"; then
+		has "issue 13: pmi-exit-masked on $c" "$tmp/r.json" '"violated": 0,'
+	fi
+	check 0 "issue 13: pmi-exit-masked explored on $c" "$mvpmu" explore pmi-exit-masked --exhaustive --cpu "$c" &&
+		has "issue 13: pmi-exit-masked explored on $c" "$tmp/out" "0 new violation kind(s)"
+	check 1 "issue 13: pmi-exit-masked --strict on $c" "$mvpmu" explore pmi-exit-masked --exhaustive --cpu "$c" --strict &&
+		has "issue 13: --strict on $c" "$tmp/out" "known finding"
+done
+# The real design on every mediated model, depth 2 on a small scenario.
+for c in skylake icelake sapphirerapids zen4 zen5; do
+	check 0 "issue 13: real design on $c" "$mvpmu" explore no-mask-copy --exhaustive --cpu "$c"
+done
+check 0 "issue 13: depth 2" "$mvpmu" explore no-guestonly --exhaustive --depth 2 --jobs 2
+
+# Deterministic whatever --jobs; JSON.
+"$mvpmu" explore no-counter-clear --exhaustive --knob no-counter-clear --jobs 1 >"$tmp/e1" 2>&1
+"$mvpmu" explore no-counter-clear --exhaustive --knob no-counter-clear --jobs 3 >"$tmp/e3" 2>&1
+cmp -s "$tmp/e1" "$tmp/e3" && ok || bad "issue 13: --exhaustive --jobs 3 differs from --jobs 1"
+"$mvpmu" explore no-counter-clear --exhaustive --knob no-counter-clear --json >"$tmp/e.json" 2>/dev/null
+valid_json "issue 13: --exhaustive --json" "$tmp/e.json"
+has "issue 13: --exhaustive --json" "$tmp/e.json" '"status": 1'
+
+# A random campaign's first bad seed, shrunk; its replay is exact.
+if check 1 "issue 13: --shrink" "$mvpmu" explore host-and-guest --cpu zen4 --inject 200000 --seeds 2 --shrink; then
+	has "issue 13: --shrink" "$tmp/out" "needs 1 of its"
+	line=$(sed -n 's/^  replay: mvpmu //p' "$tmp/out" | head -1)
+	hash=$(sed -n 's/^  trace_hash: //p' "$tmp/out" | head -1)
+	# shellcheck disable=SC2086
+	"$mvpmu" $line --json >"$tmp/r.json" 2>/dev/null
+	has "issue 13: --shrink replay" "$tmp/r.json" "\"trace_hash\": \"$hash\""
+fi
+
+# Races: every interleaving keeps the exclusion; the unlocked variant not.
+check 0 "issue 13: --race" "$mvpmu" explore --race --cpu zen4 &&
+	has "issue 13: --race" "$tmp/out" "0 broke the exclusion invariant"
+check 1 "issue 13: --race unlocked" "$mvpmu" explore --race --knob unlocked-mediated-accounting &&
+	has "issue 13: --race unlocked" "$tmp/out" "mediated VM(s) and 1 guest-including event(s)"
+
+# Usage errors.
+for a in "--exhaustive --depth 0" "--exhaustive --depth 5" "--exhaustive --seeds 3" \
+	 "--exhaustive --inject 10" "--depth 2" "--strict" "--race host-and-guest" \
+	 "--exhaustive --max-executions 0"; do
+	# shellcheck disable=SC2086
+	check 2 "issue 13: explore $a" "$mvpmu" explore $a && one_line_err "explore $a" "mvpmu explore"
+done
+for a in "3,2" "x" "1,,2" "-1" "4294967296"; do
+	check 2 "issue 13: --inject-at $a" "$mvpmu" run --inject-at "$a" && one_line_err "--inject-at $a" "expected --inject-at"
+done
+check 2 "issue 13: run --exhaustive" "$mvpmu" run --exhaustive
+check 2 "issue 13: run unlocked knob" "$mvpmu" run --knob unlocked-mediated-accounting
+# The scenario keys for the PMI handler: bad values are errors naming the line.
+printf 'name: a\nvms:\n  - name: v\n    pmi_ack: sometimes\n' >"$tmp/ack.yaml"
+check 2 "issue 13: pmi_ack: sometimes" "$mvpmu" run "$tmp/ack.yaml" &&
+	one_line_err "pmi_ack" "ack.yaml:4: expected a PMI ack point"
+printf 'name: a\nvms:\n  - programs:\n      - {kind: record, events: [instructions], period: 10, handler_work: 5, work: {segments: [{label: x, instructions: 10}]}}\n' >"$tmp/hw.yaml"
+check 2 "issue 13: handler_work with record" "$mvpmu" run "$tmp/hw.yaml" &&
+	one_line_err "handler_work" "expected 'handler_work' only with kind: emulated"
+# Partial: exit 3, marked.
+check 3 "issue 13: --max-executions" "$mvpmu" explore no-mask-copy --exhaustive --max-executions 5 &&
+	has "issue 13: --max-executions" "$tmp/out" "PARTIAL"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]
