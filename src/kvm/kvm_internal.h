@@ -277,6 +277,34 @@ void kvm_charge(struct kvm_vcpu *v, uint32_t cycles);
  * on_pmu_write hook, with the kvm as its opaque). */
 void kvm_check_write(struct hw_cpu *cpu, uint32_t msr, uint64_t val, void *opaque);
 
+/* The MSRs that hold guest state during the switch: LVTPC, counters and
+ * selectors of both vendors ((x - base < n, unsigned: one compare per
+ * range). */
+static inline bool kvm_is_guest_state_msr(uint32_t msr)
+{
+	if (msr >= MSR_K7_EVNTSEL0)	/* the AMD ranges */
+		return msr - MSR_K7_EVNTSEL0 < MSR_K7_PERFCTR0 + 4 - MSR_K7_EVNTSEL0 ||
+		       msr - MSR_F15H_PERF_CTL0 < 2 * HW_MAX_GP;
+	return msr == MSR_X2APIC_LVTPC ||
+	       msr - MSR_IA32_PMC0 < HW_MAX_GP ||
+	       msr - MSR_IA32_A_PMC0 < HW_MAX_GP ||
+	       msr - MSR_IA32_PERFEVTSEL0 < HW_MAX_GP ||
+	       msr - MSR_IA32_FIXED_CTR0 < HW_MAX_FIXED;
+}
+
+/* Invariant 4: while KVM switches the PMU, LVTPC and counter/selector
+ * writes happen with the hardware GLOBAL_CTRL at 0.  Checked before the
+ * write takes effect. */
+static inline void kvm_check_switch_write(struct kvm_vcpu *v, uint32_t msr)
+{
+	const struct hw_cpu *cpu = v->cpu;
+
+	if (kvm_is_guest_state_msr(msr))
+		sim_check(v->vm->kvm->sim, INV_ORDERING, cpu->pmu.global_ctrl == 0,
+			  "msr %#x written during the PMU switch with GLOBAL_CTRL=%#llx",
+			  msr, (unsigned long long)cpu->pmu.global_ctrl);
+}
+
 /* KVM is (or stops) writing PMU state in load/put.  The ordering check is
  * armed on the vCPU's CPU for exactly that time: outside it,
  * kvm_check_write would find no vCPU switching and check nothing, so the

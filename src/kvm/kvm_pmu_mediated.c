@@ -58,13 +58,11 @@ static inline __attribute__((always_inline)) void step(struct kvm_vcpu *v,
  * counter counts in host mode.  The PMI is raised whatever the selector's
  * INT bit: Linux programs every event with it (x86_pmu_hw_config), the
  * model's perf only its sampling ones. */
-static void host_pmi_point(struct kvm_vcpu *v, const char *label)
+static void host_pmi_point_slow(struct kvm_vcpu *v, const char *label)
 {
 	struct hw_cpu *cpu = v->cpu;
 	const struct hw_model *m = cpu->model;
 
-	if (!v->vm->kvm->sim->pts)
-		return;	/* only exhaustive exploration and replays number these */
 	for (unsigned i = 0; i < m->nr_gp + HW_MAX_FIXED; i++) {
 		bool fixed = i >= m->nr_gp;
 		unsigned idx = fixed ? i - m->nr_gp : i;
@@ -83,6 +81,13 @@ static void host_pmi_point(struct kvm_vcpu *v, const char *label)
 		}
 		return;
 	}
+}
+
+/* Only exhaustive exploration and replays number these points. */
+static inline void host_pmi_point(struct kvm_vcpu *v, const char *label)
+{
+	if (v->vm->kvm->sim->pts)
+		host_pmi_point_slow(v, label);
 }
 
 /* Invariant 3: while host events may count (outside perf's guest
@@ -153,9 +158,8 @@ static inline __attribute__((always_inline)) void mediated_wrmsr(struct kvm_vcpu
 	int fault;
 
 	v->vm->kvm->switch_wrmsrs++;
-	kvm_set_switching(v, true);
+	kvm_check_switch_write(v, msr);
 	fault = hw_wrmsr(v->cpu, msr, val);
-	kvm_set_switching(v, false);
 
 	if (fault)
 		sim_trace(v->vm->kvm->sim, TR_NOTE, msr, val, (uint64_t)fault,
