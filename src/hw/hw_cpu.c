@@ -103,24 +103,41 @@ void hw_apic_pmi(struct hw_cpu *cpu)
 
 /* ---- MSR, CPUID, RDPMC ---- */
 
-static bool common_wrmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t val, int *fault)
+/* Whether `msr` is one of the common (non-vendor) MSRs, and the fault a
+ * write of `val` to it takes. */
+static bool common_wrmsr_fault(uint32_t msr, uint64_t val, int *fault)
 {
 	switch (msr) {
 	case MSR_X2APIC_LVTPC:
-		cpu->apic.lvtpc = (uint32_t)(val & LVT_WRITABLE);
 		*fault = (val >> 32) ? X86_GP : X86_OK;
 		return true;
 	case MSR_X2APIC_EOI:
-		cpu->apic.nr_eoi++;
-		sim_trace(cpu->sim, TR_EOI, 0, 0, 0, NULL);
 		*fault = val ? X86_GP : X86_OK;	/* x2APIC EOI takes only 0 */
 		return true;
 	case MSR_EFER:
-		cpu->efer = val;
 		*fault = X86_OK;
 		return true;
 	}
 	return false;
+}
+
+static bool common_wrmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t val, int *fault)
+{
+	if (!common_wrmsr_fault(msr, val, fault))
+		return false;
+	switch (msr) {
+	case MSR_X2APIC_LVTPC:
+		cpu->apic.lvtpc = (uint32_t)(val & LVT_WRITABLE);
+		break;
+	case MSR_X2APIC_EOI:
+		cpu->apic.nr_eoi++;
+		sim_trace(cpu->sim, TR_EOI, 0, 0, 0, NULL);
+		break;
+	case MSR_EFER:
+		cpu->efer = val;
+		break;
+	}
+	return true;
 }
 
 static bool common_rdmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t *val, int *fault)
@@ -152,6 +169,28 @@ int hw_wrmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t val)
 		fault = X86_GP;	/* no such MSR */
 	sim_trace(cpu->sim, TR_WRMSR, msr, val, fault, cpu->guest_mode ? "guest" : NULL);
 	return fault;
+}
+
+/* The fault a write would take, found on a scratch copy of the CPU (the
+ * vendor ops touch nothing but the CPU's own state). */
+static int wrmsr_fault(const struct hw_cpu *cpu, uint32_t msr, uint64_t val)
+{
+	struct hw_cpu tmp = *cpu;
+	int fault = X86_GP;
+
+	if (common_wrmsr_fault(msr, val, &fault))
+		return fault;
+	if (!tmp.ops->wrmsr(&tmp, msr, val, &fault))
+		fault = X86_GP;
+	return fault;
+}
+
+int hw_wrmsr_retire(struct hw_cpu *cpu, uint32_t msr, uint64_t val,
+		    const struct mv_work *retire)
+{
+	if (wrmsr_fault(cpu, msr, val) == X86_OK)
+		hw_run_work(cpu, retire);
+	return hw_wrmsr(cpu, msr, val);
 }
 
 int hw_rdmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t *val)
@@ -384,4 +423,20 @@ void hw_run_work(struct hw_cpu *cpu, const struct mv_work *w)
 	}
 	cpu->cur_label = saved_label;
 	cpu->cur_kernel = saved_kernel;
+}
+
+void hw_pmu_headroom(struct hw_cpu *cpu, bool kernel, struct hw_headroom *h)
+{
+	struct ctr_ref ctr[HW_MAX_GP + HW_MAX_FIXED];
+	unsigned nr = active_counters(cpu, kernel, ctr);
+
+	for (int e = 0; e < MV_EV_NR; e++)
+		h->ev[e] = UINT64_MAX;
+	for (unsigned i = 0; i < nr; i++) {
+		uint64_t left = ctr[i].mask - *ctr[i].val + 1;
+
+		if (left < h->ev[ctr[i].ev])
+			h->ev[ctr[i].ev] = left;
+	}
+	h->skid = cpu->pmi_pending ? cpu->skid_left : UINT64_MAX;
 }

@@ -105,6 +105,27 @@ void hw_cpuid(struct hw_cpu *cpu, uint32_t leaf, uint32_t sub, uint32_t r[4]);
  * active counter, splitting it at each overflow and delivering PMIs. */
 void hw_run_work(struct hw_cpu *cpu, const struct mv_work *work);
 
+/* WRMSR executed by real code (src/hw/hw_x86): the instruction retires
+ * (`retire`) under the PMU state before the write, then the write takes
+ * effect, so the WRMSR that enables a counter is not counted by it and
+ * the one that disables it is (FACTS.md s.8).  A write that faults does
+ * not retire. */
+int hw_wrmsr_retire(struct hw_cpu *cpu, uint32_t msr, uint64_t val,
+		    const struct mv_work *retire);
+
+/* What the hardware can still execute at this privilege before it does
+ * something: per event kind, the number of events at which the first
+ * active counter of that kind wraps (UINT64_MAX when none counts it);
+ * and, with a skidded PMI pending, the instructions until it is
+ * delivered (0: due now; UINT64_MAX: none pending).  A query of the
+ * simulator (no cost, no trace): the real-code engine stops exactly
+ * there. */
+struct hw_headroom {
+	uint64_t ev[MV_EV_NR];
+	uint64_t skid;
+};
+void hw_pmu_headroom(struct hw_cpu *cpu, bool kernel, struct hw_headroom *h);
+
 /* Width mask of GP (fixed == false) or fixed counters. */
 uint64_t hw_pmu_counter_mask(const struct hw_cpu *cpu, bool fixed);
 /* Event counted by fixed counter i (architectural assignment). */
