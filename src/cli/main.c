@@ -22,11 +22,11 @@
 enum { EXIT_VIOLATION = 1, EXIT_USAGE = 2 };
 
 static const char usage[] =
-	"usage: mvpmu run [SCENARIO|FILE] [--cpu MODEL] [--vpmu none|emulated|mediated]\n"
-	"                 [--seed N] [--json] [--trace FILE] [--knob NAME]... [--inject PPM]\n"
-	"       mvpmu compare [SCENARIO|FILE] [--cpu MODEL] [--seed N] [--json]\n"
-	"       mvpmu explore [SCENARIO|FILE] [--cpu MODEL] [--vpmu MODE] [--seed FIRST]\n"
-	"                 [--seeds N] [--inject PPM] [--knob NAME]...\n"
+	"usage: mvpmu run [SCENARIO|FILE|--image ELF] [--cpu MODEL] [--vpmu none|emulated|mediated]\n"
+	"                 [--seed N] [--json] [--trace FILE] [--knob NAME]... [--inject PPM] [--mem SIZE]\n"
+	"       mvpmu compare [SCENARIO|FILE|--image ELF] [--cpu MODEL] [--seed N] [--json] [--mem SIZE]\n"
+	"       mvpmu explore [SCENARIO|FILE|--image ELF] [--cpu MODEL] [--vpmu MODE] [--seed FIRST]\n"
+	"                 [--seeds N] [--inject PPM] [--knob NAME]... [--mem SIZE]\n"
 	"       mvpmu cpus\n"
 	"       mvpmu scenarios\n"
 	"       mvpmu --help | --version\n"
@@ -41,6 +41,9 @@ static const char usage[] =
 	"  no-write-elision      write every counter at load\n"
 	"--inject PPM delivers a host PMU NMI at each step of the mediated PMU\n"
 	"  switch with probability PPM per million, chosen by the seed.\n"
+	"--image ELF runs an x86-64 ELF image as real machine code on one vCPU (the\n"
+	"  mediated vPMU unless --vpmu says otherwise; docs/realcode.md).\n"
+	"--mem SIZE gives image guests SIZE of RAM (MiB, or with K/M/G; default 256M).\n"
 	"cpus      lists the CPU models\n"
 	"scenarios lists the built-in scenarios\n"
 	"\n"
@@ -58,6 +61,9 @@ struct opts {
 	struct mv_knobs knobs;
 	uint32_t inject_ppm;
 	uint64_t seeds;
+	const char *image;
+	bool mem_set;
+	uint64_t mem;
 };
 
 static const struct {
@@ -133,6 +139,15 @@ static int take_opt(struct opts *o, int c, const char *arg, const char *allowed)
 		if (parse_seed(arg, &o->seeds) || o->seeds == 0 || o->seeds > 100000)
 			return usage_error(o->cmd, "expected --seeds as 1..100000, got", arg);
 		break;
+	case 'I':
+		o->image = arg;
+		break;
+	case 'm':
+		if (cli_parse_mem(arg, &o->mem))
+			return usage_error(o->cmd, "expected --mem as MiB or a size with K/M/G "
+					   "from 2M to 3G, a multiple of 4K, got", arg);
+		o->mem_set = true;
+		break;
 	}
 	return 0;
 }
@@ -149,6 +164,8 @@ static int parse_opts(int argc, char **argv, const char *allowed, struct opts *o
 		{ "knob", required_argument, NULL, 'k' },
 		{ "inject", required_argument, NULL, 'i' },
 		{ "seeds", required_argument, NULL, 'n' },
+		{ "image", required_argument, NULL, 'I' },
+		{ "mem", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -179,17 +196,54 @@ static int parse_opts(int argc, char **argv, const char *allowed, struct opts *o
 	return 0;
 }
 
+/* --mem for every image program of the scenario. */
+static int apply_mem(const struct opts *o, struct mv_scenario *sc)
+{
+	unsigned n = 0;
+
+	if (!o->mem_set)
+		return 0;
+	if (sc->bare.kind == MV_PROG_IMAGE) {
+		sc->bare.mem = o->mem;
+		n++;
+	}
+	for (unsigned v = 0; v < sc->nr_vms; v++)
+		for (unsigned i = 0; i < MV_MAX_VCPUS; i++)
+			if (sc->vm[v].prog[i].kind == MV_PROG_IMAGE) {
+				sc->vm[v].prog[i].mem = o->mem;
+				n++;
+			}
+	if (!n) {
+		fprintf(stderr, "mvpmu %s: --mem applies to image programs, and %s has none\n",
+			o->cmd, sc->name);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
 /* Loads the scenario and applies the command line over it. */
 static int load_scenario(const struct opts *o, struct mv_scenario *sc)
 {
 	char err[512];
 
-	if (cli_scenario_lookup(o->scenario ? o->scenario : DEFAULT_SCENARIO,
-				sc, err, sizeof(err))) {
+	if (o->image && o->scenario) {
+		fprintf(stderr, "mvpmu %s: --image runs its own scenario, got also '%s'\n",
+			o->cmd, o->scenario);
+		return EXIT_USAGE;
+	}
+	if (o->image) {
+		if (cli_scenario_image(o->image, o->mem, sc, err, sizeof(err))) {
+			fprintf(stderr, "mvpmu: %s\n", err);
+			return EXIT_USAGE;
+		}
+	} else if (cli_scenario_lookup(o->scenario ? o->scenario : DEFAULT_SCENARIO,
+				       sc, err, sizeof(err))) {
 		/* File errors start with FILE:LINE, as compilers print them. */
 		fprintf(stderr, "%s%s\n", strncmp(err, "unknown", 7) ? "" : "mvpmu: ", err);
 		return EXIT_USAGE;
 	}
+	if (apply_mem(o, sc))
+		return EXIT_USAGE;
 	if (o->cpu)
 		snprintf(sc->cpu, sizeof(sc->cpu), "%s", o->cpu);
 	if (!hw_model_find(sc->cpu)) {
@@ -284,7 +338,7 @@ static int cmd_run(int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	if ((ret = prepare(argc, argv, "cvsjtki", &o, sc))) {
+	if ((ret = prepare(argc, argv, "cvsjtkiIm", &o, sc))) {
 		ret = ret < 0 ? 0 : ret;
 		goto out;
 	}
@@ -341,7 +395,7 @@ static int cmd_compare(int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	if ((ret = prepare(argc, argv, "csj", &o, base))) {
+	if ((ret = prepare(argc, argv, "csjIm", &o, base))) {
 		ret = ret < 0 ? 0 : ret;
 		goto out;
 	}
@@ -373,7 +427,7 @@ static int cmd_explore(int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	if ((ret = prepare(argc, argv, "cvsnik", &o, sc))) {
+	if ((ret = prepare(argc, argv, "cvsnikIm", &o, sc))) {
 		ret = ret < 0 ? 0 : ret;
 		goto out;
 	}

@@ -789,6 +789,8 @@ void hw_x86_free(struct hw_x86 *x)
 {
 	if (!x)
 		return;
+	if (x->g && x->g->irq == x86_irq && x->g->irq_arg == x)
+		mv_set_irq_handler(x->g, NULL, NULL);
 	if (x->ctx)
 		uc_context_free(x->ctx);
 	if (x->uc)
