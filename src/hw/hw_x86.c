@@ -154,8 +154,10 @@ static int vaccess(struct hw_x86 *x, uint64_t va, void *buf, size_t len, bool wr
 		}
 		if (r < 0 || !(p = x86_phys(x, pa, chunk)))
 			return -1;
+		/* Writes go through Unicorn so that translations of code on
+		 * that page are dropped. */
 		if (write)
-			memcpy(p, b, chunk);
+			uc_mem_write(x->uc, pa, b, chunk);
 		else
 			memcpy(b, p, chunk);
 		va += chunk;
@@ -225,6 +227,7 @@ static void retire_to(struct hw_x86 *x, uint32_t to)
 	use_step(x, n);
 	last = x86_block_insn(x, b, to - 1);
 	x->shadow = last->flags & XF_SHADOW;
+	x->rep_at = (last->flags & XF_REP) ? x86_block_insn_addr(x, b, to - 1) : 0;
 	if (last->flags & XF_CPL)
 		x->cpl_dirty = true;
 	if (last->flags & XF_IRET)
@@ -302,23 +305,23 @@ void x86_set_cpl(struct hw_x86 *x, unsigned cpl)
 	x->room_valid = false;
 }
 
-/* The first instruction of `b` whose retirement reaches an event, given
- * what is pending; b->nr when none does. */
-static uint32_t critical(struct hw_x86 *x, const struct x86_block *b)
+/* The first instruction of `b` from `from` on whose retirement reaches
+ * an event, given what is pending; b->nr when none does. */
+static uint32_t critical(struct hw_x86 *x, const struct x86_block *b, uint32_t from)
 {
 	uint64_t k = b->nr;
 
-	if (x->room_insns - x->pend[0] <= b->nr)
-		k = x->room_insns - x->pend[0] - 1;
-	if (x->deliver_after && x->deliver_after - 1 < k)
-		k = x->deliver_after - 1;
+	if (x->room_insns - x->pend[0] <= b->nr - from)
+		k = from + x->room_insns - x->pend[0] - 1;
+	if (x->deliver_after && from + x->deliver_after - 1 < k)
+		k = from + x->deliver_after - 1;
 	for (int e = 1; e <= 2; e++) {
 		uint64_t room = x->room.ev[e == 1 ? MV_EV_BRANCHES : MV_EV_COND_BRANCHES];
 		uint64_t cnt = x->pend[e];
 
 		if (room == UINT64_MAX || cnt + (e == 1 ? b->branches : b->cond) < room)
 			continue;
-		for (uint32_t i = 0; i < b->nr && i < k; i++) {
+		for (uint32_t i = from; i < b->nr && i < k; i++) {
 			uint8_t f = x86_block_insn(x, b, i)->flags;
 
 			if (f & (e == 1 ? XF_BRANCH : XF_COND))
@@ -335,6 +338,7 @@ static uint32_t critical(struct hw_x86 *x, const struct x86_block *b)
 /* ---- code hooks ---- */
 
 static void on_code(uc_engine *uc, uint64_t addr, uint32_t size, void *arg);
+static bool place_stop(struct hw_x86 *x, const struct x86_block *b, uint32_t at);
 
 static bool hooked_has(const struct hw_x86 *x, uint64_t addr)
 {
@@ -365,21 +369,41 @@ static int hook_special(struct hw_x86 *x, uint64_t addr)
 	return 0;
 }
 
+/* The translation of the block that had the stop is dropped later, out
+ * of Unicorn's run loop (it may be the block running now). */
 static void drop_stop_hook(struct hw_x86 *x)
 {
 	if (!x->stop_hook_set)
 		return;
 	uc_hook_del(x->uc, x->stop_hook);
-	uc_ctl_remove_cache(x->uc, x->stop_blk_addr, x->stop_blk_addr + x->stop_blk_size);
+	if (x->nr_stale < sizeof(x->stale) / sizeof(x->stale[0])) {
+		x->stale[x->nr_stale].addr = x->stop_blk_addr;
+		x->stale[x->nr_stale].size = x->stop_blk_size;
+		x->nr_stale++;
+	}
 	x->stop_hook_set = false;
 }
 
-/* Asks Unicorn to stop before the next instruction. */
-static void stop(struct hw_x86 *x, enum x86_stop why)
+static void drop_stale(struct hw_x86 *x)
+{
+	for (unsigned i = 0; i < x->nr_stale; i++)
+		uc_ctl_remove_cache(x->uc, x->stale[i].addr, x->stale[i].addr + x->stale[i].size);
+	x->nr_stale = 0;
+}
+
+/* Asks Unicorn to stop before the instruction at `rip`.  The RIP Unicorn
+ * leaves behind is not always that one (stopped in a block hook while
+ * code hooks exist, it keeps the start of the chain of blocks it ran), so
+ * the engine sets it itself once Unicorn has returned. */
+static void stop(struct hw_x86 *x, enum x86_stop why, uint64_t rip)
 {
 	if (x->stop == STOP_NONE || why == STOP_END)
 		x->stop = why;
 	x->cur = NULL;
+	if (!x->resume) {
+		x->resume = true;
+		x->resume_rip = rip;
+	}
 	uc_emu_stop(x->uc);
 }
 
@@ -397,6 +421,7 @@ static void on_code(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
 	struct hw_x86 *x = arg;
 	const struct x86_block *b = x->cur;
 	const struct x86_insn *in;
+	uint32_t k;
 	long i;
 
 	(void)uc;
@@ -404,10 +429,29 @@ static void on_code(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
 	if (!b || (i = x86_block_index(x, b, addr)) < 0 || (uint32_t)i < x->cur_start)
 		return;
 	retire_to(x, (uint32_t)i);
-	if (room_reached(x))
+	if (room_reached(x)) {
 		x86_flush(x);
+		if (irq_ready(x) && !x->shadow) {
+			stop(x, STOP_EVENT, addr);
+			return;
+		}
+		/* The hardware may now stop again inside the rest of this
+		 * block (a skidded PMI): run it anew from here. */
+		room_refresh(x);
+		k = critical(x, b, (uint32_t)i);
+		if (k + 1 < b->nr && place_stop(x, b, k + 1)) {
+			x->cur = NULL;
+			if (x->end != HW_X86_RUNNING) {
+				stop(x, STOP_END, addr);
+				return;
+			}
+			uc_ctl_remove_cache(x->uc, b->addr, b->addr + b->size);
+			x86_set_reg(x, UC_X86_REG_RIP, addr);
+			return;
+		}
+	}
 	if (irq_ready(x) && !x->shadow) {
-		stop(x, STOP_EVENT);
+		stop(x, STOP_EVENT, addr);
 		return;
 	}
 	in = x86_block_insn(x, b, (uint32_t)i);
@@ -417,14 +461,13 @@ static void on_code(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
 	x->st.specials++;
 	x->cur = NULL;
 	if (!x86_special(x, addr, in)) {
-		stop(x, STOP_EVENT);
+		stop(x, STOP_EVENT, addr);
 		return;
 	}
 	x->room_valid = false;
 	x->shadow = false;
 	if (x->halted || x->stop != STOP_NONE || !x->step_left || irq_ready(x)) {
-		x->resume_rip = addr + in->len;
-		stop(x, STOP_EVENT);
+		stop(x, STOP_EVENT, addr + in->len);
 		return;
 	}
 	x86_set_reg(x, UC_X86_REG_RIP, addr + in->len);
@@ -506,7 +549,7 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
 			room_refresh(x);
 			if (x->room_insns == 0) {
 				x86_end(x, HW_X86_ERROR, "the PMU keeps a PMI due that it never delivers");
-				stop(x, STOP_END);
+				stop(x, STOP_END, addr);
 				return;
 			}
 		}
@@ -514,16 +557,27 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
 	if (x->total >= x->cfg.insn_limit) {
 		x86_end(x, HW_X86_LIMIT, "reached its limit of %" PRIu64 " instructions",
 			x->cfg.insn_limit);
-		stop(x, STOP_END);
+		stop(x, STOP_END, addr);
 		return;
 	}
 	if (!x->step_left) {
-		stop(x, STOP_STEP);
+		stop(x, STOP_STEP, addr);
 		return;
+	}
+	/* Unicorn repeats a REP string instruction as a block per iteration;
+	 * it is one instruction, retired once, and not interrupted. */
+	if (x->rep_at == addr) {
+		b = (struct x86_block *)x86_block_get(x, addr, size);
+		if (b && b->nr && (x86_block_insn(x, b, 0)->flags & XF_REP) &&
+		    (!b->special || b->hooked)) {
+			x->cur = b;
+			x->cur_start = 1;
+			return;
+		}
 	}
 	if (irq_ready(x)) {
 		if (!x->shadow) {
-			stop(x, STOP_EVENT);
+			stop(x, STOP_EVENT, addr);
 			return;
 		}
 		x->deliver_after = 1;	/* after the instruction in the shadow */
@@ -531,13 +585,13 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
 	b = (struct x86_block *)x86_block_get(x, addr, size);
 	if (!b) {
 		x86_end(x, HW_X86_ERROR, "out of memory decoding code at 0x%" PRIx64, addr);
-		stop(x, STOP_END);
+		stop(x, STOP_END, addr);
 		return;
 	}
 	if (b->special && !b->hooked) {
 		if (!place_hooks(x, b)) {
 			x86_end(x, HW_X86_ERROR, "cannot hook the instructions at 0x%" PRIx64, addr);
-			stop(x, STOP_END);
+			stop(x, STOP_END, addr);
 			return;
 		}
 		rerun(x, addr, size);
@@ -545,12 +599,12 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
 	}
 	if (!x->room_valid)
 		room_refresh(x);
-	k = critical(x, b);
+	k = critical(x, b, 0);
 	if (k + 1 < b->nr && place_stop(x, b, k + 1)) {
 		if (x->end == HW_X86_RUNNING)
 			rerun(x, addr, size);
 		else
-			stop(x, STOP_END);
+			stop(x, STOP_END, addr);
 		return;
 	}
 	x->cur = b;
@@ -588,7 +642,7 @@ static void on_intr(uc_engine *uc, uint32_t intno, void *arg)
 		x->ev.has_err = true;
 		x->ev.err = x86_state_error_code(x);
 	}
-	stop(x, STOP_EVENT);
+	stop(x, STOP_EVENT, rip);
 	(void)uc;
 }
 
@@ -599,7 +653,7 @@ static bool on_invalid(uc_engine *uc, void *arg)
 
 	close_at(x, rip);
 	x->ev = (struct x86_event){ .pending = true, .vector = 6, .rip = rip };
-	stop(x, STOP_EVENT);
+	stop(x, STOP_EVENT, rip);
 	(void)uc;
 	return false;
 }
@@ -646,6 +700,10 @@ static bool events(struct hw_x86 *x)
 	if (x->syscall_pending) {
 		x->syscall_pending = false;
 		x86_do_syscall(x, x->syscall_next);
+	}
+	if (x->sysret_pending) {
+		x->sysret_pending = false;
+		x86_do_sysret(x);
 	}
 	if (x->ev.pending) {
 		struct x86_event e = x->ev;
@@ -700,13 +758,14 @@ bool hw_x86_step(struct hw_x86 *x, uint64_t max_insns)
 		x->st.starts++;
 		e = uc_emu_start(x->uc, x86_reg(x, UC_X86_REG_RIP), 0, 0, 0);
 		drop_stop_hook(x);
+		drop_stale(x);
 		if (x->cur) {
 			/* Unicorn stopped on its own (an error): what ran retired. */
 			close_at(x, x86_reg(x, UC_X86_REG_RIP));
 		}
-		if (x->resume_rip) {
+		if (x->resume) {
 			x86_set_reg(x, UC_X86_REG_RIP, x->resume_rip);
-			x->resume_rip = 0;
+			x->resume = false;
 		}
 		if (e != UC_ERR_OK && !x->ev.pending)
 			x86_end(x, HW_X86_ERROR, "the CPU emulator stopped at RIP 0x%" PRIx64 ": %s",
@@ -858,7 +917,6 @@ static void entry_state(struct hw_x86 *x)
 	x86_set_reg(x, UC_X86_REG_RSP, BOOT_STACK_TOP);
 	x86_set_reg(x, UC_X86_REG_RFLAGS, 0x2);
 	x86_set_reg(x, UC_X86_REG_RIP, x->elf ? x->elf->entry : 0);
-	uc_ctl_flush_tlb(x->uc);
 }
 
 int hw_x86_load(struct hw_x86 *x, const struct hw_elf *elf, char *err, size_t errlen)
@@ -885,6 +943,7 @@ int hw_x86_load(struct hw_x86 *x, const struct hw_elf *elf, char *err, size_t er
 	build_boot_area(x);
 	entry_state(x);
 	x->cpl = 0;
+	x->efer = 0x500;	/* LME | LMA: long mode */
 	mv_set_cpl(x->g, 0);
 	mv_set_cr4_pce(x->g, false);
 	x->pce = false;

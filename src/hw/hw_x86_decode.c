@@ -140,7 +140,9 @@ static void classify(const ZydisDecodedInstruction *d, struct x86_insn *in)
 		in->flags = XF_BRANCH | XF_CPL | XF_IRET | XF_IF;
 		return;
 	case ZYDIS_MNEMONIC_SYSRET:
-		in->flags = XF_BRANCH | XF_CPL | XF_IF;
+		in->kind = XK_SYSRET;
+		in->flags = XF_BRANCH;
+		in->aux = d->operand_width == 64;	/* SYSRETQ: to 64-bit mode */
 		return;
 	case ZYDIS_MNEMONIC_STI:
 		in->flags = XF_IF | XF_SHADOW;
@@ -183,6 +185,11 @@ static void classify(const ZydisDecodedInstruction *d, struct x86_insn *in)
 		break;
 	}
 	switch (d->meta.category) {
+	case ZYDIS_CATEGORY_STRINGOP:
+		if (d->attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE |
+				     ZYDIS_ATTRIB_HAS_REPNE))
+			in->flags = XF_REP;
+		break;
 	case ZYDIS_CATEGORY_COND_BR:
 		in->flags = XF_BRANCH | XF_COND;
 		break;

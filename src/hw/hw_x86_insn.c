@@ -108,8 +108,11 @@ static bool do_wrmsr(struct hw_x86 *x, uint64_t addr, const struct x86_insn *in)
 	}
 	if (x->g->ops->insn_wrmsr(x->g, msr, val))
 		return gp0(x, addr);
-	if (msr == MSR_EFER)	/* the CPU's own bits; SVME stays the PMU's */
-		set_cpu_msr(x, msr, (cpu_msr(x, msr) & ~EFER_CPU_BITS) | (val & EFER_CPU_BITS));
+	/* EFER: the environment keeps the value (SVME matters to the PMU);
+	 * the CPU's bits are the engine's, as Unicorn 2.0.1 drops EFER writes
+	 * (SCE is checked by SYSCALL here; NXE has no effect on its paging). */
+	if (msr == MSR_EFER)
+		x->efer = EFER_LMA | (val & EFER_CPU_BITS);
 	retired_by_env(x, in);
 	return true;
 }
@@ -130,7 +133,7 @@ static bool do_rdmsr(struct hw_x86 *x, uint64_t addr, const struct x86_insn *in)
 	if (x->g->ops->insn_rdmsr(x->g, msr, &val))
 		return gp0(x, addr);
 	if (msr == MSR_EFER)
-		val |= cpu_msr(x, msr) & (EFER_CPU_BITS | EFER_LMA);
+		val |= x->efer;
 	set_edx_eax(x, val);
 	retired_by_env(x, in);
 	return true;
@@ -327,11 +330,25 @@ bool x86_special(struct hw_x86 *x, uint64_t addr, const struct x86_insn *in)
 					    .next = addr + in->len, .sym = in->sym };
 		return false;
 	case XK_SYSCALL:
-		if (!(cpu_msr(x, MSR_EFER) & EFER_SCE))
+		if (!(x->efer & EFER_SCE))
 			return raise(x, addr, 6, false, 0);
 		x86_retire_plain(x, in->sym, true);
 		x->syscall_pending = true;
 		x->syscall_next = addr + in->len;
+		return false;
+	case XK_SYSRET:
+		if (!(x->efer & EFER_SCE))
+			return raise(x, addr, 6, false, 0);
+		if (x->cpl || (uint64_t)((int64_t)(x86_reg(x, UC_X86_REG_RCX) << 16) >> 16) !=
+		    x86_reg(x, UC_X86_REG_RCX))
+			return gp0(x, addr);
+		if (!in->aux) {
+			x86_end(x, HW_X86_ERROR, "SYSRET to compatibility mode at 0x%" PRIx64
+				" (32-bit code is not supported)", addr);
+			return false;
+		}
+		x86_retire_plain(x, in->sym, true);
+		x->sysret_pending = true;
 		return false;
 	case XK_RDTSC:
 	case XK_RDTSCP:

@@ -21,7 +21,7 @@ enum x86_kind {
 	XK_WRMSR, XK_RDMSR, XK_RDPMC, XK_CPUID, XK_HLT,
 	XK_IO,		/* IN, OUT, INS, OUTS */
 	XK_INT,		/* INT n, INT3, INT1 */
-	XK_SYSCALL,
+	XK_SYSCALL, XK_SYSRET,	/* Unicorn 2.0.1: a no-op, and #UD (it sees no EFER.SCE) */
 	XK_RDTSC, XK_RDTSCP,
 	XK_UD,		/* #UD here: SYSENTER, SYSEXIT, RDRAND, RDSEED, MONITOR, MWAIT */
 };
@@ -33,6 +33,7 @@ enum x86_kind {
 #define XF_IRET		0x08	/* IRET: ends NMI blocking */
 #define XF_IF		0x10	/* may set RFLAGS.IF: STI, POPF, IRET, SYSRET */
 #define XF_SHADOW	0x20	/* STI, MOV SS: blocks interrupts for one instruction */
+#define XF_REP		0x40	/* REP string operation: Unicorn runs it as one block per iteration */
 
 /* IO aux bits. */
 #define XIO_IN		0x01
@@ -124,7 +125,9 @@ struct hw_x86 {
 	unsigned cpl;
 	bool cpl_dirty;			/* re-read CPL at the next block */
 	bool pce;			/* CR4.PCE as last given to the environment */
+	uint64_t efer;			/* EFER's CPU bits (Unicorn 2.0.1 ignores EFER writes) */
 	bool shadow;			/* the last instruction blocks interrupts */
+	uint64_t rep_at;		/* the last instruction was this REP string op */
 	uint64_t pend[3];		/* retired, not yet counted: insns, branches, cond */
 	struct hw_headroom room;
 	bool room_valid;
@@ -134,8 +137,11 @@ struct hw_x86 {
 	bool stop_hook_set;
 	uint64_t stop_at, stop_blk_addr;
 	uint32_t stop_blk_size;
+	struct { uint64_t addr; uint32_t size; } stale[8];	/* translations to drop */
+	unsigned nr_stale;
 	enum x86_stop stop;
-	uint64_t resume_rip;		/* RIP to continue at after a stop, 0 none */
+	bool resume;			/* continue at resume_rip after the stop */
+	uint64_t resume_rip;
 	bool halted;
 
 	/* Events. */
@@ -144,6 +150,7 @@ struct hw_x86 {
 	uint64_t irr[4];		/* fixed vectors waiting (bitmap) */
 	bool syscall_pending;		/* SYSCALL retired, to be carried out */
 	uint64_t syscall_next;
+	bool sysret_pending;		/* SYSRETQ retired, to be carried out */
 
 	/* Progress and truth. */
 	uint64_t step_left;
@@ -216,6 +223,7 @@ enum x86_deliver { XD_FAULT, XD_SOFT, XD_NMI, XD_EXT };
 void x86_deliver(struct hw_x86 *x, unsigned v, enum x86_deliver kind, bool has_err,
 		 uint32_t err, uint64_t rip, const struct x86_event *insn);
 void x86_do_syscall(struct hw_x86 *x, uint64_t next);
+void x86_do_sysret(struct hw_x86 *x);
 bool x86_irq_deliverable(struct hw_x86 *x, unsigned *vector, bool *nmi);
 
 /* hw_x86_insn.c */

@@ -311,3 +311,25 @@ void x86_do_syscall(struct hw_x86 *x, uint64_t next)
 	x86_set_reg(x, UC_X86_REG_RIP, lstar.value);
 	x->room_valid = false;
 }
+
+/* SDM vol. 2 SYSRET with REX.W: RIP from RCX, RFLAGS from R11, CS and SS
+ * from STAR[63:48] (+16, +8) with RPL 3 and fixed flat attributes, CPL 3. */
+void x86_do_sysret(struct hw_x86 *x)
+{
+	uc_x86_msr star = { .rid = 0xC0000081 };
+	uint16_t base;
+
+	uc_reg_read(x->uc, UC_X86_REG_MSR, &star);
+	base = (uint16_t)(star.value >> 48);
+	{
+		struct x86_seg cs = { ((base + 16u) & 0xFFFCu) | 3, 0, 0xFFFFFFFF, 0x00A0FB00 };
+		struct x86_seg ss = { ((base + 8u) & 0xFFFCu) | 3, 0, 0xFFFFFFFF, 0x00C0F300 };
+		const struct x86_seg *segs[6] = { NULL, &cs, &ss, NULL, NULL, NULL };
+
+		x86_set_cpl(x, 3);
+		x86_state_set(x, segs, 3);
+	}
+	x86_set_reg(x, UC_X86_REG_RIP, x86_reg(x, UC_X86_REG_RCX));
+	x86_set_reg(x, UC_X86_REG_RFLAGS, (x86_reg(x, UC_X86_REG_R11) & 0x3C7FD7ULL) | 2);
+	x->room_valid = false;
+}

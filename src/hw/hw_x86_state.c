@@ -215,6 +215,8 @@ int x86_state_init(struct hw_x86 *x, char *err, size_t errlen)
 	if (v3 != 13 || ec != 0x1234)
 		return fail(err, errlen, "error code probe");
 	memset(x->boot + 0xF000, 0, 0x100);
-	uc_ctl_flush_tlb(x->uc);
+	/* Not uc_ctl_flush_tlb(): in 2.0.1 it flushes every translation and
+	 * clears Unicorn's whole 1 GiB code buffer (seconds of page faults). */
+	uc_ctl_remove_cache(x->uc, HW_X86_BOOT_BASE + 0xF000, HW_X86_BOOT_BASE + 0xF100);
 	return 0;
 }
