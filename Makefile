@@ -52,6 +52,10 @@ GUEST_LIB_OBJ := $(patsubst guest/lib/%,$(BUILD)/guest/lib/%.o,$(GUEST_LIB_SRC))
 GUEST_LIB := $(BUILD)/guest/libmvpmu-guest.a
 GUEST_PROG_SRC := $(sort $(wildcard guest/tests/*.c guest/tests/*.S guest/examples/*.c guest/bench/*.c))
 GUEST_IMAGES := $(patsubst guest/%,$(BUILD)/guest/%.elf,$(basename $(GUEST_PROG_SRC)))
+# Images that use none of the runtime, linked with gcc's default static
+# layout, as someone else's image would be (guest/foreign/).
+FOREIGN_SRC := $(sort $(wildcard guest/foreign/*.S))
+GUEST_IMAGES += $(patsubst guest/%.S,$(BUILD)/guest/%.elf,$(FOREIGN_SRC))
 
 .PHONY: all run test check test-asan bench deps clean guest install
 all: $(BIN) $(LIB) $(GUEST_LIB) $(GUEST_IMAGES)
@@ -102,6 +106,10 @@ $(BUILD)/guest/%.elf: guest/%.c $(GUEST_LIB) guest/mvpmu-guest.ld
 $(BUILD)/guest/%.elf: guest/%.S $(GUEST_LIB) guest/mvpmu-guest.ld
 	@mkdir -p $(dir $@)
 	$(GUEST_CC) $(GUEST_CFLAGS) $< $(GUEST_LDFLAGS) $(GUEST_LIB) -lgcc -o $@
+
+$(BUILD)/guest/foreign/%.elf: guest/foreign/%.S
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,noexecstack $< -o $@
 
 # A guest program of your own: make guest SRC=my_test.c [OUT=my_test.elf]
 guest: $(GUEST_LIB)

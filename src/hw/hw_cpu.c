@@ -42,6 +42,7 @@ void hw_cpu_init(struct hw_cpu *cpu, int id, struct sim *sim,
 	cpu->model = model;
 	cpu->ops = hw_pmu_ops_for(model);
 	cpu->apic.lvtpc = APIC_LVTPC_RESET;
+	hw_apic_misc_reset(&cpu->apic.misc);
 	cpu->bucket = SIM_T_HOST;
 	cpu->ops->reset(cpu);
 }
@@ -103,6 +104,73 @@ void hw_apic_pmi(struct hw_cpu *cpu)
 
 /* ---- MSR, CPUID, RDPMC ---- */
 
+void hw_apic_misc_reset(struct hw_apic_misc *a)
+{
+	a->tpr = 0;
+	a->svr = APIC_SVR_RESET;
+}
+
+bool hw_apic_misc_wrmsr_fault(uint32_t msr, uint64_t val, int *fault)
+{
+	switch (msr) {
+	case MSR_IA32_APIC_BASE:
+		/* Only the value it has (BSP is read-only): the APIC cannot be
+		 * moved, disabled or taken out of x2APIC mode here. */
+		*fault = (val & ~APIC_BASE_BSP) == (APIC_BASE_DEFAULT | APIC_BASE_EN | APIC_BASE_EXTD)
+			 ? X86_OK : X86_GP;
+		return true;
+	case MSR_X2APIC_ID:
+	case MSR_X2APIC_VERSION:
+		*fault = X86_GP;	/* read-only in x2APIC mode (SDM 11.12.1.2) */
+		return true;
+	case MSR_X2APIC_TPR:
+		*fault = (val & ~0xFFULL) ? X86_GP : X86_OK;
+		return true;
+	case MSR_X2APIC_SVR:
+		*fault = (val & ~0x1FFULL) ? X86_GP : X86_OK;
+		return true;
+	}
+	return false;
+}
+
+bool hw_apic_misc_wrmsr(struct hw_apic_misc *a, uint32_t msr, uint64_t val, int *fault)
+{
+	if (!hw_apic_misc_wrmsr_fault(msr, val, fault))
+		return false;
+	if (*fault == X86_OK && msr == MSR_X2APIC_TPR)
+		a->tpr = (uint32_t)val;
+	if (*fault == X86_OK && msr == MSR_X2APIC_SVR)
+		a->svr = (uint32_t)val;
+	return true;
+}
+
+bool hw_apic_misc_rdmsr(const struct hw_apic_misc *a, unsigned apic_id, uint32_t msr,
+			uint64_t *val, int *fault)
+{
+	switch (msr) {
+	case MSR_IA32_APIC_BASE:
+		*val = APIC_BASE_DEFAULT | APIC_BASE_EN | APIC_BASE_EXTD |
+		       (apic_id == 0 ? APIC_BASE_BSP : 0);
+		break;
+	case MSR_X2APIC_ID:
+		*val = apic_id;
+		break;
+	case MSR_X2APIC_VERSION:
+		*val = APIC_VERSION;
+		break;
+	case MSR_X2APIC_TPR:
+		*val = a->tpr;
+		break;
+	case MSR_X2APIC_SVR:
+		*val = a->svr;
+		break;
+	default:
+		return false;
+	}
+	*fault = X86_OK;
+	return true;
+}
+
 /* Whether `msr` is one of the common (non-vendor) MSRs, and the fault a
  * write of `val` to it takes. */
 static bool common_wrmsr_fault(uint32_t msr, uint64_t val, int *fault)
@@ -118,13 +186,15 @@ static bool common_wrmsr_fault(uint32_t msr, uint64_t val, int *fault)
 		*fault = X86_OK;
 		return true;
 	}
-	return false;
+	return hw_apic_misc_wrmsr_fault(msr, val, fault);
 }
 
 static bool common_wrmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t val, int *fault)
 {
 	if (!common_wrmsr_fault(msr, val, fault))
 		return false;
+	if (*fault != X86_OK)
+		return true;	/* a faulting WRMSR changes nothing */
 	switch (msr) {
 	case MSR_X2APIC_LVTPC:
 		cpu->apic.lvtpc = (uint32_t)(val & LVT_WRITABLE);
@@ -135,6 +205,9 @@ static bool common_wrmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t val, int *fa
 		break;
 	case MSR_EFER:
 		cpu->efer = val;
+		break;
+	default:
+		hw_apic_misc_wrmsr(&cpu->apic.misc, msr, val, fault);
 		break;
 	}
 	return true;
@@ -150,7 +223,7 @@ static bool common_rdmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t *val, int *f
 		*val = cpu->efer;
 		break;
 	default:
-		return false;
+		return hw_apic_misc_rdmsr(&cpu->apic.misc, (unsigned)cpu->id, msr, val, fault);
 	}
 	*fault = X86_OK;
 	return true;
@@ -259,6 +332,9 @@ void hw_cpuid(struct hw_cpu *cpu, uint32_t leaf, uint32_t sub, uint32_t r[4])
 		vendor_string(m, r);
 	} else if (leaf == 1) {
 		r[0] = signature(m);
+		r[1] = (uint32_t)cpu->id << 24;		/* initial APIC ID */
+		r[2] = CPUID_1_ECX_X2APIC;
+		r[3] = CPUID_1_EDX_TSC | CPUID_1_EDX_MSR | CPUID_1_EDX_APIC;
 	} else if (leaf == 0x80000000) {
 		r[0] = 0x80000022;
 		vendor_string(m, r);

@@ -26,9 +26,16 @@ struct hw_pmu {
 	uint64_t perf_caps;
 };
 
+/* The x2APIC registers besides LVTPC and EOI that a guest kernel sets
+ * up (read back as written; they change nothing else in the model). */
+struct hw_apic_misc {
+	uint32_t tpr, svr;
+};
+
 struct hw_apic {
 	uint32_t lvtpc;
 	uint64_t nr_eoi;
+	struct hw_apic_misc misc;
 };
 
 /* Vendor behaviour behind one table, as KVM's kvm_pmu_ops. */
@@ -130,6 +137,17 @@ void hw_pmu_headroom(struct hw_cpu *cpu, bool kernel, struct hw_headroom *h);
 uint64_t hw_pmu_counter_mask(const struct hw_cpu *cpu, bool fixed);
 /* Event counted by fixed counter i (architectural assignment). */
 enum mv_event hw_fixed_event(unsigned i);
+
+/* IA32_APIC_BASE and the x2APIC ID, version, TPR and SVR registers, for
+ * the CPU's own APIC and a hypervisor's virtual one: the APIC is always
+ * enabled in x2APIC mode at 0xFEE00000 (there is no xAPIC MMIO yet, issue
+ * 12).  Each returns false when `msr` is not one of them, else sets
+ * *fault (and *val / the register). */
+void hw_apic_misc_reset(struct hw_apic_misc *a);
+bool hw_apic_misc_wrmsr_fault(uint32_t msr, uint64_t val, int *fault);
+bool hw_apic_misc_wrmsr(struct hw_apic_misc *a, uint32_t msr, uint64_t val, int *fault);
+bool hw_apic_misc_rdmsr(const struct hw_apic_misc *a, unsigned apic_id, uint32_t msr,
+			uint64_t *val, int *fault);
 
 /* The APIC delivers a PMI through LVTPC (used by the counter engine). */
 void hw_apic_pmi(struct hw_cpu *cpu);

@@ -670,6 +670,12 @@ static bool on_unmapped(uc_engine *uc, uc_mem_type type, uint64_t address, int s
 	(void)size;
 	(void)value;
 	close_at(x, rip);
+	if (address >= APIC_BASE_DEFAULT && address < APIC_BASE_DEFAULT + 0x1000) {
+		x86_end(x, HW_X86_ERROR, "%s the xAPIC page (0x%" PRIx64 ", RIP 0x%" PRIx64
+			"): the local APIC is in x2APIC mode; use its MSRs (LVTPC is 0x834)",
+			what, address, rip);
+		return false;
+	}
 	x86_end(x, HW_X86_ERROR, "%s physical address 0x%" PRIx64 " where nothing is mapped "
 		"(RIP 0x%" PRIx64 "; RAM ends at 0x%" PRIx64 ")", what, address, rip, x->cfg.mem);
 	return false;

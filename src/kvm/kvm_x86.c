@@ -389,6 +389,27 @@ static void retire_skipped(struct kvm_vcpu *v)
 	kvm_pmu_instruction_retired(v, false);
 }
 
+/* KVM's MSR emulation as real code meets it: its local APIC answers the
+ * APIC base and the x2APIC ID, version, TPR and SVR registers too (the
+ * API's programs never touch them). */
+static int insn_set_msr(struct kvm_vcpu *v, uint32_t msr, uint64_t val)
+{
+	int fault;
+
+	if (hw_apic_misc_wrmsr(&v->apic_misc, msr, val, &fault))
+		return fault;
+	return kvm_set_msr(v, msr, val, false);
+}
+
+static int insn_get_msr(struct kvm_vcpu *v, uint32_t msr, uint64_t *val)
+{
+	int fault;
+
+	if (hw_apic_misc_rdmsr(&v->apic_misc, (unsigned)v->idx, msr, val, &fault))
+		return fault;
+	return kvm_get_msr(v, msr, val);
+}
+
 static int vcpu_insn_wrmsr(struct mv_guest *g, uint32_t msr, uint64_t val)
 {
 	struct kvm_vcpu *v = V(g);
@@ -403,14 +424,14 @@ static int vcpu_insn_wrmsr(struct mv_guest *g, uint32_t msr, uint64_t val)
 		exit_begin(v, KVM_EXIT_MSR_WRITE, msr, false, 0);
 		if (fastpath_ok(v, msr)) {
 			exit_fast(v, KVM_EXIT_MSR_WRITE);
-			fault = kvm_set_msr(v, msr, val, false);
+			fault = insn_set_msr(v, msr, val);
 			if (!fault)
 				retire_skipped(v);
 			hw_enter(v);
 			deliver_guest_interrupts(v);
 		} else {
 			exit_slow(v, KVM_EXIT_MSR_WRITE);
-			fault = kvm_set_msr(v, msr, val, false);
+			fault = insn_set_msr(v, msr, val);
 			if (!fault)
 				retire_skipped(v);
 			vcpu_enter(v);
@@ -433,7 +454,7 @@ static int vcpu_insn_rdmsr(struct mv_guest *g, uint32_t msr, uint64_t *val)
 	} else {
 		exit_begin(v, KVM_EXIT_MSR_READ, msr, false, 0);
 		exit_slow(v, KVM_EXIT_MSR_READ);
-		fault = kvm_get_msr(v, msr, val);
+		fault = insn_get_msr(v, msr, val);
 		if (!fault)
 			retire_skipped(v);
 		vcpu_enter(v);
@@ -801,6 +822,7 @@ struct kvm_vcpu *kvm_vcpu_create(struct kvm_vm *vm, int idx, int pcpu)
 	v->ctx = SIM_CTX_GUEST(vm->index, idx);
 	v->cpu = kvm->cpus[pcpu];
 	v->lvtpc = APIC_LVTPC_RESET;
+	hw_apic_misc_reset(&v->apic_misc);
 	v->task = (struct perf_task){ .id = 100 + 4 * vm->index + idx, .name = "vcpu" };
 	v->g = (struct mv_guest){ .ops = &vcpu_ops, .env = v, .cpu = idx };
 	kvm->x86->vcpu_init(v);

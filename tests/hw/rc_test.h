@@ -30,17 +30,26 @@ static struct mv_scenario rc_sc;
 static struct mv_result rc_res;
 static char rc_text[MV_SERIAL_MAX + 1];
 
-static inline void rc_scenario(const char *name, const char *cpu, enum mv_vpmu vp)
+/* The one-VM scenario of `mvpmu run --image PATH --cpu CPU --vpmu VP`. */
+static inline void rc_scenario_path(const char *path, const char *cpu, enum mv_vpmu vp)
 {
-	char path[512], err[512];
+	char err[512];
 
-	snprintf(path, sizeof(path), "%s/tests/%s.elf", MV_GUEST_DIR, name);
 	if (cli_scenario_image(path, 0, &rc_sc, err, sizeof(err)))
 		fail_msg("%s", err);
 	snprintf(rc_sc.cpu, sizeof(rc_sc.cpu), "%s", cpu);
 	rc_sc.vpmu = vp;
 	rc_sc.vm[0].vpmu = vp;
 	rc_sc.vm[0].vpmu_set = true;
+}
+
+/* guest/tests/NAME.elf */
+static inline void rc_scenario(const char *name, const char *cpu, enum mv_vpmu vp)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/tests/%s.elf", MV_GUEST_DIR, name);
+	rc_scenario_path(path, cpu, vp);
 }
 
 /* Runs the scenario set up by rc_scenario(); the image's result, with
