@@ -129,6 +129,19 @@ void mvg_lvtpc_set(uint32_t v);
 uint32_t mvg_lvtpc_get(void);
 void mvg_eoi(void);
 
+/* ---- loops of a known length (guest/lib/measure.S) ---- */
+
+/* WRMSR msr <- on, a loop of n iterations, WRMSR msr <- off: a counter
+ * the writes enable and disable counts exactly these. */
+void mvg_measure(uint32_t msr, uint64_t on, uint64_t off, uint64_t n);
+#define MVG_MEASURE_INSNS(n) (2 * (uint64_t)(n) + 5)
+#define MVG_MEASURE_BRANCHES(n) ((uint64_t)(n))
+/* mvg_run_user(mvg_user_loop, (void *)n): instructions and branches
+ * retired at CPL 3. */
+void mvg_user_loop(void *n);
+#define MVG_RUN_USER_LOOP_INSNS(n) (2 * (uint64_t)(n) + 6)
+#define MVG_RUN_USER_LOOP_BRANCHES(n) ((uint64_t)(n) + 3)
+
 /* ---- user mode and SYSCALL ---- */
 
 /* Runs fn(arg) at CPL 3 on a user stack; returns when fn returns. */
