@@ -50,7 +50,7 @@ GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,-T,guest/mvpmu-guest.ld \
 GUEST_LIB_SRC := $(sort $(wildcard guest/lib/*.c guest/lib/*.S))
 GUEST_LIB_OBJ := $(patsubst guest/lib/%,$(BUILD)/guest/lib/%.o,$(GUEST_LIB_SRC))
 GUEST_LIB := $(BUILD)/guest/libmvpmu-guest.a
-GUEST_PROG_SRC := $(sort $(wildcard guest/tests/*.c guest/tests/*.S guest/examples/*.c guest/bench/*.c))
+GUEST_PROG_SRC := $(sort $(wildcard guest/tests/*.c guest/tests/*.S guest/examples/*.c guest/bench/loop.c))
 GUEST_IMAGES := $(patsubst guest/%,$(BUILD)/guest/%.elf,$(basename $(GUEST_PROG_SRC)))
 # Images that use none of the runtime, linked with gcc's default static
 # layout, as someone else's image would be (guest/foreign/).
@@ -89,7 +89,7 @@ $(BUILD)/tests/%: tests/%.c $(CLILIB) $(LIB)
 
 $(BUILD)/bench/%: bench/%.c $(CLILIB) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(CLILIB) $(LIB) -o $@ $(LDFLAGS) $(CLI_LIBS)
+	$(CC) $(CPPFLAGS) -DMV_GUEST_DIR='"$(BUILD)/guest"' $(CFLAGS) $< $(CLILIB) $(LIB) -o $@ $(LDFLAGS) $(CLI_LIBS)
 
 # ---- guest program rules ----
 $(BUILD)/guest/lib/%.o: guest/lib/% guest/include/mvpmu-guest.h
@@ -106,6 +106,11 @@ $(BUILD)/guest/%.elf: guest/%.c $(GUEST_LIB) guest/mvpmu-guest.ld
 $(BUILD)/guest/%.elf: guest/%.S $(GUEST_LIB) guest/mvpmu-guest.ld
 	@mkdir -p $(dir $@)
 	$(GUEST_CC) $(GUEST_CFLAGS) $< $(GUEST_LDFLAGS) $(GUEST_LIB) -lgcc -o $@
+
+# The benchmark's loop is in assembly beside its C main.
+$(BUILD)/guest/bench/loop.elf: guest/bench/loop.c guest/bench/loop_body.S $(GUEST_LIB) guest/mvpmu-guest.ld
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) guest/bench/loop.c guest/bench/loop_body.S $(GUEST_LDFLAGS) $(GUEST_LIB) -lgcc -o $@
 
 $(BUILD)/guest/foreign/%.elf: guest/foreign/%.S
 	@mkdir -p $(dir $@)

@@ -584,7 +584,8 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
 	}
 	b = (struct x86_block *)x86_block_get(x, addr, size);
 	if (!b) {
-		x86_end(x, HW_X86_ERROR, "out of memory decoding code at 0x%" PRIx64, addr);
+		x86_end(x, HW_X86_ERROR, "%s at 0x%" PRIx64,
+			x->decode_err ? x->decode_err : "out of memory decoding code", addr);
 		stop(x, STOP_END, addr);
 		return;
 	}
@@ -753,6 +754,19 @@ bool hw_x86_step(struct hw_x86 *x, uint64_t max_insns)
 {
 	if (x->end != HW_X86_RUNNING)
 		return false;
+	if (x->cfg.raw) {
+		uc_err e;
+
+		x86_set_reg(x, UC_X86_REG_RDI, x->cfg.raw_arg);
+		e = uc_emu_start(x->uc, x->cfg.raw_from, x->cfg.raw_until, 0, 0);
+		if (e == UC_ERR_OK && x86_reg(x, UC_X86_REG_RIP) == x->cfg.raw_until)
+			x86_end(x, HW_X86_EXITED, "the engine-only run reached 0x%" PRIx64,
+				x->cfg.raw_until);
+		else
+			x86_end(x, HW_X86_ERROR, "the engine-only run stopped at RIP 0x%" PRIx64 ": %s",
+				x86_reg(x, UC_X86_REG_RIP), uc_strerror(e));
+		return false;
+	}
 	x->step_left = max_insns ? max_insns : 1;
 	x->room_valid = false;
 	while (x->end == HW_X86_RUNNING && x->step_left) {

@@ -41,10 +41,12 @@ struct hw_x86_config {
 	uint64_t mem;		/* RAM bytes (multiple of 4 KiB) */
 	uint64_t insn_limit;	/* the guest ends after this many instructions */
 	const char *label;	/* truth label of the guest's work (outlives the run) */
-	/* Benchmark reference only: no hooks at all, the code runs as plain
-	 * Unicorn until it reaches `raw_until` (nothing is counted). */
+	/* Benchmark reference only: no hooks at all; after hw_x86_load the
+	 * first hw_x86_step runs the code from `raw_from` (RDI = raw_arg)
+	 * as plain Unicorn until it reaches `raw_until`, counting nothing,
+	 * and ends the guest (HW_X86_EXITED when it got there). */
 	bool raw;
-	uint64_t raw_until;
+	uint64_t raw_from, raw_arg, raw_until;
 };
 
 /* Truth per ELF symbol: instructions and branches retired in it, user

@@ -83,6 +83,7 @@ static void reset_cache(struct hw_x86 *x)
 {
 	memset(x->slot, 0, x->cap_slot * sizeof(*x->slot));
 	x->nr_blk = x->nr_ins = x->nr_code = 0;
+	x->mru = 0;
 	x->cur = NULL;
 }
 
@@ -214,6 +215,17 @@ static const struct x86_block *decode(struct hw_x86 *x, uint64_t addr, uint32_t 
 	struct x86_block *b;
 	uint32_t off = 0;
 
+	uint64_t pa;
+	uint32_t pf;
+
+	/* The cache reads code at the physical address equal to the virtual
+	 * one: real code runs identity-mapped here (other mappings are issue
+	 * 12's); anything else is refused rather than counted wrongly. */
+	if (x86_translate(x, addr, false, false, &pa, &pf) == 0 && pa != addr) {
+		x->decode_err = "code at a virtual address that is not identity-mapped "
+				"(only identity-mapped code is supported)";
+		return NULL;
+	}
 	if (x->nr_blk >= MAX_BLOCKS)
 		reset_cache(x);
 	if (grow((void **)&x->blk, &x->cap_blk, x->nr_blk + 1, sizeof(*x->blk)) ||
@@ -270,27 +282,41 @@ const struct x86_block *x86_block_get(struct hw_x86 *x, uint64_t addr, uint32_t 
 	const struct x86_block *nb;
 	size_t h;
 
+	x->decode_err = NULL;
 	if (!bytes) {
-		if (size > sizeof(tmp) || uc_mem_read(x->uc, addr, tmp, size) != UC_ERR_OK)
+		if (size > sizeof(tmp) || uc_mem_read(x->uc, addr, tmp, size) != UC_ERR_OK) {
+			x->decode_err = "cannot read the code";
 			return NULL;
+		}
 		bytes = tmp;
+	}
+	/* A loop runs the same block again and again. */
+	if (x->mru) {
+		const struct x86_block *b = &x->blk[x->mru - 1];
+
+		if (b->addr == addr && b->size == size && !memcmp(x->code + b->bytes, bytes, size))
+			return b;
 	}
 	for (h = hash(addr, size, x->cap_slot); x->slot[h]; h = (h + 1) & (x->cap_slot - 1)) {
 		const struct x86_block *b = &x->blk[x->slot[h] - 1];
 
 		if (b->addr != addr || b->size != size)
 			continue;
-		if (!memcmp(x->code + b->bytes, bytes, size))
+		if (!memcmp(x->code + b->bytes, bytes, size)) {
+			x->mru = x->slot[h];
 			return b;
+		}
 		/* The guest rewrote this code: decode it again in place. */
 		nb = decode(x, addr, size, bytes);
 		if (nb && x->nr_blk)
 			x->slot[h] = (uint32_t)x->nr_blk;
+		x->mru = nb ? x->nr_blk : 0;
 		return nb;
 	}
 	nb = decode(x, addr, size, bytes);
 	if (!nb)
 		return NULL;
+	x->mru = x->nr_blk;
 	if (x->nr_blk * 2 > x->cap_slot) {
 		if (rehash(x))
 			return NULL;

@@ -110,6 +110,8 @@ struct hw_x86 {
 	/* Decoded blocks: arenas and an open-addressing index. */
 	struct x86_block *blk;
 	size_t nr_blk, cap_blk;
+	size_t mru;		/* 1 + the block looked up last, 0 none */
+	const char *decode_err;	/* why x86_block_get returned NULL */
 	struct x86_insn *ins;
 	size_t nr_ins, cap_ins;
 	uint8_t *code;
