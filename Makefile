@@ -119,7 +119,7 @@ $(BUILD)/guest/foreign/%.elf: guest/foreign/%.S
 # A guest program of your own: make guest SRC=my_test.c [OUT=my_test.elf]
 guest: $(GUEST_LIB)
 	@test -n "$(SRC)" || { echo "usage: make guest SRC=file.c [OUT=file.elf]" >&2; exit 2; }
-	$(GUEST_CC) $(GUEST_CFLAGS) $(SRC) $(GUEST_LDFLAGS) $(GUEST_LIB) -lgcc \
+	$(GUEST_CC) $(filter-out -Werror,$(GUEST_CFLAGS)) $(SRC) $(GUEST_LDFLAGS) $(GUEST_LIB) -lgcc \
 	  -o $(or $(OUT),$(basename $(firstword $(SRC))).elf)
 
 PREFIX ?= /usr/local

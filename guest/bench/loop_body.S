@@ -45,3 +45,5 @@ bench_raw_done:
 	.balign 64
 bench_buf:
 	.skip 4096 + 64
+
+	.section .note.GNU-stack, "", @progbits

@@ -290,3 +290,5 @@ pmi_lvtpc: .quad 0
 idt:	.skip 256 * 16
 	.skip 16384
 stack_top:
+
+	.section .note.GNU-stack, "", @progbits

@@ -24,3 +24,5 @@ _start:
 mvg_stack:
 	.skip 65536
 mvg_stack_top:
+
+	.section .note.GNU-stack, "", @progbits

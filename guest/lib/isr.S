@@ -57,3 +57,5 @@ mvg_isr_common:
 	add $16, %rsp
 	iretq
 	.size mvg_isr_common, . - mvg_isr_common
+
+	.section .note.GNU-stack, "", @progbits

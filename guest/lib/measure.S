@@ -46,3 +46,5 @@ mvg_user_loop:
 	jnz 1b
 	ret
 	.size mvg_user_loop, . - mvg_user_loop
+
+	.section .note.GNU-stack, "", @progbits

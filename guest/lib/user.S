@@ -75,3 +75,5 @@ mvg_syscall_handler: .quad 0
 mvg_user_stack_top:
 	.skip 16384
 mvg_syscall_stack_top:
+
+	.section .note.GNU-stack, "", @progbits

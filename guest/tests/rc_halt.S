@@ -7,3 +7,5 @@ main:
 	hlt
 	ud2
 	.size main, . - main
+
+	.section .note.GNU-stack, "", @progbits

@@ -6,3 +6,5 @@ main:
 1:	inc %rax
 	jmp 1b
 	.size main, . - main
+
+	.section .note.GNU-stack, "", @progbits

@@ -9,3 +9,5 @@ _start:
 	.data
 idtr:	.word 0
 	.quad 0
+
+	.section .note.GNU-stack, "", @progbits

@@ -8,3 +8,5 @@ main:
 	mov (%rax), %rbx
 	ret
 	.size main, . - main
+
+	.section .note.GNU-stack, "", @progbits

@@ -78,11 +78,45 @@ static void test_runtime_smoke(void **state)
 		}
 }
 
+/* The worked example of docs/realcode.md (guest/examples/count.c): what
+ * it counts around its own isort() is isort's truth (the report's, per
+ * symbol; it runs isort twice) plus the few instructions of the call
+ * and the reads, and every sample lands in isort. */
+static void test_worked_example(void **state)
+{
+	char path[512];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/examples/count.elf", MV_GUEST_DIR);
+	for (size_t m = 1; m < RC_NR_MODELS; m += 3)
+		for (size_t v = 0; v < 3; v++) {
+			const struct mv_image_result *im;
+			const struct mv_symbol_result *is;
+			long long once, counted;
+			const char *s;
+
+			rc_scenario_path(path, rc_models[m], rc_vpmus[v]);
+			im = rc_go();
+			assert_int_equal(im->exit_status, 1);
+			is = rc_sym(im, "isort");
+			once = (long long)is->insns_kernel / 2;
+			s = strstr(rc_text, "isort: ");
+			assert_non_null(s);
+			counted = strtoll(s + 7, NULL, 10);
+			assert_true(counted >= once && counted - once < 32);
+			s = strstr(rc_text, "PMIs, ");
+			assert_non_null(s);
+			/* One PMI per 10000 instructions counted, all in isort. */
+			assert_int_equal(strtoll(s + 6, NULL, 10), once / 10000);
+		}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_foreign_image),
 		cmocka_unit_test(test_runtime_smoke),
+		cmocka_unit_test(test_worked_example),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
