@@ -255,7 +255,8 @@ static int build_syms(struct ctx *c, struct hw_elf *e, struct raw_sym *rs, size_
 {
 	size_t k = 0;
 
-	qsort(rs, n, sizeof(*rs), sym_cmp);
+	if (n)
+		qsort(rs, n, sizeof(*rs), sym_cmp);
 	e->sym = calloc(n ? n : 1, sizeof(*e->sym));
 	if (!e->sym)
 		return fail(c, "out of memory");
