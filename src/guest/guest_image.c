@@ -63,7 +63,7 @@ static uint64_t sym_total(const struct mv_symbol_result *s)
 	return s->insns_user + s->insns_kernel;
 }
 
-/* Most instructions first; equal counts keep address order (stable). */
+/* Most instructions first; equal counts by name (qsort is not stable). */
 static int sym_cmp(const void *a, const void *b)
 {
 	const struct mv_symbol_result *x = a, *y = b;

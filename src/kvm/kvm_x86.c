@@ -149,6 +149,10 @@ static int kvm_set_msr(struct kvm_vcpu *v, uint32_t msr, uint64_t val, bool host
 {
 	switch (msr) {
 	case MSR_X2APIC_LVTPC:
+		/* lapic.c kvm_lapic_msr_write: bits 63:32 are reserved in every
+		 * x2APIC register but ICR. */
+		if (val >> 32)
+			return X86_GP;
 		v->lvtpc = (uint32_t)(val & (APIC_LVT_VECTOR | APIC_LVT_DM_MASK | APIC_LVT_MASKED));
 		return X86_OK;
 	case MSR_X2APIC_EOI:

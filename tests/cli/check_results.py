@@ -288,6 +288,12 @@ def chk_image(rep):
     if total != g["instructions"]["user"] + g["instructions"]["kernel"]:
         fail("symbols add up to %d instructions, the guest retired %d" %
              (total, g["instructions"]["user"] + g["instructions"]["kernel"]))
+    # Most instructions first, equal counts by name (docs/cli.md).
+    keys = [(-(s["instructions"]["user"] + s["instructions"]["kernel"]), s["name"])
+            for s in g["symbols"]]
+    if keys != sorted(keys):
+        fail("guest.symbols not sorted by instructions, then name: %s" %
+             [s["name"] for s in g["symbols"]])
     names = [s["name"] for s in g["symbols"]]
     for n in ("_start", "nmi", "putc"):
         if n not in names:

@@ -59,6 +59,19 @@ static void test_foreign_image(void **state)
 			/* LVTPC = NMI; Intel sets its mask bit on delivery, AMD
 			 * does not (FACTS s.3, SDM vol. 3 11.5.1). */
 			assert_int_equal(rc_num("lvtpc"), is_intel(cpu) ? 0x10400 : 0x400);
+			/* The truth per symbol, counted in pmu_check.S: the NMI
+			 * handler is 3 PUSH, INC, 2 MOV, RDMSR, 2 MOV, 2 XOR,
+			 * WRMSR, 3 POP, IRETQ = 16 instructions and one branch
+			 * (IRETQ); the #GP handler (Intel only) INC, ADD, ADD,
+			 * IRETQ; the fatal handler never runs. */
+			assert_int_equal(rc_sym(im, "nmi")->insns_kernel, 16);
+			assert_int_equal(rc_sym(im, "nmi")->branches_kernel, 1);
+			if (is_intel(cpu)) {
+				assert_int_equal(rc_sym(im, "gp")->insns_kernel, 4);
+				assert_int_equal(rc_sym(im, "gp")->branches_kernel, 1);
+			}
+			for (unsigned i = 0; i < im->nr_sym; i++)
+				assert_string_not_equal(im->sym[i].name, "fatal");
 		}
 }
 

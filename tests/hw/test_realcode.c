@@ -238,6 +238,51 @@ static void test_determinism(void **state)
 	assert_true(rc_res.trace_hash != h1);
 }
 
+/* guest/tests/rc_apic.c: the APIC registers a guest kernel sets up, as
+ * docs/hw.md specifies them (enabled, x2APIC mode, base 0xFEE00000, BSP:
+ * 0xFEE00000 | EN 0x800 | EXTD 0x400 | BSP 0x100), the same on bare metal
+ * and in KVM's virtual APIC. */
+static void test_apic(void **state)
+{
+	(void)state;
+	for (size_t m = 0; m < RC_NR_MODELS; m += 3)
+		for (size_t v = 0; v < 3; v++) {
+			const struct mv_image_result *im = rc_run("rc_apic", rc_models[m], rc_vpmus[v]);
+
+			assert_int_equal(im->exit_status, 1);
+			assert_int_equal(rc_num("cpuid_apic"), 1);
+			assert_int_equal(rc_num("cpuid_x2apic"), 1);
+			assert_int_equal(rc_num("apic_id"), 0);
+			assert_int_equal(rc_num("apic_base"), 0xFEE00D00);
+			assert_int_equal(rc_num("base_same"), 0);
+			assert_int_equal(rc_num("base_xapic"), 13);	/* no xAPIC mode */
+			assert_int_equal(rc_num("base_move"), 13);
+			assert_int_equal(rc_num("id"), 0);
+			/* SDM vol. 3 11.12.1.2: ID and version are read-only. */
+			assert_int_equal(rc_num("id_write"), 13);
+			assert_int_equal(rc_num("version"), 0x50014);
+			assert_int_equal(rc_num("version_write"), 13);
+			assert_int_equal(rc_num("svr_reset"), 0x1FF);
+			assert_int_equal(rc_num("svr_write"), 0);
+			assert_int_equal(rc_num("svr"), 0x1F0);
+			assert_int_equal(rc_num("svr_reserved"), 13);
+			assert_int_equal(rc_num("svr_after"), 0x1F0);
+			assert_int_equal(rc_num("tpr_write"), 0);
+			assert_int_equal(rc_num("tpr"), 0x20);
+			assert_int_equal(rc_num("tpr_reserved"), 13);
+			assert_int_equal(rc_num("tpr_after"), 0x20);
+			/* Bits 63:32 of an x2APIC register other than ICR are
+			 * reserved (#GP), and a faulting write changes nothing. */
+			assert_int_equal(rc_num("lvtpc_high"), 13);
+			assert_int_equal(rc_num("lvtpc_after"), 0x400);
+			assert_int_equal(rc_num("eoi_zero"), 0);
+			/* SDM: x2APIC EOI takes only 0 (bare metal; KVM's is not
+			 * pinned here). */
+			if (!rc_is_vm(rc_vpmus[v]))
+				assert_int_equal(rc_num("eoi_nonzero"), 13);
+		}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -251,6 +296,7 @@ int main(void)
 		cmocka_unit_test(test_endings),
 		cmocka_unit_test(test_rewritten_code),
 		cmocka_unit_test(test_determinism),
+		cmocka_unit_test(test_apic),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
