@@ -6,6 +6,10 @@
 #   make bench      benchmarks (figures, not pass/fail)
 #   make fuzz       libFuzzer harnesses (clang), FUZZ_SECONDS each (default 60)
 #   make CC=clang   any of the above with clang
+#   make guest SRC=my_test.c [OUT=my_test.elf]
+#                   a guest program of your own against the guest runtime
+#   make install    mvpmu, and the guest runtime (header, linker script,
+#                   library, pkg-config file) under PREFIX (DESTDIR too)
 
 CC      ?= cc
 BUILD   ?= build
@@ -32,10 +36,30 @@ BENCHES  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 LIB      := $(BUILD)/libmvpmu.a
 CLILIB   := $(BUILD)/libmvpmu_cli.a
 BIN      := $(BUILD)/mvpmu
-CLI_LIBS := -ljansson -lyaml
+# libunicorn: the CPU of real-code guests; libZydis: its instruction
+# decoder; libelf: ELF images and their symbols (README "Dependencies").
+CORE_LIBS := -lunicorn -lZydis -lelf
+CLI_LIBS := -ljansson -lyaml $(CORE_LIBS)
 
-.PHONY: all run test check test-asan bench deps clean fuzz
-all: $(BIN) $(LIB)
+# ---- guest programs: real x86-64 code, built with the system gcc ----
+GUEST_CC ?= gcc
+GUEST_CFLAGS := -std=gnu17 -O2 -g -ffreestanding -fno-pic -fno-pie -mno-red-zone \
+	-mgeneral-regs-only -fno-stack-protector -fno-asynchronous-unwind-tables \
+	-fcf-protection=none -Wall -Wextra -Werror -Iguest/include
+GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,-T,guest/mvpmu-guest.ld \
+	-Wl,--build-id=none -Wl,-z,noexecstack
+GUEST_LIB_SRC := $(sort $(wildcard guest/lib/*.c guest/lib/*.S))
+GUEST_LIB_OBJ := $(patsubst guest/lib/%,$(BUILD)/guest/lib/%.o,$(GUEST_LIB_SRC))
+GUEST_LIB := $(BUILD)/guest/libmvpmu-guest.a
+GUEST_PROG_SRC := $(sort $(wildcard guest/tests/*.c guest/tests/*.S guest/examples/*.c guest/bench/loop.c))
+GUEST_IMAGES := $(patsubst guest/%,$(BUILD)/guest/%.elf,$(basename $(GUEST_PROG_SRC)))
+# Images that use none of the runtime, linked with gcc's default static
+# layout, as someone else's image would be (guest/foreign/).
+FOREIGN_SRC := $(sort $(wildcard guest/foreign/*.S))
+GUEST_IMAGES += $(patsubst guest/%.S,$(BUILD)/guest/%.elf,$(FOREIGN_SRC))
+
+.PHONY: all run test check test-asan bench deps clean fuzz guest install
+all: $(BIN) $(LIB) $(GUEST_LIB) $(GUEST_IMAGES)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -61,11 +85,52 @@ $(BIN): $(BUILD)/src/cli/main.o $(CLILIB) $(LIB)
 
 $(BUILD)/tests/%: tests/%.c $(CLILIB) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(CLILIB) $(LIB) -o $@ $(LDFLAGS) -lcmocka $(CLI_LIBS)
+	$(CC) $(CPPFLAGS) -DMV_GUEST_DIR='"$(BUILD)/guest"' $(CFLAGS) $< $(CLILIB) $(LIB) -o $@ \
+	  $(LDFLAGS) -lcmocka $(CLI_LIBS)
 
 $(BUILD)/bench/%: bench/%.c $(CLILIB) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(CLILIB) $(LIB) -o $@ $(LDFLAGS) $(CLI_LIBS)
+	$(CC) $(CPPFLAGS) -DMV_GUEST_DIR='"$(BUILD)/guest"' $(CFLAGS) $< $(CLILIB) $(LIB) -o $@ $(LDFLAGS) $(CLI_LIBS)
+
+# ---- guest program rules ----
+$(BUILD)/guest/lib/%.o: guest/lib/% guest/include/mvpmu-guest.h
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
+
+$(GUEST_LIB): $(GUEST_LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/guest/%.elf: guest/%.c $(GUEST_LIB) guest/mvpmu-guest.ld
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) $< $(GUEST_LDFLAGS) $(GUEST_LIB) -lgcc -o $@
+
+$(BUILD)/guest/%.elf: guest/%.S $(GUEST_LIB) guest/mvpmu-guest.ld
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) $< $(GUEST_LDFLAGS) $(GUEST_LIB) -lgcc -o $@
+
+# The benchmark's loop is in assembly beside its C main.
+$(BUILD)/guest/bench/loop.elf: guest/bench/loop.c guest/bench/loop_body.S $(GUEST_LIB) guest/mvpmu-guest.ld
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) guest/bench/loop.c guest/bench/loop_body.S $(GUEST_LDFLAGS) $(GUEST_LIB) -lgcc -o $@
+
+$(BUILD)/guest/foreign/%.elf: guest/foreign/%.S
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,noexecstack $< -o $@
+
+# A guest program of your own: make guest SRC=my_test.c [OUT=my_test.elf]
+guest: $(GUEST_LIB)
+	@test -n "$(SRC)" || { echo "usage: make guest SRC=file.c [OUT=file.elf]" >&2; exit 2; }
+	$(GUEST_CC) $(filter-out -Werror,$(GUEST_CFLAGS)) $(SRC) $(GUEST_LDFLAGS) $(GUEST_LIB) -lgcc \
+	  -o $(or $(OUT),$(basename $(firstword $(SRC))).elf)
+
+PREFIX ?= /usr/local
+install: $(BIN) $(GUEST_LIB)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include \
+	  $(DESTDIR)$(PREFIX)/lib/mvpmu-guest $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/mvpmu
+	install -m 644 guest/include/mvpmu-guest.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(GUEST_LIB) guest/mvpmu-guest.ld $(DESTDIR)$(PREFIX)/lib/mvpmu-guest/
+	sed 's|@PREFIX@|$(PREFIX)|' guest/mvpmu-guest.pc.in >$(DESTDIR)$(PREFIX)/lib/pkgconfig/mvpmu-guest.pc
 
 run: deps
 	@$(MAKE) --no-print-directory $(BIN)
@@ -76,7 +141,7 @@ deps:
 
 # Every test binary, then the command-line scenario tests; then the same
 # under ASan+UBSan in a separate build tree.
-check: $(TESTS) $(BIN)
+check: $(TESTS) $(BIN) $(GUEST_IMAGES)
 	@sh scripts/run-tests.sh $(BUILD)
 
 test: deps
@@ -88,7 +153,7 @@ test-asan:
 	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	  EXTRA_LDFLAGS="-fsanitize=address,undefined"
 
-bench: $(BENCHES) $(BIN)
+bench: $(BENCHES) $(BIN) $(GUEST_IMAGES)
 	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
 
 # libFuzzer (clang, -fsanitize=fuzzer,address,undefined): the parser and the

@@ -38,4 +38,12 @@ const char *mv_event_name(enum mv_event ev);
 struct mv_work mv_work_make(uint64_t instructions, bool kernel,
 			    const char *label);
 
+/* Real machine code (docs/realcode.md): `n` instructions retired, of which
+ * `branches` branches and `cond` conditional branches; one cycle per
+ * instruction (IPC 1), reference cycles at the core clock, 4 topdown slots
+ * per cycle, no LLC traffic and no mispredicted branch. */
+#define MV_SLOTS_PER_CYCLE 4
+struct mv_work mv_work_insns(uint64_t n, uint64_t branches, uint64_t cond,
+			     bool kernel, const char *label);
+
 #endif

@@ -13,6 +13,8 @@
 #include "mvpmu/x86.h"
 
 struct mv_guest;
+struct hw_headroom;
+struct hw_platform;
 
 typedef void (*mv_irq_fn)(struct mv_guest *g, unsigned vector, void *arg);
 
@@ -29,6 +31,26 @@ struct mv_guest_ops {
 	void (*emulate)(struct mv_guest *g, bool branch);
 	void (*set_cpl)(struct mv_guest *g, unsigned cpl);
 	void (*set_cr4_pce)(struct mv_guest *g, bool pce);
+
+	/* Real machine code (src/hw/hw_x86, docs/realcode.md): the guest
+	 * executed the instruction itself, which retires as the hardware
+	 * retires it (passed through, bare metal) or as KVM's software path
+	 * counts an instruction it completed (intercepted), at g->kernel
+	 * under g->label.  An instruction that faults does not retire. */
+	int (*insn_wrmsr)(struct mv_guest *g, uint32_t msr, uint64_t val);
+	int (*insn_rdmsr)(struct mv_guest *g, uint32_t msr, uint64_t *val);
+	int (*insn_rdpmc)(struct mv_guest *g, uint32_t ecx, uint64_t *val);
+	void (*insn_cpuid)(struct mv_guest *g, uint32_t leaf, uint32_t sub,
+			   uint32_t r[4]);
+	/* IN/OUT/INS/OUTS: `count` accesses of `size` bytes to one port
+	 * (data[i] read or written), one instruction.  The devices are
+	 * g->platform (in a VM, the VMM's: an I/O exit to userspace). */
+	void (*insn_io)(struct mv_guest *g, uint16_t port, unsigned size,
+			bool in, uint32_t *data, unsigned count);
+	void (*insn_hlt)(struct mv_guest *g);
+	/* What the hardware under this guest can still count before it
+	 * acts (hw_pmu_headroom): the engine's exact stops.  No cost. */
+	void (*headroom)(struct mv_guest *g, struct hw_headroom *h);
 };
 
 struct mv_guest {
@@ -42,6 +64,7 @@ struct mv_guest {
 	bool kernel;		/* privilege of the work being executed */
 	uint64_t nr_irqs;	/* interrupts taken by this program */
 	uint64_t nr_faults;	/* faults returned by the accessors */
+	struct hw_platform *platform;	/* port I/O devices (real code), or NULL */
 };
 
 int mv_wrmsr_safe(struct mv_guest *g, uint32_t msr, uint64_t val);

@@ -30,6 +30,10 @@
 #define MV_DEFAULT_MAX_CYCLES 10000000000ULL
 #define MV_DEFAULT_MAX_INSNS 100000000000ULL
 #define MV_DEFAULT_MAX_STEPS 100000000ULL
+#define MV_PATH_MAX 512
+#define MV_SERIAL_MAX (64 * 1024)	/* serial output kept per image */
+#define MV_MAX_SYMBOLS 256		/* symbols listed per image */
+#define MV_MAX_IMAGES MV_MAX_VMS
 
 enum mv_vpmu { MV_VPMU_NONE, MV_VPMU_EMULATED, MV_VPMU_MEDIATED };
 
@@ -62,6 +66,7 @@ enum mv_program_kind {
 	MV_PROG_RR,		/* rr-like tick counter */
 	MV_PROG_EMULATED,	/* raw counters across emulated instructions */
 	MV_PROG_IDLE,		/* runs the workload without touching the PMU */
+	MV_PROG_IMAGE,		/* real x86-64 machine code: an ELF64 image */
 };
 
 struct mv_program {
@@ -76,6 +81,11 @@ struct mv_program {
 	uint64_t preset;	/* emulated: counters start at -preset */
 	uint64_t handler_work;	/* emulated: kernel instructions its PMI handler runs before unmasking */
 	struct mv_workload work;
+	/* image: the ELF file, its RAM (bytes; 0: 256 MiB), and the number
+	 * of instructions after which it is stopped (0: 10^9). */
+	char image[MV_PATH_MAX];
+	uint64_t mem;
+	uint64_t insn_limit;
 };
 
 /* KVM_SET_PMU_EVENT_FILTER as the real interface takes it. */
@@ -261,6 +271,33 @@ struct mv_vm_result {
 	struct mv_exit_stats exits;
 };
 
+/* Truth per ELF symbol of an image: instructions and branches retired. */
+struct mv_symbol_result {
+	char name[MV_NAME_MAX];
+	uint64_t insns_user, insns_kernel, branches_user, branches_kernel;
+};
+
+/* A real-code guest: how it ended, what it printed, where its work was. */
+struct mv_image_result {
+	char who[MV_NAME_MAX];		/* "vm0/vcpu0" */
+	char image[MV_PATH_MAX];
+	char exit[24];			/* exit, halted, triple-fault, instruction-limit, error */
+	char message[200];
+	bool exited;			/* wrote isa-debug-exit: exit_status is set */
+	uint32_t exit_status;		/* (value << 1) | 1 */
+	char serial[MV_SERIAL_MAX];	/* bytes written to COM1 (not NUL-terminated) */
+	size_t serial_len;
+	bool serial_truncated;
+	uint64_t insns_user, insns_kernel, branches_user, branches_kernel;
+	/* Symbols that retired something, most instructions first; the rest
+	 * (beyond MV_MAX_SYMBOLS) are summed in `other`. "[unknown]" is code
+	 * outside every symbol. */
+	struct mv_symbol_result sym[MV_MAX_SYMBOLS];
+	unsigned nr_sym;
+	struct mv_symbol_result other;
+	unsigned nr_other;
+};
+
 struct mv_violation_result {
 	int invariant;
 	char name[32];
@@ -304,6 +341,8 @@ struct mv_result {
 	unsigned nr_labels;
 	uint64_t samples, samples_lost;
 	struct mv_rr_result rr;
+	struct mv_image_result images[MV_MAX_IMAGES];	/* real-code guests */
+	unsigned nr_images;
 
 	struct mv_counter_result host[MV_MAX_COUNTERS];
 	unsigned nr_host;

@@ -88,6 +88,17 @@
 #define EFER_SVME			X86_BIT(12)
 
 /* Local APIC in x2APIC mode */
+#define MSR_IA32_APIC_BASE	0x1B
+#define APIC_BASE_DEFAULT	0xFEE00000ULL
+#define APIC_BASE_BSP		X86_BIT(8)
+#define APIC_BASE_EXTD		X86_BIT(10)	/* x2APIC mode */
+#define APIC_BASE_EN		X86_BIT(11)
+#define MSR_X2APIC_ID		0x802
+#define MSR_X2APIC_VERSION	0x803
+#define MSR_X2APIC_TPR		0x808
+#define MSR_X2APIC_SVR		0x80F
+#define APIC_VERSION		0x00050014u	/* version 0x14, 6 LVT entries */
+#define APIC_SVR_RESET		0x1FFu	/* as firmware leaves it: enabled, spurious 0xFF */
 #define MSR_X2APIC_EOI		0x80B
 #define MSR_X2APIC_LVTPC	0x834
 #define APIC_LVT_VECTOR		0xFFu
@@ -101,6 +112,10 @@
 
 /* CPUID */
 #define CPUID_1_ECX_PDCM		X86_BIT(15)
+#define CPUID_1_ECX_X2APIC		X86_BIT(21)
+#define CPUID_1_EDX_TSC			X86_BIT(4)
+#define CPUID_1_EDX_MSR			X86_BIT(5)
+#define CPUID_1_EDX_APIC		X86_BIT(9)
 #define CPUID_80000001_ECX_PERFCTR_CORE	X86_BIT(23)
 #define CPUID_80000022_EAX_PERFMON_V2	X86_BIT(0)
 

@@ -147,6 +147,64 @@ static void text_msr_exits(FILE *f, const struct mv_msr_exit_count *m, unsigned 
 		fprintf(f, "   %-24s %12s\n", "MSR other", fmt_count(b, sizeof(b), other));
 }
 
+/* Serial output as text: printable ASCII, tab and newline as they are,
+ * any other byte as \xNN, so the report is lossless and valid UTF-8. */
+static size_t serial_text(const struct mv_image_result *im, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < im->serial_len && o + 5 < len; i++) {
+		unsigned char c = (unsigned char)im->serial[i];
+
+		if ((c >= 0x20 && c < 0x7F && c != '\\') || c == '\n' || c == '\t')
+			out[o++] = (char)c;
+		else
+			o += (size_t)snprintf(out + o, len - o, "\\x%02x", c);
+	}
+	out[o] = '\0';
+	return o;
+}
+
+static void text_image(FILE *f, const struct mv_image_result *im)
+{
+	static char serial[4 * MV_SERIAL_MAX + 1];
+	char a[32], b[32], c[32], d[32];
+	const char *line;
+
+	fprintf(f, "\n Guest image %s: %s\n", im->who, im->image);
+	if (im->exited)
+		fprintf(f, "   exit status %u (%s)\n", im->exit_status, im->message);
+	else
+		fprintf(f, "   ended: %s (%s)\n", im->exit, im->message);
+	fprintf(f, "   retired: %s instructions (user %s, kernel %s), %s branches\n",
+		fmt_count(a, sizeof(a), im->insns_user + im->insns_kernel),
+		fmt_count(b, sizeof(b), im->insns_user), fmt_count(c, sizeof(c), im->insns_kernel),
+		fmt_count(d, sizeof(d), im->branches_user + im->branches_kernel));
+	fprintf(f, "   serial output%s:\n", im->serial_truncated ? " (truncated)" : "");
+	serial_text(im, serial, sizeof(serial));
+	line = serial;
+	while (*line) {
+		size_t n = strcspn(line, "\n");
+
+		fprintf(f, "     | %.*s\n", (int)n, line);
+		line += n + (line[n] == '\n');
+	}
+	if (!im->nr_sym)
+		return;
+	fprintf(f, "   truth per symbol:\n   %-28s %14s %14s %12s %12s\n", "symbol",
+		"user insns", "kernel insns", "user br", "kernel br");
+	for (unsigned i = 0; i <= im->nr_sym; i++) {
+		const struct mv_symbol_result *s = i < im->nr_sym ? &im->sym[i] : &im->other;
+
+		if (i == im->nr_sym && !im->nr_other)
+			break;
+		fprintf(f, "   %-28s %14s %14s %12s %12s\n", s->name,
+			fmt_count(a, sizeof(a), s->insns_user), fmt_count(b, sizeof(b), s->insns_kernel),
+			fmt_count(c, sizeof(c), s->branches_user),
+			fmt_count(d, sizeof(d), s->branches_kernel));
+	}
+}
+
 static void text_exits(FILE *f, const struct mv_result *r)
 {
 	char b[32], fast[32];
@@ -295,6 +353,8 @@ void cli_report_text(FILE *f, const struct mv_result *r)
 	text_counters(f, "Guest", r->guest, r->nr_guest);
 	text_samples(f, r);
 	text_rr(f, &r->rr);
+	for (unsigned i = 0; i < r->nr_images; i++)
+		text_image(f, &r->images[i]);
 	fprintf(f, "\n Guest PMIs: %s\n", fmt_count(b, sizeof(b), r->guest_pmis));
 	text_counters(f, "Host", r->host, r->nr_host);
 	fprintf(f, "\n Host PMIs: %s\n", fmt_count(b, sizeof(b), r->host_pmis));
@@ -377,6 +437,38 @@ static json_t *json_rr(const struct mv_rr_result *rr)
 			 "ticks_truth", ju(rr->ticks_truth));
 }
 
+static json_t *json_user_kernel(uint64_t user, uint64_t kernel)
+{
+	return json_pack("{s:o, s:o}", "user", ju(user), "kernel", ju(kernel));
+}
+
+static json_t *json_symbol(const struct mv_symbol_result *s)
+{
+	return json_pack("{s:s, s:o, s:o}", "name", s->name,
+			 "instructions", json_user_kernel(s->insns_user, s->insns_kernel),
+			 "branches", json_user_kernel(s->branches_user, s->branches_kernel));
+}
+
+static json_t *json_image(const struct mv_image_result *im)
+{
+	static char serial[4 * MV_SERIAL_MAX + 1];
+	json_t *syms = json_array();
+
+	for (unsigned i = 0; i < im->nr_sym; i++)
+		json_array_append_new(syms, json_symbol(&im->sym[i]));
+	if (im->nr_other)
+		json_array_append_new(syms, json_symbol(&im->other));
+	serial_text(im, serial, sizeof(serial));
+	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:b, s:o, s:o, s:o}",
+			 "who", im->who, "image", im->image, "exit", im->exit,
+			 "exit_message", im->message,
+			 "exit_status", im->exited ? ju(im->exit_status) : json_null(),
+			 "serial", serial, "serial_truncated", im->serial_truncated,
+			 "instructions", json_user_kernel(im->insns_user, im->insns_kernel),
+			 "branches", json_user_kernel(im->branches_user, im->branches_kernel),
+			 "symbols", syms);
+}
+
 static json_t *json_guest(const struct mv_result *r)
 {
 	json_t *g = json_pack("{s:o, s:o, s:o}",
@@ -386,6 +478,20 @@ static json_t *json_guest(const struct mv_result *r)
 
 	if (r->rr.present)
 		json_object_set_new(g, "rr", json_rr(&r->rr));
+	if (r->nr_images) {
+		/* The first image's fields at the top, every image in images[]. */
+		json_t *images = json_array(), *first = json_image(&r->images[0]);
+		const char *key;
+		json_t *val;
+
+		json_object_foreach(first, key, val)
+			if (strcmp(key, "who"))
+				json_object_set(g, key, val);
+		json_decref(first);
+		for (unsigned i = 0; i < r->nr_images; i++)
+			json_array_append_new(images, json_image(&r->images[i]));
+		json_object_set_new(g, "images", images);
+	}
 	return g;
 }
 
@@ -717,6 +823,22 @@ void cli_compare_text(FILE *f, const struct mv_result res[3])
 		cmp_counter(f, res, &rows[i]);
 	cmp_figure(f, "guest PMIs", (uint64_t[3]){ res[0].guest_pmis,
 		   res[1].guest_pmis, res[2].guest_pmis });
+	for (unsigned i = 0; i < res[0].nr_images; i++) {
+		char what[96], buf[3][32];
+		const char *cell[3];
+
+		snprintf(what, sizeof(what), "%s exit", res[0].images[i].who);
+		for (int r = 0; r < 3; r++) {
+			const struct mv_image_result *im = i < res[r].nr_images ? &res[r].images[i] : NULL;
+
+			if (im && im->exited)
+				snprintf(buf[r], sizeof(buf[r]), "status %u", im->exit_status);
+			else
+				snprintf(buf[r], sizeof(buf[r]), "%s", im ? im->exit : "-");
+			cell[r] = buf[r];
+		}
+		cmp_line(f, what, cell);
+	}
 	cmp_figure(f, "guest samples", (uint64_t[3]){ res[0].samples,
 		   res[1].samples, res[2].samples });
 	cmp_figure(f, "host PMIs", (uint64_t[3]){ res[0].host_pmis,

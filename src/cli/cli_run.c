@@ -37,6 +37,7 @@ struct thread {
 	char who[MV_NAME_MAX];
 	int vm;				/* VM index, -1 host */
 	int ctx;			/* truth context */
+	bool image;			/* real code: its own kernel, no guest timer */
 };
 
 struct host_event {
@@ -175,6 +176,21 @@ static int add_host_task(struct machine *m, char *err, size_t errlen)
 	return t->prog ? 0 : src_err(m, err, errlen, 0, "host task: %s", msg);
 }
 
+/* A real-code image is its own guest kernel: no guest perf, no timer. */
+static int new_image_prog(struct machine *m, struct thread *t, const struct mv_program *cfg,
+			  struct mv_guest *g, int ctx, char *err, size_t errlen)
+{
+	char msg[400];
+
+	t->image = true;
+	t->prog = guest_prog_new_image(cfg, g, &m->sim, ctx, msg, sizeof(msg));
+	if (!t->prog) {
+		snprintf(err, errlen, "%s", msg);
+		return 2;
+	}
+	return 0;
+}
+
 static int build_bare(struct machine *m, char *err, size_t errlen)
 {
 	struct thread *t = new_thread(m, 0, 0, "vm0/vcpu0");
@@ -182,6 +198,8 @@ static int build_bare(struct machine *m, char *err, size_t errlen)
 	int ctx = SIM_CTX_GUEST(0, 0);
 
 	guest_bare_init(&t->env, m->cpus[0], ctx);
+	if (m->sc->bare.kind == MV_PROG_IMAGE)
+		return new_image_prog(m, t, &m->sc->bare, g, ctx, err, errlen);
 	m->guest_perf[MV_MAX_VMS] = guest_perf_new(&m->sim, ctx, &g, 1);
 	char msg[160];
 
@@ -227,6 +245,9 @@ static int build_vm(struct machine *m, int i, char *err, size_t errlen)
 		ts[v]->ctx = SIM_CTX_GUEST(i, (int)v);
 		gs[v] = kvm_vcpu_guest(ts[v]->vcpu);
 	}
+	/* The scenario parser allows an image only alone on a 1-vCPU VM. */
+	if (cfg->prog[0].kind == MV_PROG_IMAGE)
+		return new_image_prog(m, ts[0], &cfg->prog[0], gs[0], ts[0]->ctx, err, errlen);
 	m->guest_perf[i] = guest_perf_new(&m->sim, SIM_CTX_GUEST(i, 0), gs, (int)n);
 	guest_perf_set_ack(m->guest_perf[i], cfg->pmi_ack);
 	for (unsigned v = 0; v < n; v++) {
@@ -383,7 +404,7 @@ static bool vcpu_step(void *arg)
 	struct thread *t = arg;
 
 	account_step(t->m);
-	if (t->sim->cycle >= t->next_timer) {
+	if (!t->image && t->sim->cycle >= t->next_timer) {
 		t->next_timer = t->sim->cycle + GUEST_TIMER_CYCLES;
 		mv_wrmsr_safe(kvm_vcpu_guest(t->vcpu), MSR_IA32_TSC_DEADLINE, t->next_timer);
 	}

@@ -17,7 +17,9 @@
 #include "cli_run.h"
 #include "cli_scenario.h"
 #include "cli_text.h"
+#include "hw/hw_elf.h"
 #include "hw/hw_model.h"
+#include "hw/hw_x86.h"
 #include "host/perf.h"
 
 /* The model's physical CPUs are perf's per-CPU contexts. */
@@ -448,11 +450,13 @@ struct prog_in {
 	struct mv_program prog;
 	uint64_t pin;
 	unsigned pin_line;
+	unsigned image_line;
 };
 
 static const char *const kind_names[] = {
 	[MV_PROG_STAT] = "stat", [MV_PROG_RECORD] = "record", [MV_PROG_RR] = "rr",
 	[MV_PROG_EMULATED] = "emulated", [MV_PROG_IDLE] = "idle",
+	[MV_PROG_IMAGE] = "image",
 };
 
 static int sub_kind(struct pctx *p, yaml_node_t *n, void *obj)
@@ -465,7 +469,7 @@ static int sub_kind(struct pctx *p, yaml_node_t *n, void *obj)
 			return 0;
 		}
 	}
-	return expect(p, n, "a program kind (stat, record, rr, emulated, idle)");
+	return expect(p, n, "a program kind (stat, record, rr, emulated, idle, image)");
 }
 
 static int sub_prog_events(struct pctx *p, yaml_node_t *n, void *obj)
@@ -491,8 +495,42 @@ static int sub_pin(struct pctx *p, yaml_node_t *n, void *obj)
 	return parse_ranged(p, n, "pin", 0, CLI_MAX_PCPUS - 1, &in->pin);
 }
 
+/* The image's path, relative to the directory of the scenario file. */
+static int sub_image(struct pctx *p, yaml_node_t *n, void *obj)
+{
+	struct prog_in *in = obj;
+	char rel[MV_PATH_MAX];
+	const char *slash = strrchr(p->fname, '/');
+	int len;
+
+	if (parse_str(p, n, rel, sizeof(rel)))
+		return -1;
+	if (rel[0] == '/' || !slash)
+		len = snprintf(in->prog.image, sizeof(in->prog.image), "%s", rel);
+	else
+		len = snprintf(in->prog.image, sizeof(in->prog.image), "%.*s/%s",
+			       (int)(slash - p->fname), p->fname, rel);
+	if (len < 0 || (size_t)len >= sizeof(in->prog.image))
+		return expect(p, n, "an image path shorter than 512 characters with the scenario's directory");
+	in->image_line = node_line(n);
+	return 0;
+}
+
+static int sub_mem(struct pctx *p, yaml_node_t *n, void *obj)
+{
+	struct prog_in *in = obj;
+
+	if (n->type != YAML_SCALAR_NODE || cli_parse_mem(scalar(n), &in->prog.mem))
+		return expect(p, n, "a memory size (MiB, or a number with K, M or G) "
+			      "from 2M to 3G, a multiple of 4K");
+	return 0;
+}
+
 static const struct field prog_fields[] = {
 	FSUB("kind", sub_kind),
+	FSUB("image", sub_image),
+	FSUB("mem", sub_mem),
+	FNUM("insn_limit", F_U64, struct prog_in, prog.insn_limit, 1, UINT64_MAX / 2),
 	FSUB("events", sub_prog_events),
 	FNUM("period", F_U64, struct prog_in, prog.period, 1, UINT64_MAX / 2),
 	FNUM("freq", F_U64, struct prog_in, prog.freq, 1, CLI_MAX_FREQ),
@@ -503,6 +541,27 @@ static const struct field prog_fields[] = {
 	FSUB("work", sub_prog_work),
 };
 
+/* An image is its own program: the file must be an image mvpmu can run
+ * (checked now, so the error names the line), with no workload. */
+static int check_image(struct pctx *p, yaml_node_t *n, const struct prog_in *in,
+		       uint64_t seen)
+{
+	struct hw_elf *elf;
+	char msg[400];
+
+	if (!in->image_line)
+		return fail(p, node_line(n), "expected image for kind: image, got no such key");
+	if (was_seen(prog_fields, NFIELDS(prog_fields), seen, "work") ||
+	    was_seen(prog_fields, NFIELDS(prog_fields), seen, "events"))
+		return fail(p, node_line(n), "expected no work or events for kind: image "
+			    "(the image is the program), got them");
+	if (hw_elf_open(in->prog.image, in->prog.mem ? in->prog.mem : HW_X86_MEM_DEFAULT,
+			&elf, msg, sizeof(msg)))
+		return fail(p, in->image_line, "expected an x86-64 ELF image mvpmu can run, got %s", msg);
+	hw_elf_free(elf);
+	return 0;
+}
+
 /* Keys that only make sense for one kind, and what that kind needs. */
 static int check_program(struct pctx *p, yaml_node_t *n, const struct prog_in *in,
 			 uint64_t seen)
@@ -511,6 +570,8 @@ static int check_program(struct pctx *p, yaml_node_t *n, const struct prog_in *i
 		{ "period", MV_PROG_RECORD }, { "freq", MV_PROG_RECORD },
 		{ "rr_ticks", MV_PROG_RR }, { "preset", MV_PROG_EMULATED },
 		{ "handler_work", MV_PROG_EMULATED },
+		{ "image", MV_PROG_IMAGE }, { "mem", MV_PROG_IMAGE },
+		{ "insn_limit", MV_PROG_IMAGE },
 	};
 	const struct mv_program *pr = &in->prog;
 
@@ -529,6 +590,8 @@ static int check_program(struct pctx *p, yaml_node_t *n, const struct prog_in *i
 	     pr->kind == MV_PROG_EMULATED) && !pr->nr_events)
 		return fail(p, node_line(n), "expected events for kind: %s, got none",
 			    kind_names[pr->kind]);
+	if (pr->kind == MV_PROG_IMAGE)
+		return check_image(p, n, in, seen);
 	return 0;
 }
 
@@ -702,6 +765,11 @@ static int finish_vm(struct pctx *p, yaml_node_t *n, struct mv_vm_config *vm)
 	if (given > vm->nr_vcpus)
 		return fail(p, node_line(n), "expected at most %u programs (one per vCPU), got %u",
 			    vm->nr_vcpus, given);
+	/* An image is the whole guest, kernel included: one vCPU. */
+	for (unsigned i = 0; i < given; i++)
+		if (vm->prog[i].kind == MV_PROG_IMAGE && vm->nr_vcpus != 1)
+			return fail(p, node_line(n), "expected kind: image on a VM of one vCPU, "
+				    "got %u vCPUs", vm->nr_vcpus);
 	for (unsigned i = given; i < MV_MAX_VCPUS; i++) {
 		memset(&vm->prog[i], 0, sizeof(vm->prog[i]));
 		vm->prog[i].kind = MV_PROG_IDLE;
@@ -1240,4 +1308,72 @@ int cli_vpmu_parse(const char *s, enum mv_vpmu *out)
 		}
 	}
 	return -1;
+}
+
+int cli_parse_mem(const char *s, uint64_t *out)
+{
+	uint64_t v = 0, unit = 1ULL << 20;
+	const char *q = s;
+
+	if (!(*q >= '0' && *q <= '9'))
+		return -1;
+	for (; *q >= '0' && *q <= '9'; q++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*q - '0');
+	}
+	switch (*q) {
+	case 'K': case 'k': unit = 1ULL << 10; q++; break;
+	case 'M': case 'm': unit = 1ULL << 20; q++; break;
+	case 'G': case 'g': unit = 1ULL << 30; q++; break;
+	default: break;
+	}
+	if (*q == 'i' && q[1] == 'B')
+		q += 2;
+	else if (*q == 'B')
+		q++;
+	if (*q || v > HW_X86_MEM_MAX / unit)
+		return -1;
+	v *= unit;
+	if (v < HW_X86_MEM_MIN || v > HW_X86_MEM_MAX || (v & 4095))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int cli_scenario_image(const char *path, uint64_t mem, struct mv_scenario *sc,
+		       char *err, size_t errlen)
+{
+	struct mv_program *pr;
+	struct hw_elf *elf;
+	const char *base = strrchr(path, '/');
+
+	cli_scenario_defaults(sc);
+	base = base ? base + 1 : path;
+	snprintf(sc->name, sizeof(sc->name), "image:%.*s", (int)sizeof(sc->name) - 7, base);
+	snprintf(sc->desc, sizeof(sc->desc), "the real-code image %.*s on one vCPU",
+		 (int)sizeof(sc->desc) - 40, base);
+	sc->vpmu = MV_VPMU_MEDIATED;
+	sc->nr_vms = 1;
+	snprintf(sc->vm[0].name, sizeof(sc->vm[0].name), "vm0");
+	sc->vm[0].nr_vcpus = 1;
+	pr = &sc->vm[0].prog[0];
+	pr->kind = MV_PROG_IMAGE;
+	if (strlen(path) >= sizeof(pr->image)) {
+		snprintf(err, errlen, "%.100s...: image path longer than %d characters",
+			 path, MV_PATH_MAX - 1);
+		return 2;
+	}
+	snprintf(pr->image, sizeof(pr->image), "%s", path);
+	pr->mem = mem;
+	for (unsigned i = 1; i < MV_MAX_VCPUS; i++) {
+		sc->vm[0].prog[i].kind = MV_PROG_IDLE;
+		sc->vm[0].pin[i] = -1;
+	}
+	sc->vm[0].pin[0] = 0;
+	sc->bare = *pr;
+	if (hw_elf_open(path, mem ? mem : HW_X86_MEM_DEFAULT, &elf, err, errlen))
+		return 2;
+	hw_elf_free(elf);
+	return 0;
 }

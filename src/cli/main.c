@@ -33,14 +33,14 @@
 enum { EXIT_VIOLATION = 1, EXIT_USAGE = 2, EXIT_PARTIAL = 3, EXIT_OUTPUT = 4 };
 
 static const char usage[] =
-	"usage: mvpmu run [SCENARIO|FILE] [--cpu MODEL] [--vpmu none|emulated|mediated]\n"
+	"usage: mvpmu run [SCENARIO|FILE|--image ELF] [--cpu MODEL] [--vpmu none|emulated|mediated]\n"
 	"                 [--seed N] [--json] [--trace FILE] [--knob NAME]... [--inject PPM]\n"
-	"                 [--inject-at N,N,...] [--patch NAME]... [budget]\n"
-	"       mvpmu compare [SCENARIO|FILE] [--cpu MODEL] [--seed N] [--json] [--patch NAME]...\n"
-	"                 [budget]\n"
-	"       mvpmu explore [SCENARIO|FILE] [--cpu MODEL] [--vpmu MODE] [--seed FIRST]\n"
+	"                 [--inject-at N,N,...] [--patch NAME]... [--mem SIZE] [budget]\n"
+	"       mvpmu compare [SCENARIO|FILE|--image ELF] [--cpu MODEL] [--seed N] [--json] [--patch NAME]...\n"
+	"                 [--mem SIZE] [budget]\n"
+	"       mvpmu explore [SCENARIO|FILE|--image ELF] [--cpu MODEL] [--vpmu MODE] [--seed FIRST]\n"
 	"                 [--seeds N] [--inject PPM] [--shrink] [--knob NAME]... [--patch NAME]...\n"
-	"                 [--jobs N] [--shard K/N] [--json] [budget]\n"
+	"                 [--jobs N] [--shard K/N] [--json] [--mem SIZE] [budget]\n"
 	"       mvpmu explore [SCENARIO|FILE] --exhaustive [--depth K] [--strict]\n"
 	"                 [--max-executions N] [--cpu MODEL] [--seed N] [--knob NAME]...\n"
 	"                 [--patch NAME]... [--jobs N] [--json] [budget]\n"
@@ -86,6 +86,9 @@ static const char usage[] =
 	"  after N simulated cycles, workload instructions or program steps; the\n"
 	"  defaults are 1e10, 1e11 and 1e8.  --progress shows progress on stderr even\n"
 	"  when it is not a terminal (on a terminal it shows after about two seconds).\n"
+	"--image ELF runs an x86-64 ELF image as real machine code on one vCPU (the\n"
+	"  mediated vPMU unless --vpmu says otherwise; docs/realcode.md).\n"
+	"--mem SIZE gives image guests SIZE of RAM (MiB, or with K/M/G; default 256M).\n"
 	"cpus      lists the CPU models\n"
 	"scenarios lists the built-in scenarios\n"
 	"\n"
@@ -117,6 +120,9 @@ struct opts {
 	uint32_t patches;
 	struct mv_budget budget;	/* 0: the scenario's or the default */
 	bool progress;
+	const char *image;
+	bool mem_set;
+	uint64_t mem;
 };
 
 static const struct {
@@ -346,6 +352,15 @@ static int take_opt(struct opts *o, int c, const char *arg, const char *allowed)
 		break;
 	}
 	case 'P': o->progress = true; break;
+	case 'G':
+		o->image = arg;
+		break;
+	case 'm':
+		if (cli_parse_mem(arg, &o->mem))
+			return usage_error(o->cmd, "expected --mem as MiB or a size with K/M/G "
+					   "from 2M to 3G, a multiple of 4K, got", arg);
+		o->mem_set = true;
+		break;
 	}
 	return 0;
 }
@@ -376,6 +391,8 @@ static int parse_opts(int argc, char **argv, const char *allowed, struct opts *o
 		{ "max-insns", required_argument, NULL, 'I' },
 		{ "max-steps", required_argument, NULL, 'T' },
 		{ "progress", no_argument, NULL, 'P' },
+		{ "image", required_argument, NULL, 'G' },
+		{ "mem", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -406,17 +423,54 @@ static int parse_opts(int argc, char **argv, const char *allowed, struct opts *o
 	return 0;
 }
 
+/* --mem for every image program of the scenario. */
+static int apply_mem(const struct opts *o, struct mv_scenario *sc)
+{
+	unsigned n = 0;
+
+	if (!o->mem_set)
+		return 0;
+	if (sc->bare.kind == MV_PROG_IMAGE) {
+		sc->bare.mem = o->mem;
+		n++;
+	}
+	for (unsigned v = 0; v < sc->nr_vms; v++)
+		for (unsigned i = 0; i < MV_MAX_VCPUS; i++)
+			if (sc->vm[v].prog[i].kind == MV_PROG_IMAGE) {
+				sc->vm[v].prog[i].mem = o->mem;
+				n++;
+			}
+	if (!n) {
+		fprintf(stderr, "mvpmu %s: --mem applies to image programs, and %s has none\n",
+			o->cmd, sc->name);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
 /* Loads the scenario and applies the command line over it. */
 static int load_scenario(const struct opts *o, struct mv_scenario *sc)
 {
 	static char err[CLI_ERR_MAX];
 
-	if (cli_scenario_lookup(o->scenario ? o->scenario : DEFAULT_SCENARIO,
-				sc, err, sizeof(err))) {
+	if (o->image && o->scenario) {
+		fprintf(stderr, "mvpmu %s: --image runs its own scenario, got also '%s'\n",
+			o->cmd, o->scenario);
+		return EXIT_USAGE;
+	}
+	if (o->image) {
+		if (cli_scenario_image(o->image, o->mem, sc, err, sizeof(err))) {
+			fprintf(stderr, "mvpmu: %s\n", err);
+			return EXIT_USAGE;
+		}
+	} else if (cli_scenario_lookup(o->scenario ? o->scenario : DEFAULT_SCENARIO,
+				       sc, err, sizeof(err))) {
 		/* File errors start with FILE:LINE, as compilers print them. */
 		fprintf(stderr, "%s%s\n", strncmp(err, "unknown", 7) ? "" : "mvpmu: ", err);
 		return EXIT_USAGE;
 	}
+	if (apply_mem(o, sc))
+		return EXIT_USAGE;
 	if (o->cpu) {
 		if (!hw_model_find(o->cpu))
 			return usage_error(o->cmd, "unknown CPU model (see mvpmu cpus)", o->cpu);
@@ -627,7 +681,7 @@ static int cmd_run(int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	if ((ret = prepare(argc, argv, "cvsjtkipCITPA", &o, sc))) {
+	if ((ret = prepare(argc, argv, "cvsjtkipCITPAGm", &o, sc))) {
 		ret = ret < 0 ? 0 : ret;
 		goto out;
 	}
@@ -699,7 +753,7 @@ static int cmd_compare(int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	if ((ret = prepare(argc, argv, "csjpCITP", &o, base))) {
+	if ((ret = prepare(argc, argv, "csjpCITPGm", &o, base))) {
 		ret = ret < 0 ? 0 : ret;
 		goto out;
 	}
@@ -881,7 +935,7 @@ static int cmd_explore(int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	if ((ret = prepare(argc, argv, "cvsnikJSjpCITPXDZRrM", &o, sc))) {
+	if ((ret = prepare(argc, argv, "cvsnikJSjpCITPXDZRrMGm", &o, sc))) {
 		ret = ret < 0 ? 0 : ret;
 		goto out;
 	}

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "guest_bare.h"
+#include "hw/hw_platform.h"
 
 static struct guest_bare *B(struct mv_guest *g)
 {
@@ -69,10 +70,84 @@ static void bare_set_cr4_pce(struct mv_guest *g, bool pce)
 	B(g)->cpu->cr4_pce = pce;
 }
 
+/* ---- real machine code: the instruction retires on the hardware ---- */
+
+static void bare_retire(struct mv_guest *g)
+{
+	struct mv_work w = mv_work_insns(1, 0, 0, g->kernel, g->label);
+
+	hw_run_work(B(g)->cpu, &w);
+	drain(B(g));
+}
+
+static int bare_insn_wrmsr(struct mv_guest *g, uint32_t msr, uint64_t val)
+{
+	struct mv_work w = mv_work_insns(1, 0, 0, g->kernel, g->label);
+	int fault = hw_wrmsr_retire(B(g)->cpu, msr, val, &w);
+
+	drain(B(g));
+	return fault;
+}
+
+/* Reads sample the register before their own retirement. */
+static int bare_insn_rdmsr(struct mv_guest *g, uint32_t msr, uint64_t *val)
+{
+	int fault = hw_rdmsr(B(g)->cpu, msr, val);
+
+	if (!fault)
+		bare_retire(g);
+	return fault;
+}
+
+static int bare_insn_rdpmc(struct mv_guest *g, uint32_t ecx, uint64_t *val)
+{
+	int fault = hw_rdpmc(B(g)->cpu, ecx, val);
+
+	if (!fault)
+		bare_retire(g);
+	return fault;
+}
+
+static void bare_insn_cpuid(struct mv_guest *g, uint32_t leaf, uint32_t sub,
+			    uint32_t r[4])
+{
+	hw_cpuid(B(g)->cpu, leaf, sub, r);
+	bare_retire(g);
+}
+
+/* The machine's own devices; isa-debug-exit ends the machine inside the
+ * instruction, which therefore never retires. */
+static void bare_insn_io(struct mv_guest *g, uint16_t port, unsigned size,
+			 bool in, uint32_t *data, unsigned count)
+{
+	for (unsigned i = 0; i < count; i++) {
+		if (g->platform)
+			hw_platform_io(g->platform, port, size, in, &data[i]);
+		else if (in)
+			data[i] = size >= 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
+	}
+	if (!g->platform || !g->platform->exited)
+		bare_retire(g);
+}
+
+static void bare_insn_hlt(struct mv_guest *g)
+{
+	bare_retire(g);
+}
+
+static void bare_headroom(struct mv_guest *g, struct hw_headroom *h)
+{
+	hw_pmu_headroom(B(g)->cpu, g->kernel, h);
+}
+
 static const struct mv_guest_ops bare_ops = {
 	.wrmsr = bare_wrmsr, .rdmsr = bare_rdmsr, .rdpmc = bare_rdpmc,
 	.cpuid = bare_cpuid, .run = bare_run, .emulate = bare_emulate,
 	.set_cpl = bare_set_cpl, .set_cr4_pce = bare_set_cr4_pce,
+	.insn_wrmsr = bare_insn_wrmsr, .insn_rdmsr = bare_insn_rdmsr,
+	.insn_rdpmc = bare_insn_rdpmc, .insn_cpuid = bare_insn_cpuid,
+	.insn_io = bare_insn_io, .insn_hlt = bare_insn_hlt,
+	.headroom = bare_headroom,
 };
 
 /* The CPU's interrupt hook: straight to the program's handler, or held

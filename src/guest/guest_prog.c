@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "guest_image.h"
 #include "guest_prog_internal.h"
 #include "host/perf_internal.h"
 
@@ -121,6 +122,28 @@ struct guest_prog *guest_prog_new(const struct mv_program *cfg,
 	return p;
 }
 
+struct guest_prog *guest_prog_new_image(const struct mv_program *cfg,
+					struct mv_guest *g, struct sim *sim,
+					int ctx, char *err, size_t errlen)
+{
+	struct guest_prog *p = calloc(1, sizeof(*p));
+
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	p->cfg = *cfg;
+	p->g = g;
+	p->sim = sim;
+	p->ctx = ctx;
+	p->image = guest_image_new(cfg, g, sim, err, errlen);
+	if (!p->image) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
 /* ---- the workload, one block per step ---- */
 
 /* An instruction the hypervisor emulates belongs to the segment's code:
@@ -231,6 +254,12 @@ static void teardown(struct guest_prog *p)
 
 bool guest_prog_step(struct guest_prog *p)
 {
+	if (p->image) {
+		if (p->state == GP_SETUP)
+			p->irqs0 = p->g->nr_irqs;
+		p->state = guest_image_step(p->image) ? GP_RUN : GP_DONE;
+		return p->state == GP_RUN;
+	}
 	switch (p->state) {
 	case GP_SETUP:
 		setup(p);
@@ -276,6 +305,11 @@ void guest_prog_report(struct guest_prog *p, const char *who,
 		       const struct sim *sim, struct mv_result *res)
 {
 	(void)sim;
+	if (p->image) {
+		res->guest_pmis += p->g->nr_irqs - p->irqs0;
+		guest_image_report(p->image, who, res);
+		return;
+	}
 	res->guest_pmis += p->pmis;
 	if (uses_perf(p))
 		gp_perf_report(p, who, res);
@@ -287,7 +321,9 @@ void guest_prog_free(struct guest_prog *p)
 {
 	if (!p)
 		return;
-	if (p->state == GP_RUN)
+	if (p->image)
+		guest_image_free(p->image);
+	else if (p->state == GP_RUN)
 		teardown(p);
 	free(p);
 }

@@ -34,6 +34,11 @@ struct guest_prog *guest_prog_new(const struct mv_program *cfg,
 				  struct mv_guest *g, struct perf *perf,
 				  int cpu, int ctx, int vendor,
 				  char *err, size_t errlen);
+/* A program of kind `image` (real x86-64 code, src/guest/guest_image.c):
+ * it needs no guest kernel perf, only the simulation. */
+struct guest_prog *guest_prog_new_image(const struct mv_program *cfg,
+					struct mv_guest *g, struct sim *sim,
+					int ctx, char *err, size_t errlen);
 /* Runs one step; false once the program has finished (and stopped its
  * events).  Must be called until it returns false. */
 bool guest_prog_step(struct guest_prog *p);

@@ -95,6 +95,7 @@ struct guest_prog {
 	uint64_t lost;
 	struct gp_rr rr;
 	struct gp_raw raw;
+	struct guest_image *image;	/* kind image */
 };
 
 /* guest_prog.c */

@@ -38,6 +38,7 @@ void hw_cpu_init(struct hw_cpu *cpu, int id, struct sim *sim,
 	cpu->cost = model->cost;
 	cpu->ops = hw_pmu_ops_for(model);
 	cpu->apic.lvtpc = APIC_LVTPC_RESET;
+	hw_apic_misc_reset(&cpu->apic.misc);
 	cpu->bucket = SIM_T_HOST;
 	cpu->ops->reset(cpu);
 }
@@ -87,6 +88,96 @@ void hw_apic_pmi(struct hw_cpu *cpu)
 	deliver(cpu, vector, nmi);
 }
 
+/* ---- the APIC registers beyond LVTPC, and retiring WRMSRs ---- */
+
+void hw_apic_misc_reset(struct hw_apic_misc *a)
+{
+	a->tpr = 0;
+	a->svr = APIC_SVR_RESET;
+}
+
+bool hw_apic_misc_wrmsr_fault(uint32_t msr, uint64_t val, int *fault)
+{
+	switch (msr) {
+	case MSR_IA32_APIC_BASE:
+		/* Only the value it has (BSP is read-only): the APIC cannot be
+		 * moved, disabled or taken out of x2APIC mode here. */
+		*fault = (val & ~APIC_BASE_BSP) == (APIC_BASE_DEFAULT | APIC_BASE_EN | APIC_BASE_EXTD)
+			 ? X86_OK : X86_GP;
+		return true;
+	case MSR_X2APIC_ID:
+	case MSR_X2APIC_VERSION:
+		*fault = X86_GP;	/* read-only in x2APIC mode (SDM 11.12.1.2) */
+		return true;
+	case MSR_X2APIC_TPR:
+		*fault = (val & ~0xFFULL) ? X86_GP : X86_OK;
+		return true;
+	case MSR_X2APIC_SVR:
+		*fault = (val & ~0x1FFULL) ? X86_GP : X86_OK;
+		return true;
+	}
+	return false;
+}
+
+bool hw_apic_misc_wrmsr(struct hw_apic_misc *a, uint32_t msr, uint64_t val, int *fault)
+{
+	if (!hw_apic_misc_wrmsr_fault(msr, val, fault))
+		return false;
+	if (*fault == X86_OK && msr == MSR_X2APIC_TPR)
+		a->tpr = (uint32_t)val;
+	if (*fault == X86_OK && msr == MSR_X2APIC_SVR)
+		a->svr = (uint32_t)val;
+	return true;
+}
+
+bool hw_apic_misc_rdmsr(const struct hw_apic_misc *a, unsigned apic_id, uint32_t msr,
+			uint64_t *val, int *fault)
+{
+	switch (msr) {
+	case MSR_IA32_APIC_BASE:
+		*val = APIC_BASE_DEFAULT | APIC_BASE_EN | APIC_BASE_EXTD |
+		       (apic_id == 0 ? APIC_BASE_BSP : 0);
+		break;
+	case MSR_X2APIC_ID:
+		*val = apic_id;
+		break;
+	case MSR_X2APIC_VERSION:
+		*val = APIC_VERSION;
+		break;
+	case MSR_X2APIC_TPR:
+		*val = a->tpr;
+		break;
+	case MSR_X2APIC_SVR:
+		*val = a->svr;
+		break;
+	default:
+		return false;
+	}
+	*fault = X86_OK;
+	return true;
+}
+
+/* The fault a write would take, found on a scratch copy of the CPU (the
+ * vendor ops touch nothing but the CPU's own state, and trace nothing). */
+static int wrmsr_fault(const struct hw_cpu *cpu, uint32_t msr, uint64_t val)
+{
+	struct hw_cpu tmp = *cpu;
+	int fault = X86_GP;
+
+	if (hw_common_wrmsr_fault(msr, val, &fault))
+		return fault;
+	fault = tmp.ops->wrmsr(&tmp, msr, val);
+	return fault == HW_MSR_NOT_MINE ? X86_GP : fault;
+}
+
+int hw_wrmsr_retire(struct hw_cpu *cpu, uint32_t msr, uint64_t val,
+		    const struct mv_work *retire)
+{
+	if (wrmsr_fault(cpu, msr, val) == X86_OK)
+		hw_run_work(cpu, retire);
+	return hw_wrmsr(cpu, msr, val);
+}
+
 /* ---- CPUID (MSRs and RDPMC are inline in hw_cpu.h) ---- */
 
 static void vendor_string(const struct hw_model *m, uint32_t r[4])
@@ -121,6 +212,9 @@ void hw_cpuid(struct hw_cpu *cpu, uint32_t leaf, uint32_t sub, uint32_t r[4])
 		vendor_string(m, r);
 	} else if (leaf == 1) {
 		r[0] = signature(m);
+		r[1] = (uint32_t)cpu->id << 24;		/* initial APIC ID */
+		r[2] = CPUID_1_ECX_X2APIC;
+		r[3] = CPUID_1_EDX_TSC | CPUID_1_EDX_MSR | CPUID_1_EDX_APIC;
 	} else if (leaf == 0x80000000) {
 		r[0] = 0x80000022;
 		vendor_string(m, r);
@@ -294,4 +388,20 @@ void hw_run_work(struct hw_cpu *cpu, const struct mv_work *w)
 	}
 	cpu->cur_label = saved_label;
 	cpu->cur_kernel = saved_kernel;
+}
+
+void hw_pmu_headroom(struct hw_cpu *cpu, bool kernel, struct hw_headroom *h)
+{
+	struct ctr_ref ctr[HW_MAX_GP + HW_MAX_FIXED];
+	unsigned nr = active_counters(cpu, kernel, ctr);
+
+	for (int e = 0; e < MV_EV_NR; e++)
+		h->ev[e] = UINT64_MAX;
+	for (unsigned i = 0; i < nr; i++) {
+		uint64_t left = ctr[i].mask - *ctr[i].val + 1;
+
+		if (left < h->ev[ctr[i].ev])
+			h->ev[ctr[i].ev] = left;
+	}
+	h->skid = cpu->pmi_pending ? cpu->skid_left : UINT64_MAX;
 }

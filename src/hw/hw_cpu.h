@@ -28,9 +28,16 @@ struct hw_pmu {
 	uint64_t perf_caps;
 };
 
+/* The x2APIC registers besides LVTPC and EOI that a guest kernel sets
+ * up (read back as written; they change nothing else in the model). */
+struct hw_apic_misc {
+	uint32_t tpr, svr;
+};
+
 struct hw_apic {
 	uint32_t lvtpc;
 	uint64_t nr_eoi;
+	struct hw_apic_misc misc;
 };
 
 /* Vendor behaviour behind one table, as KVM's kvm_pmu_ops. */
@@ -163,30 +170,62 @@ HW_ALWAYS_INLINE void hw_trace_access(struct hw_cpu *cpu, enum sim_trace_kind ki
  * Delivery status (bit 12) is read-only (SDM vol. 3, 11.5.1). */
 #define HW_LVT_WRITABLE (APIC_LVT_VECTOR | APIC_LVT_DM_MASK | APIC_LVT_MASKED)
 
-/* The MSRs every CPU has outside its PMU (hw_common_wrmsr/rdmsr). */
+/* The x2APIC registers beyond LVTPC and EOI, and APIC_BASE (hw_cpu.c):
+ * the same rules serve KVM's virtual APIC. */
+void hw_apic_misc_reset(struct hw_apic_misc *a);
+bool hw_apic_misc_wrmsr_fault(uint32_t msr, uint64_t val, int *fault);
+bool hw_apic_misc_wrmsr(struct hw_apic_misc *a, uint32_t msr, uint64_t val, int *fault);
+bool hw_apic_misc_rdmsr(const struct hw_apic_misc *a, unsigned apic_id, uint32_t msr,
+			uint64_t *val, int *fault);
+
+/* The MSRs every CPU has outside its PMU (hw_common_wrmsr/rdmsr) that a
+ * caller may name as a constant (the fast dispatch in hw_wrmsr). */
 static inline bool hw_msr_is_common(uint32_t msr)
 {
 	return msr == MSR_X2APIC_LVTPC || msr == MSR_X2APIC_EOI || msr == MSR_EFER;
 }
 
-static inline bool hw_common_wrmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t val, int *fault)
+/* Whether `msr` is one of the common MSRs, and the fault a write of `val`
+ * to it takes. */
+static inline bool hw_common_wrmsr_fault(uint32_t msr, uint64_t val, int *fault)
 {
 	switch (msr) {
 	case MSR_X2APIC_LVTPC:
-		cpu->apic.lvtpc = (uint32_t)(val & HW_LVT_WRITABLE);
 		*fault = (val >> 32) ? X86_GP : X86_OK;
 		return true;
 	case MSR_X2APIC_EOI:
-		cpu->apic.nr_eoi++;
-		sim_trace(cpu->sim, TR_EOI, 0, 0, 0, NULL);
 		*fault = val ? X86_GP : X86_OK;	/* x2APIC EOI takes only 0 */
 		return true;
 	case MSR_EFER:
-		cpu->efer = val;
 		*fault = X86_OK;
 		return true;
 	}
-	return false;
+	return hw_apic_misc_wrmsr_fault(msr, val, fault);
+}
+
+/* A faulting WRMSR changes nothing. */
+static inline bool hw_common_wrmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t val, int *fault)
+{
+	if (!hw_common_wrmsr_fault(msr, val, fault))
+		return false;
+	if (*fault != X86_OK)
+		return true;
+	switch (msr) {
+	case MSR_X2APIC_LVTPC:
+		cpu->apic.lvtpc = (uint32_t)(val & HW_LVT_WRITABLE);
+		break;
+	case MSR_X2APIC_EOI:
+		cpu->apic.nr_eoi++;
+		sim_trace(cpu->sim, TR_EOI, 0, 0, 0, NULL);
+		break;
+	case MSR_EFER:
+		cpu->efer = val;
+		break;
+	default:
+		hw_apic_misc_wrmsr(&cpu->apic.misc, msr, val, fault);
+		break;
+	}
+	return true;
 }
 
 static inline bool hw_common_rdmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t *val, int *fault)
@@ -199,7 +238,7 @@ static inline bool hw_common_rdmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t *v
 		*val = cpu->efer;
 		break;
 	default:
-		return false;
+		return hw_apic_misc_rdmsr(&cpu->apic.misc, (unsigned)cpu->id, msr, val, fault);
 	}
 	*fault = X86_OK;
 	return true;
@@ -279,6 +318,27 @@ HW_ALWAYS_INLINE int hw_rdpmc(struct hw_cpu *cpu, uint32_t ecx, uint64_t *val)
  * active counter, splitting it at each overflow and delivering PMIs. */
 void hw_run_work(struct hw_cpu *cpu, const struct mv_work *work);
 
+/* WRMSR executed by real code (src/hw/hw_x86): the instruction retires
+ * (`retire`) under the PMU state before the write, then the write takes
+ * effect, so the WRMSR that enables a counter is not counted by it and
+ * the one that disables it is (FACTS.md s.8).  A write that faults does
+ * not retire. */
+int hw_wrmsr_retire(struct hw_cpu *cpu, uint32_t msr, uint64_t val,
+		    const struct mv_work *retire);
+
+/* What the hardware can still execute at this privilege before it does
+ * something: per event kind, the number of events at which the first
+ * active counter of that kind wraps (UINT64_MAX when none counts it);
+ * and, with a skidded PMI pending, the instructions until it is
+ * delivered (0: due now; UINT64_MAX: none pending).  A query of the
+ * simulator (no cost, no trace): the real-code engine stops exactly
+ * there. */
+struct hw_headroom {
+	uint64_t ev[MV_EV_NR];
+	uint64_t skid;
+};
+void hw_pmu_headroom(struct hw_cpu *cpu, bool kernel, struct hw_headroom *h);
+
 /* Width mask of GP (fixed == false) or fixed counters. */
 static inline uint64_t hw_pmu_counter_mask(const struct hw_cpu *cpu, bool fixed)
 {
@@ -286,6 +346,12 @@ static inline uint64_t hw_pmu_counter_mask(const struct hw_cpu *cpu, bool fixed)
 }
 /* Event counted by fixed counter i (architectural assignment). */
 enum mv_event hw_fixed_event(unsigned i);
+
+/* IA32_APIC_BASE and the x2APIC ID, version, TPR and SVR registers, for
+ * the CPU's own APIC and a hypervisor's virtual one: the APIC is always
+ * enabled in x2APIC mode at 0xFEE00000 (there is no xAPIC MMIO yet, issue
+ * 12).  Each returns false when `msr` is not one of them, else sets
+ * *fault (and *val / the register). */
 
 /* The APIC delivers a PMI through LVTPC (used by the counter engine). */
 void hw_apic_pmi(struct hw_cpu *cpu);

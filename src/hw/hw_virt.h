@@ -26,6 +26,7 @@
 #define VMX_EXIT_EXTINT		1
 #define VMX_EXIT_CPUID		10
 #define VMX_EXIT_HLT		12
+#define VMX_EXIT_IO		30
 #define VMX_EXIT_RDPMC		15
 #define VMX_EXIT_MSR_READ	31
 #define VMX_EXIT_MSR_WRITE	32
@@ -83,6 +84,7 @@ void hw_vmx_exit(struct hw_cpu *cpu, struct hw_vmcs *vmcs, uint32_t reason,
 #define SVM_EXIT_RDPMC		0x6F
 #define SVM_EXIT_CPUID		0x72
 #define SVM_EXIT_HLT		0x78
+#define SVM_EXIT_IOIO		0x7B
 #define SVM_EXIT_MSR		0x7C
 #define SVM_EXIT_NPF		0x400	/* the model's "emulated instruction" */
 

@@ -22,6 +22,7 @@
 enum kvm_exit {
 	KVM_EXIT_MSR_READ, KVM_EXIT_MSR_WRITE, KVM_EXIT_RDPMC, KVM_EXIT_CPUID,
 	KVM_EXIT_HLT, KVM_EXIT_EXTINT, KVM_EXIT_NMI, KVM_EXIT_EMULATE,
+	KVM_EXIT_IO,	/* port I/O of real code: to the VMM's devices */
 	KVM_EXIT_NR
 };
 
@@ -142,6 +143,7 @@ struct kvm_vcpu {
 	unsigned cpl;
 	bool cr4_pce;
 	uint32_t lvtpc;		/* the guest's virtual LVTPC */
+	struct hw_apic_misc apic_misc;	/* its APIC base, ID, TPR, SVR (real code) */
 	uint64_t guest_efer;	/* L1's EFER (SVME for Host/Guest bits) */
 	bool nested_svm;	/* nested SVM exposed to L1 (kvm_nested.c) */
 	bool in_l2;		/* L1's guest (L2) runs on this vCPU */

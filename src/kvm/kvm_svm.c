@@ -8,6 +8,7 @@ static const uint32_t svm_codes[KVM_EXIT_NR] = {
 	[KVM_EXIT_RDPMC] = SVM_EXIT_RDPMC, [KVM_EXIT_CPUID] = SVM_EXIT_CPUID,
 	[KVM_EXIT_HLT] = SVM_EXIT_HLT, [KVM_EXIT_EXTINT] = SVM_EXIT_INTR,
 	[KVM_EXIT_NMI] = SVM_EXIT_NMI, [KVM_EXIT_EMULATE] = SVM_EXIT_NPF,
+	[KVM_EXIT_IO] = SVM_EXIT_IOIO,
 };
 
 static const char *const svm_names[KVM_EXIT_NR] = {
@@ -15,6 +16,7 @@ static const char *const svm_names[KVM_EXIT_NR] = {
 	[KVM_EXIT_RDPMC] = "RDPMC", [KVM_EXIT_CPUID] = "CPUID",
 	[KVM_EXIT_HLT] = "HLT", [KVM_EXIT_EXTINT] = "INTR",
 	[KVM_EXIT_NMI] = "NMI", [KVM_EXIT_EMULATE] = "NPF",
+	[KVM_EXIT_IO] = "IOIO",
 };
 
 static uint32_t svm_exit_code(enum kvm_exit r)

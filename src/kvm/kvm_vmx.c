@@ -8,6 +8,7 @@ static const uint32_t vmx_codes[KVM_EXIT_NR] = {
 	[KVM_EXIT_RDPMC] = VMX_EXIT_RDPMC, [KVM_EXIT_CPUID] = VMX_EXIT_CPUID,
 	[KVM_EXIT_HLT] = VMX_EXIT_HLT, [KVM_EXIT_EXTINT] = VMX_EXIT_EXTINT,
 	[KVM_EXIT_NMI] = VMX_EXIT_NMI, [KVM_EXIT_EMULATE] = VMX_EXIT_EPT_MISCONFIG,
+	[KVM_EXIT_IO] = VMX_EXIT_IO,
 };
 
 static const char *const vmx_names[KVM_EXIT_NR] = {
@@ -15,6 +16,7 @@ static const char *const vmx_names[KVM_EXIT_NR] = {
 	[KVM_EXIT_RDPMC] = "RDPMC", [KVM_EXIT_CPUID] = "CPUID",
 	[KVM_EXIT_HLT] = "HLT", [KVM_EXIT_EXTINT] = "EXTERNAL_INTERRUPT",
 	[KVM_EXIT_NMI] = "EXCEPTION_NMI", [KVM_EXIT_EMULATE] = "EPT_MISCONFIG",
+	[KVM_EXIT_IO] = "IO_INSTRUCTION",
 };
 
 static uint32_t vmx_exit_code(enum kvm_exit r)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "host/host_cpu.h"
+#include "hw/hw_platform.h"
 #include "kvm_internal.h"
 #include "kvm_nested.h"
 
@@ -248,6 +249,10 @@ static int kvm_set_msr(struct kvm_vcpu *v, uint32_t msr, uint64_t val, bool host
 {
 	switch (msr) {
 	case MSR_X2APIC_LVTPC:
+		/* lapic.c kvm_lapic_msr_write: bits 63:32 are reserved in every
+		 * x2APIC register but ICR. */
+		if (val >> 32)
+			return X86_GP;
 		v->lvtpc = (uint32_t)(val & (APIC_LVT_VECTOR | APIC_LVT_DM_MASK | APIC_LVT_MASKED));
 		return X86_OK;
 	case MSR_X2APIC_EOI:
@@ -496,10 +501,197 @@ static void vcpu_set_cr4_pce(struct mv_guest *g, bool pce)
 		v->cpu->cr4_pce = pce;
 }
 
+/* ---- real machine code (src/hw/hw_x86): the instruction itself ---- */
+
+/* An instruction the hardware executed in guest mode retires there. */
+static void retire_in_guest(struct kvm_vcpu *v)
+{
+	struct mv_work w = mv_work_insns(1, 0, 0, v->g.kernel, v->g.label);
+
+	hw_run_work(v->cpu, &w);
+}
+
+/* An instruction KVM completed and skipped retires in the guest without
+ * the hardware seeing it: kvm_skip_emulated_instruction() counts it with
+ * kvm_pmu_instruction_retired() after the handler, against the counters
+ * enabled at that moment.  Linux 7.0 recomputes that set at the write
+ * itself (commit 5dfd498bad5f, "Calculate set of to-be-emulated PMCs at
+ * time of WRMSRs"), so an intercepted WRMSR that enables a counter is
+ * counted by it and one that disables it is not (docs/realcode.md). */
+static void retire_skipped(struct kvm_vcpu *v)
+{
+	uint64_t ev[MV_EV_NR] = { 0 };
+
+	ev[MV_EV_INSTRUCTIONS] = 1;
+	sim_truth_add(&v->vm->kvm->sim->truth, v->ctx, v->g.kernel, v->g.label, ev);
+	kvm_pmu_instruction_retired(v, false);
+}
+
+/* KVM's MSR emulation as real code meets it: its local APIC answers the
+ * APIC base and the x2APIC ID, version, TPR and SVR registers too (the
+ * API's programs never touch them). */
+static int insn_set_msr(struct kvm_vcpu *v, uint32_t msr, uint64_t val)
+{
+	int fault;
+
+	if (hw_apic_misc_wrmsr(&v->apic_misc, msr, val, &fault))
+		return fault;
+	return kvm_set_msr(v, msr, val, false);
+}
+
+static int insn_get_msr(struct kvm_vcpu *v, uint32_t msr, uint64_t *val)
+{
+	int fault;
+
+	if (hw_apic_misc_rdmsr(&v->apic_misc, (unsigned)v->idx, msr, val, &fault))
+		return fault;
+	return kvm_get_msr(v, msr, val);
+}
+
+static int vcpu_insn_wrmsr(struct mv_guest *g, uint32_t msr, uint64_t val)
+{
+	struct kvm_vcpu *v = V(g);
+	bool own = begin_call(v);
+	int fault;
+
+	if (!v->vm->kvm->x86->msr_exits(v, msr, true)) {
+		struct mv_work w = mv_work_insns(1, 0, 0, g->kernel, g->label);
+
+		fault = hw_wrmsr_retire(v->cpu, msr, val, &w);
+	} else {
+		exit_begin(v, KVM_EXIT_MSR_WRITE, msr, false, 0);
+		if (fastpath_ok(v, msr)) {
+			exit_fast(v, KVM_EXIT_MSR_WRITE);
+			fault = insn_set_msr(v, msr, val);
+			if (!fault)
+				retire_skipped(v);
+			kvm_mediated_check_entry(v);
+			hw_enter(v);
+			deliver_guest_interrupts(v);
+		} else {
+			exit_slow(v, KVM_EXIT_MSR_WRITE);
+			fault = insn_set_msr(v, msr, val);
+			if (!fault)
+				retire_skipped(v);
+			vcpu_enter(v);
+		}
+	}
+	end_call(v, own);
+	return fault;
+}
+
+static int vcpu_insn_rdmsr(struct mv_guest *g, uint32_t msr, uint64_t *val)
+{
+	struct kvm_vcpu *v = V(g);
+	bool own = begin_call(v);
+	int fault;
+
+	if (!v->vm->kvm->x86->msr_exits(v, msr, false)) {
+		fault = hw_rdmsr(v->cpu, msr, val);
+		if (!fault)
+			retire_in_guest(v);
+	} else {
+		exit_begin(v, KVM_EXIT_MSR_READ, msr, false, 0);
+		exit_slow(v, KVM_EXIT_MSR_READ);
+		fault = insn_get_msr(v, msr, val);
+		if (!fault)
+			retire_skipped(v);
+		vcpu_enter(v);
+	}
+	end_call(v, own);
+	return fault;
+}
+
+static int vcpu_insn_rdpmc(struct mv_guest *g, uint32_t ecx, uint64_t *val)
+{
+	struct kvm_vcpu *v = V(g);
+	bool own = begin_call(v);
+	int fault;
+
+	*val = 0;
+	if (v->vm->kvm->x86->rdpmc_faults_first(v, ecx)) {
+		fault = X86_GP;
+	} else if (!v->vm->kvm->x86->rdpmc_exits(v)) {
+		fault = hw_rdpmc(v->cpu, ecx, val);
+		if (!fault)
+			retire_in_guest(v);
+	} else {
+		exit_begin(v, KVM_EXIT_RDPMC, ecx, false, 0);
+		exit_slow(v, KVM_EXIT_RDPMC);
+		fault = kvm_pmu_rdpmc(v, ecx, val);
+		if (!fault)
+			retire_skipped(v);
+		vcpu_enter(v);
+	}
+	end_call(v, own);
+	return fault;
+}
+
+static void vcpu_insn_cpuid(struct mv_guest *g, uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+	struct kvm_vcpu *v = V(g);
+	bool own = begin_call(v);
+
+	exit_begin(v, KVM_EXIT_CPUID, leaf, false, 0);
+	exit_slow(v, KVM_EXIT_CPUID);
+	hw_cpuid(v->cpu, leaf, sub, r);
+	kvm_pmu_cpuid(v, leaf, r);
+	retire_skipped(v);
+	vcpu_enter(v);
+	end_call(v, own);
+}
+
+/* Port I/O exits to userspace, where the VMM's devices answer; KVM then
+ * completes the instruction (complete_fast_pio_*), unless the device
+ * ended the VM (isa-debug-exit), when it never completes. */
+static void vcpu_insn_io(struct mv_guest *g, uint16_t port, unsigned size,
+			 bool in, uint32_t *data, unsigned count)
+{
+	struct kvm_vcpu *v = V(g);
+	bool own = begin_call(v);
+
+	exit_begin(v, KVM_EXIT_IO, port, false, 0);
+	exit_slow(v, KVM_EXIT_IO);
+	for (unsigned i = 0; i < count; i++) {
+		if (g->platform)
+			hw_platform_io(g->platform, port, size, in, &data[i]);
+		else if (in)
+			data[i] = size >= 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
+	}
+	if (!g->platform || !g->platform->exited)
+		retire_skipped(v);
+	vcpu_enter(v);
+	end_call(v, own);
+}
+
+/* HLT exits; KVM skips it (counted: kvm_emulate_halt, or the fastpath's
+ * handle_fastpath_hlt when no mediated counter counts instructions, as in
+ * exit_halt) and the vCPU blocks until an event, which the engine decides
+ * about. */
+static void vcpu_insn_hlt(struct mv_guest *g)
+{
+	struct kvm_vcpu *v = V(g);
+	bool own = begin_call(v);
+
+	exit_halt(v);
+	retire_skipped(v);
+	vcpu_enter(v);
+	end_call(v, own);
+}
+
+static void vcpu_headroom(struct mv_guest *g, struct hw_headroom *h)
+{
+	hw_pmu_headroom(V(g)->cpu, g->kernel, h);
+}
+
 static const struct mv_guest_ops vcpu_ops = {
 	.wrmsr = vcpu_wrmsr, .rdmsr = vcpu_rdmsr, .rdpmc = vcpu_rdpmc,
 	.cpuid = vcpu_cpuid, .run = vcpu_run_work, .emulate = vcpu_emulate,
 	.set_cpl = vcpu_set_cpl, .set_cr4_pce = vcpu_set_cr4_pce,
+	.insn_wrmsr = vcpu_insn_wrmsr, .insn_rdmsr = vcpu_insn_rdmsr,
+	.insn_rdpmc = vcpu_insn_rdpmc, .insn_cpuid = vcpu_insn_cpuid,
+	.insn_io = vcpu_insn_io, .insn_hlt = vcpu_insn_hlt,
+	.headroom = vcpu_headroom,
 };
 
 /* ---- running ---- */
@@ -849,6 +1041,7 @@ struct kvm_vcpu *kvm_vcpu_create(struct kvm_vm *vm, int idx, int pcpu)
 	v->cpu = kvm->cpus[pcpu];
 	v->perf_cpu = host_cpu_index(kvm->perf, v->cpu);
 	v->lvtpc = APIC_LVTPC_RESET;
+	hw_apic_misc_reset(&v->apic_misc);
 	v->task = (struct perf_task){ .id = 100 + 4 * vm->index + idx, .name = "vcpu" };
 	v->g = (struct mv_guest){ .ops = &vcpu_ops, .env = v, .cpu = idx };
 	kvm->x86->vcpu_init(v);

@@ -33,3 +33,17 @@ struct mv_work mv_work_make(uint64_t n, bool kernel, const char *label)
 	w.ev[MV_EV_TOPDOWN_SLOTS] = n / 2 * 4;
 	return w;
 }
+
+struct mv_work mv_work_insns(uint64_t n, uint64_t branches, uint64_t cond,
+			     bool kernel, const char *label)
+{
+	struct mv_work w = { .kernel = kernel, .label = label };
+
+	w.ev[MV_EV_INSTRUCTIONS] = n;
+	w.ev[MV_EV_BRANCHES] = branches;
+	w.ev[MV_EV_COND_BRANCHES] = cond;
+	w.ev[MV_EV_CYCLES] = n;
+	w.ev[MV_EV_REF_CYCLES] = n;
+	w.ev[MV_EV_TOPDOWN_SLOTS] = n * MV_SLOTS_PER_CYCLE;
+	return w;
+}

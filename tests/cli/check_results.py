@@ -419,6 +419,42 @@ def chk_vms(rep, *spec):
     if got != list(spec):
         fail("vms %r, expected %r" % (got, list(spec)))
     no_violation(rep)
+def chk_image(rep):
+    """guest/foreign/pmu_check.S (issue 11's check): exit status, the
+    counts it prints (docs/realcode.md: 2N + 2 on bare metal, one more in
+    a VM, which intercepts the enabling PERFEVTSEL write and counts it in
+    software), the truth per symbol adding up, no invariant broken."""
+    g = rep["guest"]
+    vm = rep["vpmu_effective"] != "none"
+    intel = rep["cpu"] not in ("zen3", "zen4", "zen5")
+    if g["exit"] != "exit" or g["exit_status"] != 1:
+        fail("exit %s status %s, want exit status 1" % (g["exit"], g["exit_status"]))
+    vals = dict(w.split("=", 1) for w in g["serial"].split() if "=" in w)
+    want = {"loop": str(2002 + vm), "gp": "1" if intel else "0",
+            "pmis": "1", "pmi_ebx": str(1500 + vm),
+            "lvtpc": "0x10400" if intel else "0x400"}
+    for k, v in want.items():
+        if vals.get(k) != v:
+            fail("serial %s=%s, want %s" % (k, vals.get(k), v))
+    if rep["invariants"]["violated"] != 0:
+        fail("invariants violated: %d" % rep["invariants"]["violated"])
+    total = sum(s["instructions"]["user"] + s["instructions"]["kernel"]
+                for s in g["symbols"])
+    if total != g["instructions"]["user"] + g["instructions"]["kernel"]:
+        fail("symbols add up to %d instructions, the guest retired %d" %
+             (total, g["instructions"]["user"] + g["instructions"]["kernel"]))
+    # Most instructions first, equal counts by name (docs/cli.md).
+    keys = [(-(s["instructions"]["user"] + s["instructions"]["kernel"]), s["name"])
+            for s in g["symbols"]]
+    if keys != sorted(keys):
+        fail("guest.symbols not sorted by instructions, then name: %s" %
+             [s["name"] for s in g["symbols"]])
+    names = [s["name"] for s in g["symbols"]]
+    for n in ("_start", "nmi", "putc"):
+        if n not in names:
+            fail("no symbol %s in guest.symbols" % n)
+    if g["pmis"] != 1:
+        fail("guest.pmis %d, want 1" % g["pmis"])
 
 
 CHECKS = {
@@ -431,6 +467,7 @@ CHECKS = {
     "intercepts": (chk_intercepts, 1, 2), "ebusy": (chk_ebusy, 1),
     "pinned_error": (chk_pinned_error, 1, 1), "kernel": (chk_kernel, 1, None),
     "vms": (chk_vms, 1, None),
+    "image": (chk_image, 1),
 }
 
 

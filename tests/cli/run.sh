@@ -656,6 +656,65 @@ check 2 "issue 13: handler_work with record" "$mvpmu" run "$tmp/hw.yaml" &&
 # Partial: exit 3, marked.
 check 3 "issue 13: --max-executions" "$mvpmu" explore no-mask-copy --exhaustive --max-executions 5 &&
 	has "issue 13: --max-executions" "$tmp/out" "PARTIAL"
+# ---- issue 11: real code ----
+
+gdir=$(dirname "$mvpmu")/guest
+img=$gdir/foreign/pmu_check.elf
+for m in skylake zen4; do
+	for v in none emulated mediated; do
+		runj "--image $m $v" "$tmp/r.json" --image "$img" --cpu "$m" --vpmu "$v" &&
+			jcheck "issue 11: pmu_check on $m $v" image "$tmp/r.json"
+	done
+done
+if check 0 "--image text" "$mvpmu" run --image "$img" --cpu icelake; then
+	for k in "exit status 1" "| loop=2003" "_start" "Invariants"; do
+		has "--image text" "$tmp/out" "$k"
+	done
+fi
+runj "--image same seed 1" "$tmp/r1.json" --image "$img" --seed 3
+runj "--image same seed 2" "$tmp/r2.json" --image "$img" --seed 3
+cmp -s "$tmp/r1.json" "$tmp/r2.json" && ok || bad "--image: same seed, different --json"
+if runj "--image --trace" "$tmp/r1.json" --image "$img" --trace "$tmp/t1.json"; then
+	valid_json "--image --trace" "$tmp/t1.json"
+fi
+check 0 "--image --mem" "$mvpmu" run --image "$img" --mem 8M --json &&
+	has "--image --mem" "$tmp/out" '"exit_status": 1'
+check 0 "compare --image" "$mvpmu" compare --image "$img" && has "compare --image" "$tmp/out" "exit"
+check 0 "explore --image" "$mvpmu" explore --image "$img" --seeds 2
+printf 'hello\n' >"$tmp/text.elf"
+check 2 "--image not ELF" "$mvpmu" run --image "$tmp/text.elf" &&
+	one_line_err "--image not ELF" "$tmp/text.elf: not an ELF file"
+check 2 "--image missing" "$mvpmu" run --image "$tmp/none.elf" &&
+	one_line_err "--image missing" "cannot open the image"
+check 2 "--image and scenario" "$mvpmu" run rr-ticks --image "$img"
+check 2 "--mem without image" "$mvpmu" run rr-ticks --mem 64M && one_line_err "--mem without image" "--mem"
+check 2 "--mem too small" "$mvpmu" run --image "$img" --mem 1M && one_line_err "--mem too small" "1M"
+check 2 "--mem not a size" "$mvpmu" run --image "$img" --mem lots && one_line_err "--mem not a size" "lots"
+# pmu_check is linked at 4 MiB: it does not fit in 2 MiB of RAM.
+check 2 "--mem too small for it" "$mvpmu" run --image "$img" --mem 2M &&
+	one_line_err "--mem too small for it" "outside guest RAM"
+# kind: image in a scenario file (the path relative to the file), beside
+# host perf and a second image VM.
+mkdir -p "$tmp/sc"
+cp "$img" "$tmp/sc/check.elf"
+printf 'name: two-images\npcpus: 2\nvpmu: mediated\nhost:\n  events: [cycles:H]\n  system_wide: true\nvms:\n  - name: a\n    programs:\n      - kind: image\n        image: check.elf\n  - name: b\n    programs:\n      - {kind: image, image: check.elf, mem: 16M, insn_limit: 1000000}\n' >"$tmp/sc/two.yaml"
+if check 0 "two image VMs" "$mvpmu" run "$tmp/sc/two.yaml" --json; then
+	python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+ims = d["guest"]["images"]
+assert len(ims) == 2, ims
+assert [i["exit_status"] for i in ims] == [1, 1], ims
+assert all("loop=2003" in i["serial"] for i in ims), ims
+assert d["invariants"]["violated"] == 0
+assert d["host"]["counters"], d["host"]
+' "$tmp/out" && ok || bad "two image VMs: guest.images"
+fi
+bad_file image-no-key 4 "image for kind: image" 'name: x\nvms:\n  - programs:\n      - kind: image\n'
+bad_file image-bad-file 5 "an x86-64 ELF image" 'name: x\nvms:\n  - programs:\n      - kind: image\n        image: no-such.elf\n'
+cp "$img" "$tmp/check.elf"
+bad_file image-two-vcpus 3 "kind: image on a VM of one vCPU" 'name: x\nvms:\n  - vcpus: 2\n    programs:\n      - {kind: image, image: check.elf}\n'
+bad_file image-with-work 4 "no work or events for kind: image" 'name: x\nvms:\n  - programs:\n      - kind: image\n        image: check.elf\n        events: [instructions]\n'
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]

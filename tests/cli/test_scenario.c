@@ -215,7 +215,7 @@ static const struct bad bad_files[] = {
 	{ "vms:\n  - programs:\n      - {events: [instructions]}\n", 3,
 	  "expected 'kind' in program, got no such key" },
 	{ "vms:\n  - programs:\n      - {kind: perf}\n", 3,
-	  "expected a program kind (stat, record, rr, emulated, idle), got 'perf'" },
+	  "expected a program kind (stat, record, rr, emulated, idle, image), got 'perf'" },
 	{ "vms:\n  - programs:\n      - {kind: record, events: [instructions]}\n", 3,
 	  "expected one of period or freq for kind: record, got neither" },
 	{ "vms:\n  - programs:\n      - {kind: record, events: [cycles], period: 1, freq: 2}\n", 3,

@@ -1,0 +1,40 @@
+/* hw_platform: the devices a real-code guest reaches through port I/O:
+ * a 16550 UART at 0x3F8, QEMU's isa-debug-exit at 0xF4, and open bus
+ * everywhere else (FACTS.md s.8).  On bare metal they are the machine's
+ * devices; in a VM they are the VMM's, reached through an I/O exit to
+ * userspace.  The multiboot PC of issue 12 (fw_cfg, PIC) extends this. */
+#ifndef HW_PLATFORM_H
+#define HW_PLATFORM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/sim.h"
+
+#define HW_PLATFORM_SERIAL_MAX (64 * 1024)	/* bytes kept of the serial log */
+
+#define HW_PORT_COM1		0x3F8	/* 16550 UART base */
+#define HW_PORT_DEBUG_EXIT	0xF4	/* isa-debug-exit */
+
+struct hw_platform {
+	struct sim *sim;
+	/* 16550 registers that software can read back. */
+	uint8_t uart_ier, uart_lcr, uart_mcr, uart_scr, uart_dll, uart_dlm;
+	char serial[HW_PLATFORM_SERIAL_MAX];
+	size_t serial_len;
+	bool serial_truncated;		/* bytes beyond the buffer were dropped */
+	bool exited;			/* isa-debug-exit was written */
+	uint32_t exit_status;		/* (value << 1) | 1 */
+	uint64_t nr_unhandled;		/* accesses to ports nothing claims */
+};
+
+void hw_platform_init(struct hw_platform *p, struct sim *sim);
+
+/* One port access of `size` bytes (1, 2 or 4).  A read fills *val; a
+ * write takes val.  Never faults: unclaimed ports read as all ones and
+ * ignore writes (open bus), and are traced. */
+void hw_platform_io(struct hw_platform *p, uint16_t port, unsigned size,
+		    bool in, uint32_t *val);
+
+#endif
