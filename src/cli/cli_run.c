@@ -305,6 +305,7 @@ static int build(struct machine *m, char *err, size_t errlen)
 	struct kvm_params params = {
 		.enable_pmu = m->host_cfg.enable_pmu,
 		.enable_mediated_pmu = m->host_cfg.enable_mediated_pmu,
+		.force_emulation_prefix = sc->kvm.force_emulation_prefix,
 		.patches = sc->patches,
 	};
 	m->kvm = kvm_new(&m->sim, m->cpus, m->nr_cpus, m->host, &params);

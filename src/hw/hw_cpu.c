@@ -76,6 +76,11 @@ void hw_apic_pmi(struct hw_cpu *cpu)
 		sim_trace(cpu->sim, TR_PMI_DROPPED, lvt, 0, 0, "lvtpc masked");
 		return;
 	}
+	/* A globally disabled APIC delivers nothing (SDM 11.4.3). */
+	if (!hw_apic_enabled(&cpu->apic.misc)) {
+		sim_trace(cpu->sim, TR_PMI_DROPPED, lvt, 0, 0, "apic disabled");
+		return;
+	}
 	bool nmi = (lvt & APIC_LVT_DM_MASK) == APIC_DM_NMI;
 	unsigned vector = nmi ? NMI_VECTOR : (lvt & APIC_LVT_VECTOR);
 
@@ -88,74 +93,7 @@ void hw_apic_pmi(struct hw_cpu *cpu)
 	deliver(cpu, vector, nmi);
 }
 
-/* ---- the APIC registers beyond LVTPC, and retiring WRMSRs ---- */
-
-void hw_apic_misc_reset(struct hw_apic_misc *a)
-{
-	a->tpr = 0;
-	a->svr = APIC_SVR_RESET;
-}
-
-bool hw_apic_misc_wrmsr_fault(uint32_t msr, uint64_t val, int *fault)
-{
-	switch (msr) {
-	case MSR_IA32_APIC_BASE:
-		/* Only the value it has (BSP is read-only): the APIC cannot be
-		 * moved, disabled or taken out of x2APIC mode here. */
-		*fault = (val & ~APIC_BASE_BSP) == (APIC_BASE_DEFAULT | APIC_BASE_EN | APIC_BASE_EXTD)
-			 ? X86_OK : X86_GP;
-		return true;
-	case MSR_X2APIC_ID:
-	case MSR_X2APIC_VERSION:
-		*fault = X86_GP;	/* read-only in x2APIC mode (SDM 11.12.1.2) */
-		return true;
-	case MSR_X2APIC_TPR:
-		*fault = (val & ~0xFFULL) ? X86_GP : X86_OK;
-		return true;
-	case MSR_X2APIC_SVR:
-		*fault = (val & ~0x1FFULL) ? X86_GP : X86_OK;
-		return true;
-	}
-	return false;
-}
-
-bool hw_apic_misc_wrmsr(struct hw_apic_misc *a, uint32_t msr, uint64_t val, int *fault)
-{
-	if (!hw_apic_misc_wrmsr_fault(msr, val, fault))
-		return false;
-	if (*fault == X86_OK && msr == MSR_X2APIC_TPR)
-		a->tpr = (uint32_t)val;
-	if (*fault == X86_OK && msr == MSR_X2APIC_SVR)
-		a->svr = (uint32_t)val;
-	return true;
-}
-
-bool hw_apic_misc_rdmsr(const struct hw_apic_misc *a, unsigned apic_id, uint32_t msr,
-			uint64_t *val, int *fault)
-{
-	switch (msr) {
-	case MSR_IA32_APIC_BASE:
-		*val = APIC_BASE_DEFAULT | APIC_BASE_EN | APIC_BASE_EXTD |
-		       (apic_id == 0 ? APIC_BASE_BSP : 0);
-		break;
-	case MSR_X2APIC_ID:
-		*val = apic_id;
-		break;
-	case MSR_X2APIC_VERSION:
-		*val = APIC_VERSION;
-		break;
-	case MSR_X2APIC_TPR:
-		*val = a->tpr;
-		break;
-	case MSR_X2APIC_SVR:
-		*val = a->svr;
-		break;
-	default:
-		return false;
-	}
-	*fault = X86_OK;
-	return true;
-}
+/* ---- retiring WRMSRs ---- */
 
 /* The fault a write would take, found on a scratch copy of the CPU (the
  * vendor ops touch nothing but the CPU's own state, and trace nothing). */
@@ -164,7 +102,7 @@ static int wrmsr_fault(const struct hw_cpu *cpu, uint32_t msr, uint64_t val)
 	struct hw_cpu tmp = *cpu;
 	int fault = X86_GP;
 
-	if (hw_common_wrmsr_fault(msr, val, &fault))
+	if (hw_common_wrmsr_fault(cpu, msr, val, &fault))
 		return fault;
 	fault = tmp.ops->wrmsr(&tmp, msr, val);
 	return fault == HW_MSR_NOT_MINE ? X86_GP : fault;

@@ -536,6 +536,9 @@ static int insn_set_msr(struct kvm_vcpu *v, uint32_t msr, uint64_t val)
 
 	if (hw_apic_misc_wrmsr(&v->apic_misc, msr, val, &fault))
 		return fault;
+	/* kvm_x2apic_msr_write: no x2APIC MSRs outside x2APIC mode. */
+	if (hw_apic_x2apic_msr(msr) && !hw_apic_x2apic(&v->apic_misc))
+		return X86_GP;
 	return kvm_set_msr(v, msr, val, false);
 }
 
@@ -543,8 +546,11 @@ static int insn_get_msr(struct kvm_vcpu *v, uint32_t msr, uint64_t *val)
 {
 	int fault;
 
+	*val = 0;
 	if (hw_apic_misc_rdmsr(&v->apic_misc, (unsigned)v->idx, msr, val, &fault))
 		return fault;
+	if (hw_apic_x2apic_msr(msr) && !hw_apic_x2apic(&v->apic_misc))
+		return X86_GP;
 	return kvm_get_msr(v, msr, val);
 }
 
@@ -684,6 +690,93 @@ static void vcpu_headroom(struct mv_guest *g, struct hw_headroom *h)
 	hw_pmu_headroom(V(g)->cpu, g->kernel, h);
 }
 
+/* KVM's emulated local APIC behind the xAPIC page (apic_mmio_read/write):
+ * the same virtual LVTPC the x2APIC MSR reaches. */
+static void kvm_apic_mmio(struct kvm_vcpu *v, uint32_t off, unsigned size, bool write,
+			  uint64_t *val)
+{
+	hw_apic_mmio(&v->apic_misc, &v->lvtpc, (unsigned)v->idx, off, size, write, val);
+	sim_trace(v->vm->kvm->sim, TR_NOTE, off, *val, write, write ? "xapic write" : "xapic read");
+}
+
+/* An access to the xAPIC page exits (VMX APIC access with the APIC-access
+ * page, SVM NPF without AVIC); KVM's emulator completes the instruction
+ * and skips it, counted in software (x86_emulate_instruction ->
+ * kvm_pmu_instruction_retired), like the other instructions it completes. */
+static bool vcpu_insn_mmio(struct mv_guest *g, uint32_t off, unsigned size, bool write,
+			   uint64_t *val, int how)
+{
+	struct kvm_vcpu *v = V(g);
+	bool own;
+
+	if (how == MV_MMIO_EMULATED) {	/* inside KVM's emulation already */
+		kvm_apic_mmio(v, off, size, write, val);
+		return false;
+	}
+	own = begin_call(v);
+	exit_begin(v, KVM_EXIT_APIC, APIC_BASE_DEFAULT + off, false, 0);
+	exit_slow(v, KVM_EXIT_APIC);
+	kvm_apic_mmio(v, off, size, write, val);
+	if (how == MV_MMIO_SKIP)
+		retire_skipped(v);
+	vcpu_enter(v);
+	end_call(v, own);
+	return how == MV_MMIO_SKIP;
+}
+
+/* KVM intercepts #UD (its exception bitmap always has it).  handle_ud:
+ * with force_emulation_prefix and the prefix at RIP, RIP moves past it and
+ * the instruction is emulated (kvm_emulate_instruction with
+ * EMULTYPE_TRAP_UD_FORCED), which counts it in software, a branch as a
+ * branch (x86_emulate_instruction -> kvm_pmu_instruction_retired and
+ * kvm_pmu_branch_retired); otherwise the #UD is injected back. */
+static int vcpu_insn_ud(struct mv_guest *g, bool fep, bool branch,
+			bool (*emulate)(void *arg), void *arg)
+{
+	struct kvm_vcpu *v = V(g);
+	bool own = begin_call(v);
+	int r = -1;
+
+	exit_begin(v, KVM_EXIT_UD, 6, false, 0);
+	exit_slow(v, KVM_EXIT_UD);
+	if (fep && v->vm->kvm->params.force_emulation_prefix) {
+		r = emulate(arg);
+		if (r > 0) {
+			uint64_t ev[MV_EV_NR] = { 0 };
+
+			ev[MV_EV_INSTRUCTIONS] = 1;
+			ev[MV_EV_BRANCHES] = branch;
+			sim_truth_add(&v->vm->kvm->sim->truth, v->ctx, g->kernel, g->label, ev);
+			sim_trace(v->vm->kvm->sim, TR_NOTE, branch, 0, 0, "forced emulation");
+			kvm_pmu_instruction_retired(v, branch);
+		}
+	}
+	vcpu_enter(v);
+	end_call(v, own);
+	return r;
+}
+
+static void vcpu_apic_init(struct mv_guest *g, bool x2apic)
+{
+	hw_apic_misc_set_mode(&V(g)->apic_misc, x2apic);
+}
+
+/* Exploration: what the guest retired so far, then a guest-insn point
+ * (docs/explore.md). */
+static void vcpu_insn_point(struct mv_guest *g, const struct mv_work *w)
+{
+	struct kvm_vcpu *v = V(g);
+	bool own = begin_call(v);
+
+	for (int e = 0; e < MV_EV_NR; e++)
+		if (w->ev[e]) {
+			hw_run_work(v->cpu, w);
+			break;
+		}
+	kvm_vcpu_exit_point(v, SIM_PT_GUEST_INSN, "guest-insn/pmi-handler");
+	end_call(v, own);
+}
+
 static const struct mv_guest_ops vcpu_ops = {
 	.wrmsr = vcpu_wrmsr, .rdmsr = vcpu_rdmsr, .rdpmc = vcpu_rdpmc,
 	.cpuid = vcpu_cpuid, .run = vcpu_run_work, .emulate = vcpu_emulate,
@@ -691,7 +784,8 @@ static const struct mv_guest_ops vcpu_ops = {
 	.insn_wrmsr = vcpu_insn_wrmsr, .insn_rdmsr = vcpu_insn_rdmsr,
 	.insn_rdpmc = vcpu_insn_rdpmc, .insn_cpuid = vcpu_insn_cpuid,
 	.insn_io = vcpu_insn_io, .insn_hlt = vcpu_insn_hlt,
-	.headroom = vcpu_headroom,
+	.headroom = vcpu_headroom, .insn_mmio = vcpu_insn_mmio, .insn_ud = vcpu_insn_ud,
+	.apic_init = vcpu_apic_init, .insn_point = vcpu_insn_point,
 };
 
 /* ---- running ---- */
