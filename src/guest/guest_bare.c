@@ -120,6 +120,7 @@ static void bare_insn_cpuid(struct mv_guest *g, uint32_t leaf, uint32_t sub,
 static void bare_insn_io(struct mv_guest *g, uint16_t port, unsigned size,
 			 bool in, uint32_t *data, unsigned count)
 {
+	hw_cpu_enter(B(g)->cpu, B(g)->cpu->cost.port_io);
 	for (unsigned i = 0; i < count; i++) {
 		if (g->platform)
 			hw_platform_io(g->platform, port, size, in, &data[i]);

@@ -118,45 +118,14 @@ int hw_wrmsr_retire(struct hw_cpu *cpu, uint32_t msr, uint64_t val,
 
 /* ---- CPUID (MSRs and RDPMC are inline in hw_cpu.h) ---- */
 
-static void vendor_string(const struct hw_model *m, uint32_t r[4])
-{
-	/* CPUID leaf 0 spells the vendor in EBX, EDX, ECX order. */
-	const char *s = m->vendor == HW_INTEL ? "GenuineIntel" : "AuthenticAMD";
-
-	memcpy(&r[1], s, 4);
-	memcpy(&r[3], s + 4, 4);
-	memcpy(&r[2], s + 8, 4);
-}
-
-/* CPUID.1:EAX signature: family above 0xF goes to the extended family
- * field, the model's high nibble to the extended model field. */
-static uint32_t signature(const struct hw_model *m)
-{
-	uint32_t fam = m->family > 0xF ? 0xF : m->family;
-	uint32_t ext_fam = m->family > 0xF ? m->family - 0xF : 0;
-
-	return (ext_fam << 20) | ((m->model_id >> 4) << 16) | (fam << 8) |
-	       ((m->model_id & 0xF) << 4);
-}
-
 void hw_cpuid(struct hw_cpu *cpu, uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
 	const struct hw_model *m = cpu->model;
 
 	hw_cpu_enter(cpu, m->cost.cpuid);
 	memset(r, 0, 4 * sizeof(r[0]));
-	if (leaf == 0) {
-		r[0] = 0xD;
-		vendor_string(m, r);
-	} else if (leaf == 1) {
-		r[0] = signature(m);
-		r[1] = (uint32_t)cpu->id << 24;		/* initial APIC ID */
-		r[2] = CPUID_1_ECX_X2APIC;
-		r[3] = CPUID_1_EDX_TSC | CPUID_1_EDX_MSR | CPUID_1_EDX_APIC;
-	} else if (leaf == 0x80000000) {
-		r[0] = 0x80000022;
-		vendor_string(m, r);
-	}
+	leaf = hw_cpuid_leaf(m, leaf);
+	hw_cpuid_base(cpu, leaf, sub, r);
 	cpu->ops->cpuid(cpu, leaf, sub, r);
 	sim_trace(cpu->sim, TR_CPUID, leaf, ((uint64_t)r[0] << 32) | r[1],
 		  ((uint64_t)r[2] << 32) | r[3], NULL);

@@ -121,6 +121,10 @@ void hw_cpu_init(struct hw_cpu *cpu, int id, struct sim *sim,
 		 const struct hw_model *model);
 
 void hw_cpuid(struct hw_cpu *cpu, uint32_t leaf, uint32_t sub, uint32_t r[4]);
+/* hw_cpuid.c: the leaf a query is answered from (Intel's highest basic
+ * leaf for one out of range), and the leaves outside the PMU's. */
+uint32_t hw_cpuid_leaf(const struct hw_model *m, uint32_t leaf);
+void hw_cpuid_base(const struct hw_cpu *cpu, uint32_t leaf, uint32_t sub, uint32_t r[4]);
 
 /* ---- architectural accessors: X86_OK or the fault vector (X86_GP) ----
  * Inline: the PMU switch makes dozens per VM exit, and a call layer costs

@@ -295,6 +295,47 @@ static int kvm_get_msr(struct kvm_vcpu *v, uint32_t msr, uint64_t *val)
 	return kvm_pmu_get_msr(v, msr, val);
 }
 
+/* ---- CPUID ---- */
+
+#define CPUID_1_ECX_TSC_DEADLINE X86_BIT(24)
+#define CPUID_1_ECX_HYPERVISOR	X86_BIT(31)
+
+/* KVM's CPUID for the guest (the VMM passes the host's on, filtered by
+ * what KVM supports, as QEMU's -cpu host): the hypervisor bit and KVM's
+ * leaves at 0x40000000 ("KVMKVMKVM"), the x2APIC and TSC-deadline timer
+ * KVM's local APIC emulates on any host, the vCPU's APIC ID and the APIC
+ * bit of its own APIC base (kvm_update_cpuid_runtime), and the vPMU's
+ * leaves (kvm_pmu_cpuid).  KVM answers a leaf out of range as Intel does
+ * for an Intel guest (get_out_of_range_cpuid_entry), as hw_cpuid does. */
+static void kvm_cpuid(struct kvm_vcpu *v, uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+	uint32_t eff;
+
+	if (leaf >= 0x40000000u && leaf <= 0x400000FFu) {
+		kvm_charge(v, vcpu_host_model(v)->cost.cpuid);
+		memset(r, 0, 4 * sizeof(r[0]));
+		if (leaf == 0x40000000u) {
+			r[0] = 0x40000001u;
+			memcpy(&r[1], "KVMK", 4);
+			memcpy(&r[2], "VMKV", 4);
+			memcpy(&r[3], "M\0\0\0", 4);
+		}
+		return;
+	}
+	eff = hw_cpuid_leaf(vcpu_host_model(v), leaf);
+	hw_cpuid(v->cpu, leaf, sub, r);
+	kvm_pmu_cpuid(v, eff, r);
+	if (eff == 1) {
+		r[1] = (r[1] & 0x00FFFFFFu) | (uint32_t)v->idx << 24;
+		r[2] |= (uint32_t)(CPUID_1_ECX_HYPERVISOR | CPUID_1_ECX_TSC_DEADLINE | CPUID_1_ECX_X2APIC);
+		r[3] &= ~(uint32_t)CPUID_1_EDX_APIC;
+		if (hw_apic_enabled(&v->apic_misc))
+			r[3] |= (uint32_t)CPUID_1_EDX_APIC;
+	}
+	if (eff == 0xB)
+		r[3] = (uint32_t)v->idx;
+}
+
 /* ---- the guest API of a vCPU ---- */
 
 /* Guest code called while the vCPU is not running (a guest kernel's
@@ -403,8 +444,7 @@ static void vcpu_cpuid_in(struct mv_guest *g, uint32_t leaf, uint32_t sub, uint3
 	step_point(v, "vmexit/cpuid", "vmexit/pmi-handler cpuid");
 	exit_begin(v, KVM_EXIT_CPUID, leaf, false, 0);
 	exit_slow(v, KVM_EXIT_CPUID);
-	hw_cpuid(v->cpu, leaf, sub, r);
-	kvm_pmu_cpuid(v, leaf, r);
+	kvm_cpuid(v, leaf, sub, r);
 	vcpu_enter(v);
 }
 
@@ -640,8 +680,7 @@ static void vcpu_insn_cpuid(struct mv_guest *g, uint32_t leaf, uint32_t sub, uin
 
 	exit_begin(v, KVM_EXIT_CPUID, leaf, false, 0);
 	exit_slow(v, KVM_EXIT_CPUID);
-	hw_cpuid(v->cpu, leaf, sub, r);
-	kvm_pmu_cpuid(v, leaf, r);
+	kvm_cpuid(v, leaf, sub, r);
 	retire_skipped(v);
 	vcpu_enter(v);
 	end_call(v, own);
