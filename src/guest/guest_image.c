@@ -38,6 +38,7 @@ struct guest_image *guest_image_new(const struct mv_program *cfg, struct mv_gues
 	base = base ? base + 1 : cfg->image;
 	snprintf(im->label, sizeof(im->label), "%.*s", (int)sizeof(im->label) - 1, base);
 	hw_platform_init(&im->plat, sim);
+	hw_platform_set_ram(&im->plat, cfg->mem ? cfg->mem : HW_X86_MEM_DEFAULT);
 	xc = (struct hw_x86_config){
 		.sim = sim, .mem = cfg->mem ? cfg->mem : HW_X86_MEM_DEFAULT,
 		.insn_limit = cfg->insn_limit, .label = im->label,
@@ -74,6 +75,11 @@ struct guest_image *guest_image_new(const struct mv_program *cfg, struct mv_gues
 bool guest_image_step(struct guest_image *im)
 {
 	return hw_x86_step(im->cpu, GUEST_IMAGE_STEP_INSNS);
+}
+
+void guest_image_stop(struct guest_image *im)
+{
+	hw_x86_stop(im->cpu);
 }
 
 static uint64_t sym_total(const struct mv_symbol_result *s)

@@ -494,7 +494,8 @@ static void on_code(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
 	}
 	x->room_valid = false;
 	x->shadow = false;
-	if (x->halted || x->stop != STOP_NONE || !x->step_left || irq_ready(x)) {
+	if (x->halted || x->stop != STOP_NONE || !x->step_left || irq_ready(x) ||
+	    x->cfg.sim->cycle >= x->step_cycles_end) {
 		stop(x, STOP_EVENT, addr + in->len);
 		return;
 	}
@@ -603,7 +604,7 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
 		stop(x, STOP_END, addr);
 		return;
 	}
-	if (!x->step_left) {
+	if (!x->step_left || x->cfg.sim->cycle >= x->step_cycles_end) {
 		stop(x, STOP_STEP, addr);
 		return;
 	}
@@ -987,6 +988,10 @@ bool hw_x86_step(struct hw_x86 *x, uint64_t max_insns)
 		return false;
 	}
 	x->step_left = max_insns ? max_insns : 1;
+	/* A step also ends after as many simulated cycles, so that a guest
+	 * spinning on exits (a port it polls) comes back to the scheduler
+	 * and its budget as often as one that computes. */
+	x->step_cycles_end = x->cfg.sim->cycle + x->step_left;
 	x->room_valid = false;
 	while (x->end == HW_X86_RUNNING && x->step_left) {
 		uc_err e;
@@ -1006,6 +1011,8 @@ bool hw_x86_step(struct hw_x86 *x, uint64_t max_insns)
 			x86_set_reg(x, UC_X86_REG_RIP, x->resume_rip);
 			x->resume = false;
 		}
+		if (x->stop == STOP_NONE && x->cfg.sim->cycle >= x->step_cycles_end)
+			x->stop = STOP_STEP;
 		if (e != UC_ERR_OK && !x->ev.pending && !x->refetch)
 			x86_end(x, HW_X86_ERROR, "the CPU emulator stopped at RIP 0x%" PRIx64 ": %s",
 				x86_reg(x, UC_X86_REG_RIP), uc_strerror(e));
@@ -1273,6 +1280,12 @@ int hw_x86_load(struct hw_x86 *x, const struct hw_elf *elf, char *err, size_t er
 	return 0;
 }
 
+void hw_x86_stop(struct hw_x86 *x)
+{
+	x86_end(x, HW_X86_STOPPED, "stopped by the run's budget after %" PRIu64 " instructions",
+		x->total);
+}
+
 /* ---- results ---- */
 
 enum hw_x86_end hw_x86_end(const struct hw_x86 *x, const char **why)
@@ -1292,6 +1305,7 @@ const char *hw_x86_end_name(enum hw_x86_end e)
 	case HW_X86_LIMIT: return "instruction-limit";
 	case HW_X86_ERROR: return "error";
 	case HW_X86_UNSUPPORTED: return "unsupported-mapping";
+	case HW_X86_STOPPED: return "stopped";
 	}
 	return "?";
 }

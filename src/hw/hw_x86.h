@@ -36,6 +36,7 @@ enum hw_x86_end {
 	HW_X86_LIMIT,		/* its instruction limit */
 	HW_X86_ERROR,		/* something the machine cannot do (see why) */
 	HW_X86_UNSUPPORTED,	/* a mapping the paging bridge cannot serve (see why) */
+	HW_X86_STOPPED,		/* the run's budget stopped it (hw_x86_stop) */
 };
 
 struct hw_x86_config {
@@ -74,9 +75,12 @@ void hw_x86_free(struct hw_x86 *x);
  * line in err. */
 int hw_x86_load(struct hw_x86 *x, const struct hw_elf *elf, char *err, size_t errlen);
 
-/* Runs about `max_insns` instructions (the slice of one scheduler step);
- * false once the guest has ended. */
+/* Runs about `max_insns` instructions, or as many simulated cycles when
+ * exits and accesses cost more (the slice of one scheduler step); false
+ * once the guest has ended. */
 bool hw_x86_step(struct hw_x86 *x, uint64_t max_insns);
+/* Ends the guest between two steps (the run's budget). */
+void hw_x86_stop(struct hw_x86 *x);
 
 /* How the guest ended (HW_X86_RUNNING while it runs), with a sentence. */
 enum hw_x86_end hw_x86_end(const struct hw_x86 *x, const char **why);

@@ -201,6 +201,7 @@ struct hw_x86 {
 
 	/* Progress and truth. */
 	uint64_t step_left;
+	uint64_t step_cycles_end;	/* the step ends at this simulated cycle */
 	uint64_t total;			/* instructions retired */
 	uint64_t insns[2], branches[2];
 	struct hw_x86_symtruth *sym;	/* nr_sym + 1 */
