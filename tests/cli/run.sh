@@ -492,7 +492,7 @@ bad_file bare-two-vms 3 "one VM with one vCPU, or a bare: program" \
 bad_file bare-two-vcpus 3 "one VM with one vCPU" 'vpmu: none\nvms:\n  - {name: a, vcpus: 2}\n'
 bad_file unknown-patch 1 "a patch name (fixed-counter-3, nested-amd-host-guest-only)" \
 	'patches: [fixed-counter-4]\n'
-bad_file kvm-bad-key 1 "a key of kvm (enable_pmu, enable_mediated_pmu)" 'kvm: {mediated: true}\n'
+bad_file kvm-bad-key 1 "a key of kvm (enable_pmu, enable_mediated_pmu, force_emulation_prefix)" 'kvm: {mediated: true}\n'
 bad_file irqchip-bool 2 "true or false" 'vms:\n  - {irqchip: no}\n'
 two_vms='name: two\ncpu: sapphirerapids\npcpus: 2\nvms:\n'
 two_vms="$two_vms  - {name: a, vpmu: VP, programs: [{kind: stat, events: [instructions], work: {segments: [{label: w, instructions: 100000}]}}]}\n"
