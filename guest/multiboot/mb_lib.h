@@ -39,6 +39,7 @@ struct mb_mmap {
 
 extern uint32_t mb_span_insns;
 extern uint64_t mb_pt_top[512];		/* PTEs of the top 2 MiB */
+extern uint64_t mb_pd[2048];		/* the low 4 GiB, 2 MiB pages */
 #define MB_TOP_VA(i)	(0xFFFFFFFFFFE00000ULL + 4096ULL * (i))
 
 /* The kernel's own main: the information and EAX at entry. */
