@@ -55,6 +55,7 @@ static void boot_info(const struct mb_info *mi, uint32_t magic)
 
 static void platform(void)
 {
+	uint64_t v;
 	uint32_t r[4];
 	char sig[5] = { 0 };
 	uint64_t s = mb_fwcfg(0, 4);
@@ -71,6 +72,9 @@ static void platform(void)
 		  (r[2] >> 21) & 1, r[2] >> 31);
 	mb_cpuid(0x40000000, 0, r);
 	mb_printf("hv_leaf=0x%x,0x%x,0x%x,0x%x\n", r[0], r[1], r[2], r[3]);
+	/* An MSR nothing implements: #GP (13) both ways. */
+	mb_printf("msr_unknown_rd=%d msr_unknown_wr=%d\n", mb_rdmsr_safe(0x4B564D99, &v),
+		  mb_wrmsr_safe(0x4B564D99, 1));
 }
 
 /* ---- paging ---- */
@@ -313,6 +317,10 @@ int mb_main(const struct mb_info *info, uint32_t magic)
 	if (mb_has_word(cmd, "halt-cli")) {
 		mb_puts("halting with interrupts off\n");
 		__asm__ volatile("cli; hlt");
+	}
+	if (mb_has_word(cmd, "spin")) {
+		mb_puts("spinning forever\n");
+		__asm__ volatile("1: jmp 1b");
 	}
 	if (mb_has_word(cmd, "spin-lsr")) {
 		mb_puts("polling the line status register forever\n");
