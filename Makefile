@@ -63,6 +63,10 @@ MB_CFLAGS := -std=gnu17 -O2 -g -ffreestanding -fno-pic -fno-pie -mno-red-zone \
 MB_LIB := guest/multiboot/boot.S guest/multiboot/mb_lib.c
 MB_PROG_SRC := $(sort $(filter-out guest/multiboot/mb_lib.c,$(wildcard guest/multiboot/mb_*.c)))
 GUEST_IMAGES += $(patsubst guest/%.c,$(BUILD)/guest/%.elf,$(MB_PROG_SRC))
+# Kernels written the way kvm-unit-tests writes its x86 tests, in assembly
+# with none of our runtime, built the same way as the multiboot ones.
+KUT_SRC := $(sort $(wildcard guest/kut/*.S))
+GUEST_IMAGES += $(patsubst guest/%.S,$(BUILD)/guest/%.elf,$(KUT_SRC))
 # Images that use none of the runtime, linked with gcc's default static
 # layout, as someone else's image would be (guest/foreign/).
 FOREIGN_SRC := $(sort $(wildcard guest/foreign/*.S))
@@ -127,6 +131,12 @@ $(BUILD)/guest/multiboot/%.elf: guest/multiboot/%.c $(MB_LIB) guest/multiboot/mb
 	@mkdir -p $(dir $@)
 	$(GUEST_CC) $(MB_CFLAGS) $< $(MB_LIB) -nostdlib -static -no-pie -Wl,-T,guest/multiboot/mb.ld \
 	  -Wl,--build-id=none -Wl,-z,noexecstack -lgcc -o $@.64
+	objcopy -O elf32-i386 $@.64 $@
+
+$(BUILD)/guest/kut/%.elf: guest/kut/%.S guest/multiboot/mb.ld
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) -nostdlib -static -no-pie -Wl,-T,guest/multiboot/mb.ld -Wl,-e,start \
+	  -Wl,--build-id=none -Wl,-z,noexecstack $< -o $@.64
 	objcopy -O elf32-i386 $@.64 $@
 
 $(BUILD)/guest/foreign/%.elf: guest/foreign/%.S
