@@ -190,7 +190,8 @@ static bool accrues_enabled(const struct perf *p, const struct perf_event *ev)
 		return false;
 	/* Linux 7.0: exclude_guest events' clocks stop while the guest
 	 * context is loaded. */
-	if (ev->attr.exclude_guest && p->cpu[ev->on_cpu].guest_loaded)
+	if (ev->attr.exclude_guest && p->cpu[ev->on_cpu].guest_loaded &&
+	    !p->sim->test.perf_time_in_guest)
 		return false;
 	return true;
 }
