@@ -434,12 +434,62 @@ static void test_exclusion_per_increment(void **state)
 	sim_free(&sim);
 }
 
+/* Host work in KVM's exits (the test-only exit_host_work: KVM's handler
+ * work runs as host kernel instructions on the vCPU's CPU) never reaches a
+ * guest counter in the real design: the legacy vPMU's events are
+ * exclude_host, the mediated vPMU's guest state counts nothing in host
+ * mode (VMX loads GLOBAL_CTRL 0 at exit, SVM selectors are GuestOnly).
+ * So every guest count stays exact, no invariant breaks, and a host
+ * exclude_guest event on the CPU counts that work as host work (under the
+ * legacy vPMU, where host events stay scheduled). */
+static void test_host_work_in_exits_counts_nowhere(void **state)
+{
+	static const struct { const char *cpu; enum mv_vpmu vpmu; } on[] = {
+		{ "skylake", MV_VPMU_EMULATED }, { "zen4", MV_VPMU_EMULATED },
+		{ "zen3", MV_VPMU_EMULATED }, { "skylake", MV_VPMU_MEDIATED },
+		{ "sapphirerapids", MV_VPMU_MEDIATED }, { "zen4", MV_VPMU_MEDIATED },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(on) / sizeof(on[0]); i++) {
+		uint64_t exits;
+
+		assert_int_equal(cli_scenario_lookup("host-and-guest", &sc, err, sizeof(err)), 0);
+		snprintf(sc.cpu, sizeof(sc.cpu), "%s", on[i].cpu);
+		sc.vpmu = on[i].vpmu;
+		for (unsigned v = 0; v < sc.nr_vms; v++) {
+			sc.vm[v].vpmu = sc.vpmu;
+			sc.vm[v].vpmu_set = true;
+		}
+		assert_int_equal(cli_run_scenario(&sc, &res, NULL, NULL, err, sizeof(err)), 0);
+		exits = res.exits_total;
+		sc.test.exit_host_work = 5000;
+		assert_int_equal(cli_run_scenario(&sc, &res, NULL, NULL, err, sizeof(err)), 0);
+		if (res.inv_violated)
+			fail_msg("%s vpmu %d: %s", on[i].cpu, on[i].vpmu, res.violations[0].msg);
+		assert_true(res.exits_total >= exits);
+		for (unsigned c = 0; c < res.nr_guest; c++)
+			if (res.guest[c].value != res.guest[c].truth || !res.guest[c].truth)
+				fail_msg("%s vpmu %d: guest %s %llu, truth %llu", on[i].cpu, on[i].vpmu,
+					 res.guest[c].event, (unsigned long long)res.guest[c].value,
+					 (unsigned long long)res.guest[c].truth);
+		for (unsigned c = 0; c < res.nr_host && on[i].vpmu == MV_VPMU_EMULATED; c++) {
+			if (!strstr(res.host[c].event, "instructions"))
+				continue;
+			/* The host's own 8M instructions and 5000 per exit. */
+			assert_int_equal(res.host[c].truth, 8000000 + 5000 * res.exits_total);
+			assert_int_equal(res.host[c].value, res.host[c].truth);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_check_fires),
 		cmocka_unit_test(test_mediated_vector_without_vcpu),
 		cmocka_unit_test(test_exclusion_per_increment),
+		cmocka_unit_test(test_host_work_in_exits_counts_nowhere),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -216,7 +216,9 @@ static void test_intel_guest_switch_msrs(void **state)
 	assert_int_equal(b->cpu[0].pmu.global_ctrl, all & ~gb);
 	box_run(b, 0, 1000, false, "host");
 	assert_int_equal(perf_event_read(g, NULL, NULL), 0);
-	assert_int_equal(perf_event_read(h, NULL, NULL), 200 / 50);
+	assert_int_equal(perf_event_read(h, NULL, NULL),
+			 sim_truth_get(&b->sim.truth, 0, MV_EV_BRANCH_MISSES, true, true));
+	assert_true(perf_event_read(h, NULL, NULL) > 0);
 	box_free(b);
 }
 

@@ -919,6 +919,87 @@ static void test_intercepts_amd_legacy_only(void **state)
 	kt_teardown(&t);
 }
 
+/* RDPMC's #GP against the intercept, by vendor (FACTS.md s.1): on AMD the
+ * hardware raises #GP for an index it lacks (and for CPL > 0 without
+ * CR4.PCE) before the SVM intercept, so no exit; an index the host has
+ * but the guest lacks exits and KVM injects the #GP.  On Intel the VMX
+ * RDPMC exit comes first whatever the index. */
+struct rdpmc_probe {
+	struct kt *t;
+	uint32_t ecx;
+	unsigned cpl;
+	bool pce;
+	int fault;
+	uint64_t exits, val;
+};
+
+static void rdpmc_once(struct mv_guest *g, void *arg)
+{
+	struct rdpmc_probe *p = arg;
+	uint64_t before;
+
+	mv_set_cr4_pce(g, p->pce);
+	mv_set_cpl(g, p->cpl);
+	before = p->t->kvm->exits[KVM_EXIT_RDPMC];
+	p->fault = mv_rdpmc_safe(g, p->ecx, &p->val);
+	p->exits = p->t->kvm->exits[KVM_EXIT_RDPMC] - before;
+	mv_set_cpl(g, 0);
+	mv_set_cr4_pce(g, false);
+}
+
+static void rdpmc_expect(struct kt *t, uint32_t ecx, unsigned cpl, bool pce, int fault,
+			 uint64_t exits)
+{
+	struct rdpmc_probe p = { .t = t, .ecx = ecx, .cpl = cpl, .pce = pce };
+
+	kt_run(t, rdpmc_once, &p);
+	if (p.fault != fault || p.exits != exits)
+		fail_msg("%s %s: RDPMC %#x at CPL %u PCE %d: fault %d, %llu exits; want %d, %llu",
+			 t->cpu[0].model->name, t->vcpu->pmu.mediated ? "mediated" : "emulated",
+			 ecx, cpl, pce, p.fault, (unsigned long long)p.exits, fault,
+			 (unsigned long long)exits);
+}
+
+static void test_rdpmc_fault_vs_intercept(void **state)
+{
+	struct mv_vm_config cfg = kt_vm_config();
+	struct kt t;
+
+	(void)state;
+	/* zen4, six counters; a 5-counter mediated guest has RDPMC intercepted. */
+	cfg.nr_gp = 5;
+	mediated_vm(&t, "zen4", &cfg);
+	assert_true(t.kvm->x86->rdpmc_exits(t.vcpu));
+	rdpmc_expect(&t, 0, 0, false, X86_OK, 1);
+	rdpmc_expect(&t, 5, 0, false, X86_GP, 1);	/* the host's, not the guest's */
+	rdpmc_expect(&t, 6, 0, false, X86_GP, 0);	/* no such counter: #GP first */
+	rdpmc_expect(&t, 0x40000000, 0, false, X86_GP, 0);
+	rdpmc_expect(&t, 0, 3, false, X86_GP, 0);	/* CPL 3, PCE clear */
+	rdpmc_expect(&t, 0, 3, true, X86_OK, 1);
+	kt_teardown(&t);
+	/* The legacy vPMU always intercepts RDPMC: the same rule. */
+	kt_setup(&t, "zen4", MV_VPMU_EMULATED);
+	rdpmc_expect(&t, 2, 0, false, X86_OK, 1);
+	rdpmc_expect(&t, 7, 0, false, X86_GP, 0);
+	rdpmc_expect(&t, 0, 3, false, X86_GP, 0);
+	kt_teardown(&t);
+	/* A full-count guest reads through: no exits at all. */
+	mediated_vm(&t, "zen4", NULL);
+	assert_false(t.kvm->x86->rdpmc_exits(t.vcpu));
+	rdpmc_expect(&t, 5, 0, false, X86_OK, 0);
+	rdpmc_expect(&t, 6, 0, false, X86_GP, 0);
+	kt_teardown(&t);
+	/* VMX: the exit first, then KVM's #GP for every bad index. */
+	cfg = kt_vm_config();
+	cfg.nr_gp = 2;
+	mediated_vm(&t, "skylake", &cfg);
+	rdpmc_expect(&t, 1, 0, false, X86_OK, 1);
+	rdpmc_expect(&t, 3, 0, false, X86_GP, 1);
+	rdpmc_expect(&t, 9, 0, false, X86_GP, 1);
+	rdpmc_expect(&t, RDPMC_FIXED | 3, 0, false, X86_GP, 1);	/* skylake has no fixed 3 */
+	kt_teardown(&t);
+}
+
 /* ---- 7. load/put around the inner loop, not on fastpath exits ---- */
 
 #define MSR_X2APIC_ICR 0x830
@@ -1307,6 +1388,7 @@ int main(void)
 		cmocka_unit_test(test_intercepts_recalc_perf_caps),
 		cmocka_unit_test(test_intercepts_amd),
 		cmocka_unit_test(test_intercepts_amd_legacy_only),
+		cmocka_unit_test(test_rdpmc_fault_vs_intercept),
 		cmocka_unit_test(test_fastpath),
 		cmocka_unit_test(test_fastpath_hlt),
 		cmocka_unit_test(test_pmi_path_intel),
