@@ -525,6 +525,58 @@ static void test_emulated_mixed(void **state)
 	bench_free(b);
 }
 
+/* ---- interrupts held while the guest's handler runs ---- */
+
+struct held {
+	unsigned calls, depth, max_depth;
+};
+
+static void held_handler(struct mv_guest *g, unsigned vector, void *arg)
+{
+	struct held *h = arg;
+	struct mv_work w = mv_work_make(1000, true, "handler");
+
+	(void)vector;
+	h->calls++;
+	if (++h->depth > h->max_depth)
+		h->max_depth = h->depth;
+	/* The first call works long enough for counter 1 to overflow too. */
+	if (h->calls == 1)
+		mv_run(g, &w);
+	h->depth--;
+}
+
+/* A PMI raised while the guest's interrupt handler runs (its own work
+ * overflows another counter) waits until the handler returns, as an
+ * interrupt does with IF clear on entry, and is taken once then: the
+ * handler is never re-entered (AMD: the LVTPC stays unmasked). */
+static void test_bare_irq_held_while_handler_runs(void **state)
+{
+	struct bench *b = bench_new("zen4");
+	struct mv_guest *g = &b->gb.g;
+	struct mv_work w = mv_work_make(5000, false, "main");
+	struct held h = { 0 };
+	const uint64_t sel = 0xC0 | EVTSEL_USR | EVTSEL_OS | EVTSEL_INT | EVTSEL_EN;
+
+	(void)state;
+	mv_set_irq_handler(g, held_handler, &h);
+	assert_int_equal(mv_wrmsr_safe(g, MSR_X2APIC_LVTPC, APIC_DM_NMI), X86_OK);
+	assert_int_equal(mv_wrmsr_safe(g, MSR_F15H_PERF_CTR0, X86_MASK(48) - 99), X86_OK);
+	assert_int_equal(mv_wrmsr_safe(g, MSR_F15H_PERF_CTR0 + 2, X86_MASK(48) - 599), X86_OK);
+	assert_int_equal(mv_wrmsr_safe(g, MSR_F15H_PERF_CTL0, sel), X86_OK);
+	assert_int_equal(mv_wrmsr_safe(g, MSR_F15H_PERF_CTL0 + 2, sel), X86_OK);
+	/* The guest kernel's perf left PerfCntrGlobalCtl at 0 (disable_all). */
+	assert_int_equal(mv_wrmsr_safe(g, MSR_AMD_GLOBAL_CTL, 3), X86_OK);
+	mv_run(g, &w);
+	assert_int_equal(h.calls, 2);
+	assert_int_equal(h.max_depth, 1);
+	assert_false(g->in_irq);
+	assert_int_equal(g->nr_irqs, 2);
+	assert_int_equal(b->cpu.nr_pmis, 2);
+	mv_set_irq_handler(g, NULL, NULL);
+	bench_free(b);
+}
+
 static void test_idle(void **state)
 {
 	struct bench *b = bench_new("zen4");
@@ -562,6 +614,7 @@ int main(void)
 		cmocka_unit_test(test_emulated_zen4),
 		cmocka_unit_test(test_emulated_mixed),
 		cmocka_unit_test(test_idle),
+		cmocka_unit_test(test_bare_irq_held_while_handler_runs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
