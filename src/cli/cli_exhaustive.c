@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli_exhaustive.h"
+#include "cli_pipe.h"
 #include "cli_explore.h"
 #include "cli_report.h"
 #include "cli_run.h"
@@ -231,41 +232,6 @@ static int subtree_run(struct ctx *c, uint32_t root, struct subtree *st, char *e
 
 /* ---- workers: subtree w, w + jobs, ... each sent as one record ---- */
 
-/* As in cli_explore.c: whole reads and writes through a pipe. */
-static int wr_all(int fd, const void *buf, size_t n)
-{
-	const char *p = buf;
-
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int rd_all(int fd, void *buf, size_t n)
-{
-	char *p = buf;
-
-	while (n) {
-		ssize_t r = read(fd, p, n);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
 struct wire {
 	uint32_t root, incomplete, skipped, status;
 	uint64_t executions, nr_hits;
@@ -293,7 +259,7 @@ static _Noreturn void worker(int fd, struct ctx *c, uint64_t nroots, unsigned w,
 		m.nr_hits = m.status ? 0 : st.n;
 		snprintf(m.err, sizeof(m.err), "%s", err);
 		cum += st.executions;
-		if (wr_all(fd, &m, sizeof(m)) || wr_all(fd, st.h, m.nr_hits * sizeof(*st.h)))
+		if (cli_write_all(fd, &m, sizeof(m)) || cli_write_all(fd, st.h, m.nr_hits * sizeof(*st.h)))
 			_exit(3);
 		free(st.h);
 		if (m.status)
@@ -363,7 +329,7 @@ static int pool_read(struct pool *p, unsigned w, uint32_t root, struct subtree *
 	struct wire m;
 
 	memset(st, 0, sizeof(*st));
-	if (rd_all(p->fd[w], &m, sizeof(m)) || m.root != root) {
+	if (cli_read_all(p->fd[w], &m, sizeof(m)) || m.root != root) {
 		snprintf(err, errlen, "worker %u stopped before subtree %" PRIu32, w + 1, root);
 		return 2;
 	}
@@ -379,7 +345,7 @@ static int pool_read(struct pool *p, unsigned w, uint32_t root, struct subtree *
 		return 2;
 	}
 	st->n = st->cap = m.nr_hits;
-	if (rd_all(p->fd[w], st->h, m.nr_hits * sizeof(*st->h))) {
+	if (cli_read_all(p->fd[w], st->h, m.nr_hits * sizeof(*st->h))) {
 		snprintf(err, errlen, "worker %u stopped in subtree %" PRIu32, w + 1, root);
 		return 2;
 	}

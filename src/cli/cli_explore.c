@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli_explore.h"
+#include "cli_pipe.h"
 #include "cli_report.h"
 #include "cli_run.h"
 
@@ -131,40 +132,6 @@ struct wire {			/* one seed's record on a worker's pipe */
 	uint32_t partial, unused;
 };
 
-static int write_all(int fd, const void *buf, size_t n)
-{
-	const char *p = buf;
-
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int read_all(int fd, void *buf, size_t n)
-{
-	char *p = buf;
-
-	while (n) {
-		ssize_t r = read(fd, p, n);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
 static _Noreturn void worker(int fd, struct mv_scenario *sc, uint64_t first,
 			     uint64_t n, unsigned w, unsigned jobs)
 {
@@ -179,7 +146,7 @@ static _Noreturn void worker(int fd, struct mv_scenario *sc, uint64_t first,
 		run_seed(sc, res, first + i, &r);
 		m = (struct wire){ r.seed, r.checked, r.violated, (uint32_t)r.status,
 				   r.len > UINT32_MAX ? UINT32_MAX : (uint32_t)r.len, r.partial, 0 };
-		if (write_all(fd, &m, sizeof(m)) || write_all(fd, r.text ? r.text : "", m.len))
+		if (cli_write_all(fd, &m, sizeof(m)) || cli_write_all(fd, r.text ? r.text : "", m.len))
 			_exit(3);	/* the parent went away */
 		free(r.text);
 		if (r.status)
@@ -253,7 +220,7 @@ static int pool_read(struct pool *p, unsigned w, uint64_t seed, struct seed_resu
 	int status = 0;
 
 	memset(r, 0, sizeof(*r));
-	if (read_all(p->fd[w], &m, sizeof(m)) == 0 && m.seed == seed) {
+	if (cli_read_all(p->fd[w], &m, sizeof(m)) == 0 && m.seed == seed) {
 		r->seed = m.seed;
 		r->checked = m.checked;
 		r->violated = m.violated;
@@ -261,7 +228,7 @@ static int pool_read(struct pool *p, unsigned w, uint64_t seed, struct seed_resu
 		r->status = (int)m.status;
 		r->len = m.len;
 		r->text = malloc((size_t)m.len + 1);
-		if (r->text && read_all(p->fd[w], r->text, m.len) == 0) {
+		if (r->text && cli_read_all(p->fd[w], r->text, m.len) == 0) {
 			r->text[m.len] = '\0';
 			return 0;
 		}
