@@ -269,6 +269,38 @@ static void test_pmi_not_ours(void **state)
 	box_free(b);
 }
 
+/* The PMI handler clears the status it handled (Intel OVF_CTRL, AMD v2
+ * StatusClr), so the next NMI that is not the PMU's finds nothing and is
+ * not claimed (Linux: it goes on down the chain, and is unknown here). */
+static void clears_status_on(const char *model, uint32_t status_msr)
+{
+	struct box *b = box_new(model);
+	struct perf_event *ev = box_open(b, "instructions", 0, NULL, 1000);
+	struct host_stats st;
+	uint64_t status = ~0ULL;
+
+	box_run(b, 0, 1500, false, "w");
+	assert_int_equal(perf_event_samples(ev, NULL), 1);
+	assert_int_equal(hw_rdmsr(&b->cpu[0], status_msr, &status), X86_OK);
+	assert_int_equal(status, 0);
+	host_get_stats(b->p, &st);
+	assert_int_equal(st.unknown_nmis, 0);
+	host_handle_intr(b->p, 0, NMI_VECTOR, true);	/* another source's NMI */
+	host_get_stats(b->p, &st);
+	assert_int_equal(st.nmis, 2);
+	assert_int_equal(st.unknown_nmis, 1);
+	assert_int_equal(perf_event_samples(ev, NULL), 1);
+	box_free(b);
+}
+
+static void test_pmi_handler_clears_status(void **state)
+{
+	(void)state;
+	clears_status_on("skylake", MSR_IA32_PERF_GLOBAL_STATUS);
+	clears_status_on("sapphirerapids", MSR_IA32_PERF_GLOBAL_STATUS);
+	clears_status_on("zen4", MSR_AMD_GLOBAL_STATUS);
+}
+
 /* ---- skid: the overshoot is carried into the next period ---- */
 
 struct skid_log {
@@ -445,6 +477,7 @@ int main(void)
 		cmocka_unit_test(test_callback_and_period_change),
 		cmocka_unit_test(test_callback_reenters_perf),
 		cmocka_unit_test(test_pmi_not_ours),
+		cmocka_unit_test(test_pmi_handler_clears_status),
 		cmocka_unit_test(test_skid_carried_into_next_period),
 		cmocka_unit_test(test_nmi_inside_nmi_handler),
 		cmocka_unit_test(test_nmi_chain),

@@ -919,6 +919,73 @@ static void test_intercepts_amd_legacy_only(void **state)
 	kt_teardown(&t);
 }
 
+/* Where the cycles go (docs/costs.md): every cycle is in exactly one time
+ * bucket; an access the guest makes straight to the hardware (a counter
+ * passed through) is guest time, all of it; one that exits is the
+ * transition's and KVM's, none of it the guest's. */
+struct bucket_probe {
+	struct kt *t;
+	uint32_t msr;
+	uint64_t d[SIM_T_NR], cycles;
+};
+
+static void bucket_reads(struct mv_guest *g, void *arg)
+{
+	struct bucket_probe *p = arg;
+	const struct sim *sim = &p->t->sim;
+	uint64_t t0[SIM_T_NR], c0 = sim->cycle;
+
+	memcpy(t0, sim->time, sizeof(t0));
+	for (int i = 0; i < 10; i++)
+		rd(g, p->msr);
+	for (int b = 0; b < SIM_T_NR; b++)
+		p->d[b] = sim->time[b] - t0[b];
+	p->cycles = sim->cycle - c0;
+}
+
+static uint64_t buckets_sum(const struct sim *sim)
+{
+	uint64_t s = 0;
+
+	for (int b = 0; b < SIM_T_NR; b++)
+		s += sim->time[b];
+	return s;
+}
+
+static void test_time_buckets(void **state)
+{
+	static const char *const models[] = { "skylake", "zen4" };
+	struct kt t;
+
+	(void)state;
+	for (size_t m = 0; m < 2; m++) {
+		bool intel = !strcmp(models[m], "skylake");
+		struct bucket_probe p = { .t = &t, .msr = intel ? MSR_IA32_A_PMC0 : amd_ctr(0) };
+		uint32_t rdmsr;
+
+		mediated_vm(&t, models[m], NULL);
+		rdmsr = t.cpu[0].model->cost.rdmsr;
+		assert_false(exits(&t, p.msr));
+		kt_run(&t, bucket_reads, &p);
+		assert_int_equal(p.d[SIM_T_GUEST], 10 * rdmsr);
+		assert_int_equal(p.cycles, 10 * rdmsr);
+		assert_int_equal(p.d[SIM_T_HOST] + p.d[SIM_T_TRANSITION] + p.d[SIM_T_HOST_FOR_GUEST], 0);
+		assert_int_equal(buckets_sum(&t.sim), t.sim.cycle);
+		/* A selector read exits: none of its cost is guest time. */
+		p.msr = intel ? MSR_IA32_PERFEVTSEL0 : amd_ctl(0);
+		assert_true(exits(&t, p.msr));
+		kt_run(&t, bucket_reads, &p);
+		assert_int_equal(p.d[SIM_T_GUEST], 0);
+		assert_true(p.d[SIM_T_TRANSITION] >= 10 * (t.cpu[0].model->cost.vmentry +
+							   t.cpu[0].model->cost.vmexit));
+		assert_true(p.d[SIM_T_HOST_FOR_GUEST] > 0);
+		assert_int_equal(p.d[SIM_T_GUEST] + p.d[SIM_T_HOST] + p.d[SIM_T_TRANSITION] +
+				 p.d[SIM_T_HOST_FOR_GUEST], p.cycles);
+		assert_int_equal(buckets_sum(&t.sim), t.sim.cycle);
+		kt_teardown(&t);
+	}
+}
+
 /* RDPMC's #GP against the intercept, by vendor (FACTS.md s.1): on AMD the
  * hardware raises #GP for an index it lacks (and for CPL > 0 without
  * CR4.PCE) before the SVM intercept, so no exit; an index the host has
@@ -1389,6 +1456,7 @@ int main(void)
 		cmocka_unit_test(test_intercepts_amd),
 		cmocka_unit_test(test_intercepts_amd_legacy_only),
 		cmocka_unit_test(test_rdpmc_fault_vs_intercept),
+		cmocka_unit_test(test_time_buckets),
 		cmocka_unit_test(test_fastpath),
 		cmocka_unit_test(test_fastpath_hlt),
 		cmocka_unit_test(test_pmi_path_intel),
