@@ -5,8 +5,10 @@
  * knob or variant keeps that check quiet.  The step is derived from the
  * run's own kept trace: the violation is the first TR_INVARIANT record of
  * its invariant after an anchor the row names (the run's start, the first
- * record of a switch step, the end of the run), and the step is that
- * record's position + 1 (sim_check records it before keeping the report).
+ * record of a switch step or of an injection, the end of the run), or the
+ * one just before the first record of a kind it precedes (a guest PMI's
+ * injection), and the step is that record's position + 1 (sim_check
+ * records it before keeping the report).
  * docs/invariants.md lists which row makes which check fire. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,7 +20,6 @@
 #include <cmocka.h>
 
 #include "cli/cli_builtin.h"
-#include "cli/cli_race.h"
 #include "cli/cli_run.h"
 #include "cli/cli_scenario.h"
 #include "cli/cli_text.h"

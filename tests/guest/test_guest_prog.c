@@ -304,6 +304,39 @@ static void test_record_shares_zen4(void **state)
 	record_shares("zen4");
 }
 
+/* A label's true events count only the modes the sampled event selects
+ * (instructions:u: a kernel label has none, and takes no sample). */
+static void test_record_label_truth_follows_modes(void **state)
+{
+	struct bench *b = bench_new("skylake");
+	struct mv_program c = { .kind = MV_PROG_RECORD, .period = 10007 };
+	struct guest_prog *p;
+
+	(void)state;
+	add_events(&c, (const char *const[]){ "instructions:u", NULL });
+	add_seg(&c, "user", 300000, false, 0);
+	add_seg(&c, "kern", 200000, true, 0);
+	c.work.passes = 4;
+	p = run(b, &c);
+	assert_int_equal(b->res->nr_labels, 2);
+	for (unsigned i = 0; i < 2; i++) {
+		const struct mv_label_result *l = &b->res->labels[i];
+		int t = sim_truth_label(&b->sim.truth, l->label);
+
+		assert_true(t >= 0);
+		if (!strcmp(l->label, "kern")) {
+			assert_int_equal(l->truth_events, 0);
+			assert_int_equal(l->samples, 0);
+		} else {
+			assert_int_equal(l->truth_events,
+					 b->sim.truth.label_ev[CTX][t][MV_EV_INSTRUCTIONS]);
+			assert_true(l->samples > 0);
+		}
+	}
+	guest_prog_free(p);
+	bench_free(b);
+}
+
 /* The RFC's basic case: six instruction events sampling at once (no
  * multiplexing on an 8-counter PMU): each takes every sample it should. */
 static void test_record_six_events(void **state)
@@ -606,6 +639,7 @@ int main(void)
 		cmocka_unit_test(test_record_shares_skylake),
 		cmocka_unit_test(test_record_shares_zen4),
 		cmocka_unit_test(test_record_six_events),
+		cmocka_unit_test(test_record_label_truth_follows_modes),
 		cmocka_unit_test(test_record_freq),
 		cmocka_unit_test(test_record_multiplexed_freq),
 		cmocka_unit_test(test_rr_skylake),

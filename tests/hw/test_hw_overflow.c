@@ -236,6 +236,27 @@ static void test_skid(void **state)
 	}
 }
 
+/* FACTS.md s.3: software writes the LVTPC's vector, delivery mode and
+ * mask; delivery status (bit 12) is read-only, the other bits reserved:
+ * a write keeps only the writable bits, and bits 63:32 #GP (x2APIC). */
+static void test_lvtpc_writable_bits(void **state)
+{
+	(void)state;
+	for (size_t m = 0; m < NR_FACT_MODELS; m += 3) {
+		struct rig r;
+
+		rig_init(&r, &fact_models[m]);
+		/* Vector 0xF0, fixed, masked, with every other bit of 31:0 set. */
+		wr(&r, MSR_X2APIC_LVTPC, 0xFFFFF8F0ULL);
+		assert_int_equal(rd(&r, MSR_X2APIC_LVTPC), 0x100F0);
+		wr(&r, MSR_X2APIC_LVTPC, APIC_DM_NMI | 0x1000);
+		assert_int_equal(rd(&r, MSR_X2APIC_LVTPC), APIC_DM_NMI);
+		assert_int_equal(hw_wrmsr(&r.cpu, MSR_X2APIC_LVTPC, 1ULL << 32), X86_GP);
+		assert_int_equal(rd(&r, MSR_X2APIC_LVTPC), APIC_DM_NMI);
+		rig_free(&r);
+	}
+}
+
 /* DESIGN.md: a block in which a counter overflows is split at the exact
  * event, the PMI raised, the rest resumed: one split per overflow.  Events
  * are spread evenly over the block's positions (floor(count * p / m) by
@@ -358,6 +379,7 @@ int main(void)
 		cmocka_unit_test(test_skid),
 		cmocka_unit_test(test_wrap_at_width),
 		cmocka_unit_test(test_block_split_once_at_the_overflow),
+		cmocka_unit_test(test_lvtpc_writable_bits),
 		cmocka_unit_test(test_freeze_on_pmi),
 	};
 
