@@ -428,7 +428,7 @@ static void test_stream_failure_is_kept(void **state)
 	sim_trace_flush(&sim.trace);
 	assert_true(sim_trace_sink_failed(&sim.trace));
 	assert_int_equal(calls, 1);
-	assert_int_equal(sim.trace.seq, 3 * SIM_TRACE_STREAM_BUF);
+	assert_int_equal(sim_trace_seq(&sim.trace), 3 * SIM_TRACE_STREAM_BUF);
 	sim_free(&sim);
 }
 
