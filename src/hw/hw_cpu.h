@@ -124,6 +124,7 @@ struct hw_cpu {
 		/* Bit i: RDPMC_FIXED | i reads fixed counter i (Intel). */
 		uint32_t rdpmc_fixed;
 		uint64_t evtsel_rsvd;	/* PERFEVTSEL reserved bits (Intel) */
+		uint64_t gp_width, fixed_width;	/* the counters' width masks (Intel) */
 	} valid;
 };
 
