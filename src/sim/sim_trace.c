@@ -246,7 +246,7 @@ void sim_trace_init(struct sim_trace *t, bool keep_all)
 	memset(t, 0, sizeof(*t));
 	t->hash = SIM_TRACE_HASH_INIT;
 	t->ring = t->window;
-	t->ring_mask = SIM_TRACE_WINDOW - 1;
+	t->ring_mask = SIM_TRACE_RING - 1;
 	t->keep_all = keep_all;
 	t->strings.byptr = &sim_trace_no_strings;
 	set_cursor(t, 0);
@@ -263,7 +263,7 @@ void sim_trace_free(struct sim_trace *t)
 	if (t->ring != t->window)
 		free(t->ring);
 	t->ring = t->window;
-	t->ring_mask = SIM_TRACE_WINDOW - 1;
+	t->ring_mask = SIM_TRACE_RING - 1;
 	set_cursor(t, seq);
 	for (uint32_t i = 0; i < st->nr_str; i++)
 		free(st->str[i]);

@@ -56,6 +56,12 @@ _Static_assert(sizeof(struct sim_trace_rec) == 64, "a trace record is 64 bytes")
 
 /* Records shown before a violation come from this window. */
 #define SIM_TRACE_WINDOW 64
+/* The ring that holds them when the trace is not streamed: larger than
+ * the window, so that the fast path reaches its end (the slow path) only
+ * every SIM_TRACE_RING records. */
+#define SIM_TRACE_RING 256
+_Static_assert(SIM_TRACE_RING >= SIM_TRACE_WINDOW && (SIM_TRACE_RING & (SIM_TRACE_RING - 1)) == 0,
+	       "the ring holds the window and is a power of two");
 /* Records a streaming trace buffers between two writes to its sink. */
 #define SIM_TRACE_STREAM_BUF 4096
 
@@ -93,11 +99,12 @@ struct sim_trace {
 	struct sim_trace_rec *cur, *stop;
 	uint64_t hash;			/* over every record's binary fields */
 	uint64_t lap;			/* seq of ring[0] in this lap (sim_trace_seq) */
-	struct sim_trace_rec *ring;	/* `window`, or the stream buffer; a record's seq is
+	struct sim_trace_rec *ring;	/* `window` (SIM_TRACE_RING records), or the stream
+					 * buffer; a record's seq is
 					 * filled in (and a NULL `what` made "") only when it
 					 * is handed out */
 	uint64_t ring_mask;
-	struct sim_trace_rec window[SIM_TRACE_WINDOW];
+	struct sim_trace_rec window[SIM_TRACE_RING];
 	/* Streaming. */
 	struct sim_trace_sink sink;
 	uint64_t flushed;		/* records handed to the sink */
