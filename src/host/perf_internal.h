@@ -171,7 +171,7 @@ extern const struct perf_x86_ops perf_amd_ops;
 void perf_bug(struct perf *p, int cpu, const char *what);
 void perf_sync_times(struct perf *p);
 
-/* Event times (docs/perf.md, "Times").  An event's enabled and running
+/* Event times (docs/perf.md, "Time accounting and scaling").  An event's enabled and running
  * times are what a pass over every event at each perf_sync_times would
  * add: the cycles since the previous sync, by the event's state at the
  * sync.  They are settled lazily instead, up to the last sync, just
