@@ -168,9 +168,10 @@ test-asan:
 bench: $(BENCHES) $(BIN) $(GUEST_IMAGES)
 	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
 
-# libFuzzer (clang, -fsanitize=fuzzer,address,undefined): the parser and the
-# run path, each for FUZZ_SECONDS, then the error-line contract of the real
-# command over the corpora and any crash (fuzz/run.sh, fuzz/README.md).
+# libFuzzer (clang, -fsanitize=fuzzer,address,undefined): the parser, the
+# run path and the real-code guest surface, each for FUZZ_SECONDS, then the
+# error-line contract of the real command over the corpora and any crash
+# (fuzz/run.sh, fuzz/README.md).
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD := build-fuzz
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -179,7 +180,7 @@ fuzz:
 	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang OPT="-O1 -g" \
 	  EXTRA_CFLAGS="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" \
 	  $(FUZZ_BUILD)/libmvpmu.a $(FUZZ_BUILD)/libmvpmu_cli.a
-	@for h in scenario run; do \
+	@for h in scenario run image; do \
 	  clang $(CPPFLAGS) $(CSTD) $(WARN) -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer -Ifuzz \
 	    fuzz/fuzz_$$h.c $(FUZZ_BUILD)/libmvpmu_cli.a $(FUZZ_BUILD)/libmvpmu.a \
 	    -o $(FUZZ_BUILD)/fuzz_$$h $(CLI_LIBS) || exit 1; \

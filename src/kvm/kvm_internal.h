@@ -303,15 +303,23 @@ static inline bool kvm_is_guest_state_msr(uint32_t msr)
 
 /* Invariant 4: while KVM switches the PMU, LVTPC and counter/selector
  * writes happen with the hardware GLOBAL_CTRL at 0.  Checked before the
- * write takes effect. */
-static inline void kvm_check_switch_write(struct kvm_vcpu *v, uint32_t msr)
+ * write takes effect.  This half is for a write the caller knows to be of
+ * guest state: a counter's own MSRs (struct kvm_pmc's msr[], which
+ * kvm_pmu_init takes from the vendor and which are always among
+ * kvm_is_guest_state_msr's; tests/kvm/test_kvm_mediated.c checks it). */
+static inline void kvm_check_switch_state_write(struct kvm_vcpu *v, uint32_t msr)
 {
 	const struct hw_cpu *cpu = v->cpu;
 
+	sim_check(v->vm->kvm->sim, INV_ORDERING, cpu->pmu.global_ctrl == 0,
+		  "msr %#x written during the PMU switch with GLOBAL_CTRL=%#llx",
+		  msr, (unsigned long long)cpu->pmu.global_ctrl);
+}
+
+static inline void kvm_check_switch_write(struct kvm_vcpu *v, uint32_t msr)
+{
 	if (kvm_is_guest_state_msr(msr))
-		sim_check(v->vm->kvm->sim, INV_ORDERING, cpu->pmu.global_ctrl == 0,
-			  "msr %#x written during the PMU switch with GLOBAL_CTRL=%#llx",
-			  msr, (unsigned long long)cpu->pmu.global_ctrl);
+		kvm_check_switch_state_write(v, msr);
 }
 
 /* KVM is (or stops) writing PMU state in load/put.  The ordering check is

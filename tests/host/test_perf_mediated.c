@@ -195,6 +195,69 @@ static void keeps_enabled_time_on(const char *model, bool capable)
 	box_free(b);
 }
 
+/* Event times are what perf_sync_times adds at each sync: the cycles
+ * since the previous sync, by the event's state at that sync (enabled
+ * and in the CPU's context, and for exclude_guest events the guest
+ * context not loaded; running: on a counter).  Every call below syncs
+ * first, at the cycle taken just before it, so the exact times follow
+ * from those cycles alone, whatever the accesses in between cost. */
+static void test_times_exact_across_guest_context(void **state)
+{
+	struct box *b = box_new("skylake");
+	struct perf_event *ins, *cyc, *br;
+	uint64_t t0, t1, t2, ta, tb, tc, td, te1, te2, te3, en, run;
+
+	(void)state;
+	t0 = b->sim.cycle;
+	ins = box_open(b, "instructions:H", 0, NULL, 0);	/* exclude_guest */
+	t1 = b->sim.cycle;
+	cyc = box_open(b, "cycles", 0, NULL, 0);		/* counts guests too */
+	t2 = b->sim.cycle;
+	br = box_open(b, "branches:H", 0, NULL, 0);
+	box_run(b, 0, 10000, false, "host");
+
+	perf_irq_disable(b->p, 0);
+	ta = b->sim.cycle;
+	perf_load_guest_context(b->p, 0);	/* every event scheduled out */
+	box_run(b, 0, 50000, false, "guest");
+	tb = b->sim.cycle;
+	perf_event_disable(cyc);		/* leave the context */
+	perf_event_disable(br);
+	assert_int_equal(b->sim.cycle, tb);	/* the PMU is the guest's: no access */
+	box_run(b, 0, 7000, false, "guest");
+	tc = b->sim.cycle;
+	perf_event_enable(cyc);			/* back in the context, not on a counter */
+	perf_event_enable(br);
+	assert_int_equal(b->sim.cycle, tc);
+	box_run(b, 0, 3000, false, "guest");
+	td = b->sim.cycle;
+	perf_put_guest_context(b->p, 0);	/* every event scheduled in */
+	perf_irq_enable(b->p, 0);
+	assert_true(perf_event_hw_idx(ins) >= 0 && perf_event_hw_idx(cyc) >= 0 &&
+		    perf_event_hw_idx(br) >= 0);
+	box_run(b, 0, 20000, false, "host");
+
+	te1 = b->sim.cycle;
+	assert_int_equal(perf_event_read(ins, &en, &run), 30000);
+	assert_int_equal(en, (ta - t0) + (te1 - td));
+	assert_int_equal(run, en);
+	te2 = b->sim.cycle;	/* the read took an RDMSR */
+	assert_true(te2 > te1);
+	perf_event_read(cyc, &en, &run);
+	/* Enabled in the guest interval except while disabled, running
+	 * only outside it. */
+	assert_int_equal(en, (tb - t1) + (te2 - tc));
+	assert_int_equal(run, (ta - t1) + (te2 - td));
+	te3 = b->sim.cycle;
+	perf_event_read(br, &en, &run);
+	/* exclude_guest: nothing while the guest context is loaded, the
+	 * disabled stretch included. */
+	assert_int_equal(en, (ta - t2) + (te3 - td));
+	assert_int_equal(run, en);
+	assert_int_equal(perf_nr_bugs(b->p), 0);
+	box_free(b);
+}
+
 static void test_guest_including_event_keeps_enabled_time(void **state)
 {
 	(void)state;
@@ -368,6 +431,7 @@ int main(void)
 		cmocka_unit_test(test_release_never_underflows),
 		cmocka_unit_test(test_incapable_pmu_unaffected),
 		cmocka_unit_test(test_load_put_stops_host_events),
+		cmocka_unit_test(test_times_exact_across_guest_context),
 		cmocka_unit_test(test_guest_including_event_keeps_enabled_time),
 		cmocka_unit_test(test_load_put_bugs),
 		cmocka_unit_test(test_lvtpc_switch_and_guest_pmi),

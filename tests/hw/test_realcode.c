@@ -196,6 +196,20 @@ static void test_endings(void **state)
 		assert_non_null(strstr(im->message, "interrupts disabled"));
 		im = rc_run("rc_triple", "skylake", rc_vpmus[v]);
 		assert_string_equal(im->exit, "triple-fault");
+		/* The exception loop, in 4096 deliveries (not the 2.8 million of
+		 * the stack's way down to a triple fault). */
+		im = rc_run("rc_loop", "icelake", rc_vpmus[v]);
+		assert_string_equal(im->exit, "error");
+		assert_non_null(strstr(im->message, "exception loop"));
+		assert_true(im->insns_kernel >= 10 && im->insns_kernel < 20);
+		/* libunicorn 2.0.1 aborts on this #UD form: an error, then the
+		 * next image runs as usual in the same process. */
+		im = rc_run("rc_farreg", "zen5", rc_vpmus[v]);
+		assert_string_equal(im->exit, "error");
+		assert_non_null(strstr(im->message, "undefined CALL/JMP FAR"));
+		assert_non_null(strstr(im->message, "0x"));
+		im = rc_run("rc_halt", "zen5", rc_vpmus[v]);
+		assert_string_equal(im->exit, "halted");
 		im = rc_run("rc_unmapped", "sapphirerapids", rc_vpmus[v]);
 		assert_string_equal(im->exit, "error");
 		assert_non_null(strstr(im->message, "0x40000000"));

@@ -515,6 +515,36 @@ static void test_global_ctrl_clear_on_load(void **state)
 	kt_teardown(&t);
 }
 
+/* The switch checks its writes of a counter's own MSRs (pmc->msr[])
+ * without asking kvm_is_guest_state_msr (kvm_check_switch_state_write):
+ * that is the same check only while every such MSR is guest state, on
+ * every model, with and without fixed-counter-3. */
+static void test_pmc_msrs_are_guest_state(void **state)
+{
+	(void)state;
+	for (size_t m = 0; m < hw_nr_models; m++) {
+		for (int fc3 = 0; fc3 < 2; fc3++) {
+			struct kvm_params params = kt_params(MV_VPMU_MEDIATED);
+			struct mv_vm_config cfg = kt_vm_config();
+			struct kt t;
+			const struct kvm_pmu *pmu;
+
+			params.patches = fc3 ? MV_PATCH_FIXED_COUNTER_3 : 0;
+			kt_machine_model(&t, &hw_models[m], false, &params);
+			kt_vm(&t, &cfg);
+			pmu = &t.vcpu->pmu;
+			assert_true(pmu->nr_gp > 0);
+			for (unsigned i = 0; i < pmu->nr_gp; i++) {
+				assert_true(kvm_is_guest_state_msr(pmu->gp[i].msr[0]));
+				assert_true(kvm_is_guest_state_msr(pmu->gp[i].msr[1]));
+			}
+			for (unsigned i = 0; i < pmu->nr_fixed; i++)
+				assert_true(kvm_is_guest_state_msr(pmu->fixed[i].msr[0]));
+			kt_teardown(&t);
+		}
+	}
+}
+
 /* ---- 5. GLOBAL_CTRL around VM-entry/exit ---- */
 
 struct gctl_arg {
@@ -1444,6 +1474,7 @@ int main(void)
 		cmocka_unit_test(test_write_elision),
 		cmocka_unit_test(test_no_leak_intel),
 		cmocka_unit_test(test_no_leak_amd),
+		cmocka_unit_test(test_pmc_msrs_are_guest_state),
 		cmocka_unit_test(test_global_ctrl_clear_on_load),
 		cmocka_unit_test(test_vmx_global_ctrl_save),
 		cmocka_unit_test(test_vmx_global_ctrl_store_list),

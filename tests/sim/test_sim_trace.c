@@ -378,14 +378,14 @@ static void test_hash_packing_is_exact(void **state)
 	}
 }
 
-/* The fast path does not store a record's seq; every way records are
- * handed out fills it in: the violation window (sim_trace_tail) and the
- * kept records. */
+/* The fast path does not store a record's seq (nor "" for no string);
+ * every way records are handed out fills it in: the violation window
+ * (sim_trace_tail) and the kept records (the stream: test_stream_*). */
 static void test_seq_is_filled_in(void **state)
 {
 	struct sim sim;
 	struct sim_trace_rec tail[SIM_TRACE_WINDOW];
-	const uint32_t nr = 3 * SIM_TRACE_WINDOW + 5;
+	const uint32_t nr = 3 * SIM_TRACE_RING + 5;	/* the ring wraps */
 	size_t n;
 
 	(void)state;
@@ -398,10 +398,16 @@ static void test_seq_is_filled_in(void **state)
 		for (size_t i = 0; i < n; i++) {
 			assert_int_equal(tail[i].seq, nr - SIM_TRACE_WINDOW + i);
 			assert_int_equal(tail[i].a, tail[i].seq);
+			/* No string is "" once handed out (NULL in the ring). */
+			assert_non_null(tail[i].what);
+			assert_string_equal(tail[i].what, "");
 		}
 		assert_int_equal(sim.trace.nr_all, keep ? nr : 0);
-		for (size_t i = 0; i < sim.trace.nr_all; i++)
+		for (size_t i = 0; i < sim.trace.nr_all; i++) {
 			assert_int_equal(sim.trace.all[i].seq, i);
+			assert_non_null(sim.trace.all[i].what);
+			assert_string_equal(sim.trace.all[i].what, "");
+		}
 		sim_free(&sim);
 	}
 }
@@ -633,7 +639,7 @@ static void test_stream_failure_is_kept(void **state)
 	sim_trace_flush(&sim.trace);
 	assert_true(sim_trace_sink_failed(&sim.trace));
 	assert_int_equal(calls, 1);
-	assert_int_equal(sim.trace.seq, 3 * SIM_TRACE_STREAM_BUF);
+	assert_int_equal(sim_trace_seq(&sim.trace), 3 * SIM_TRACE_STREAM_BUF);
 	sim_free(&sim);
 }
 
