@@ -4,6 +4,8 @@
 #   make test       install test dependencies if missing, build, run every
 #                   test, then again under ASan+UBSan
 #   make bench      benchmarks (figures, not pass/fail)
+#   make mutants    plants each bug of tests/mutants/list in a scratch copy
+#                   (build-mutants/) and runs the fast suite: the score
 #   make fuzz       libFuzzer harnesses (clang), FUZZ_SECONDS each (default 60)
 #   make CC=clang   any of the above with clang
 #   make guest SRC=my_test.c [OUT=my_test.elf]
@@ -58,7 +60,7 @@ GUEST_IMAGES := $(patsubst guest/%,$(BUILD)/guest/%.elf,$(basename $(GUEST_PROG_
 FOREIGN_SRC := $(sort $(wildcard guest/foreign/*.S))
 GUEST_IMAGES += $(patsubst guest/%.S,$(BUILD)/guest/%.elf,$(FOREIGN_SRC))
 
-.PHONY: all run test check test-asan bench deps clean fuzz guest install
+.PHONY: all run test check test-asan bench deps clean fuzz guest install tests-bin mutants
 all: $(BIN) $(LIB) $(GUEST_LIB) $(GUEST_IMAGES)
 
 $(BUILD)/%.o: %.c
@@ -144,6 +146,16 @@ deps:
 check: $(TESTS) $(BIN) $(GUEST_IMAGES)
 	@sh scripts/run-tests.sh $(BUILD)
 
+# What a test run needs, built and not run (make mutants' scratch tree).
+tests-bin: $(TESTS) $(BIN) $(GUEST_IMAGES)
+
+# Mutation testing, not part of `make test` (slow: about half a minute per
+# planted bug).  MUTANT_JOBS: make's -j in the scratch tree (default 2);
+# MUTANTS=a,b: only those.
+MUTANT_JOBS ?= 2
+mutants:
+	@python3 tests/mutants/run.py --jobs $(MUTANT_JOBS) $(if $(MUTANTS),--only $(MUTANTS))
+
 test: deps
 	@$(MAKE) --no-print-directory check
 	@$(MAKE) --no-print-directory test-asan
@@ -176,6 +188,6 @@ fuzz:
 	@sh fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(BIN)
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-mutants
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -57,7 +57,7 @@ int perf_mediated_account(struct perf *p, struct perf_event *ev)
 {
 	int ret = 0;
 
-	if (!perf_mediated_event_counts(p, &ev->attr))
+	if (!perf_mediated_event_counts(p, &ev->attr) || p->sim->test.perf_no_guest_accounting)
 		return 0;
 	if (p->nr_include_guest) {
 		p->nr_include_guest++;

@@ -134,23 +134,8 @@ static bool intel_wrmsr_global(struct hw_cpu *cpu, uint32_t msr, uint64_t val, i
 	struct hw_pmu *p = &cpu->pmu;
 	unsigned v = M(cpu)->pmu_version;
 
+	/* GLOBAL_CTRL and FIXED_CTR_CTRL: intel_wrmsr's fast path. */
 	switch (msr) {
-	case MSR_IA32_PERF_GLOBAL_CTRL:
-		if (v < 2)
-			return false;
-		if (val & ~cpu->valid.global_ctrl)
-			*f = X86_GP;
-		else
-			p->global_ctrl = val;
-		return true;
-	case MSR_IA32_FIXED_CTR_CTRL:
-		if (v < 2)
-			return false;
-		if (val & ~cpu->valid.fixed_ctrl)
-			*f = X86_GP;
-		else
-			p->fixed_ctrl = val;
-		return true;
 	case MSR_IA32_PERF_GLOBAL_OVF_CTRL:
 		if (v < 2)
 			return false;
@@ -218,8 +203,8 @@ static int intel_wrmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t val)
 		p->fixed_ctr[i] = val & cpu->valid.fixed_width;
 		return X86_OK;
 	}
-	/* The two global registers perf and the switch write (intel_wrmsr_global
-	 * has them too: this is only their fast path). */
+	/* The two global registers perf and the switch write most, first
+	 * (v1 has neither: they fall through to "not mine"). */
 	if (msr == MSR_IA32_FIXED_CTR_CTRL && M(cpu)->pmu_version >= 2) {
 		if (val & ~cpu->valid.fixed_ctrl)
 			return X86_GP;

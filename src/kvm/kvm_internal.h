@@ -68,6 +68,7 @@ struct kvm_pmu {
 	bool reprogram_all;	/* filter changed: recompute eventsel_hw */
 	bool reprogram_some;	/* some pmc->reprogram may be set */
 	uint64_t nr_pmis;	/* PMIs injected */
+	uint64_t nr_pmi_requests;	/* test-only drop_guest_pmi_every's count */
 	uint64_t nr_emulated_overflows;
 	bool passthrough_global, passthrough_rdpmc;
 	bool loaded;		/* mediated state in hardware */
@@ -236,6 +237,12 @@ bool kvm_need_perf_global_ctrl_intercept(const struct kvm_vcpu *v);
 bool kvm_need_rdpmc_intercept(const struct kvm_vcpu *v);
 int kvm_pmc_event(const struct kvm_vcpu *v, const struct kvm_pmc *pmc);
 bool kvm_pmc_allowed(const struct kvm_vcpu *v, const struct kvm_pmc *pmc);
+/* The filter as the mediated vPMU applies it to the hardware view (the
+ * test-only mediated_filter_keeps_en ignores it there, mvpmu/test_hooks.h). */
+static inline bool kvm_pmc_hw_allowed(const struct kvm_vcpu *v, const struct kvm_pmc *pmc)
+{
+	return kvm_pmc_allowed(v, pmc) || v->vm->kvm->sim->test.mediated_filter_keeps_en;
+}
 uint64_t kvm_pmc_mask(const struct kvm_pmu *pmu, const struct kvm_pmc *pmc);
 uint64_t kvm_pmc_read(struct kvm_pmc *pmc);
 void kvm_pmc_write(struct kvm_pmc *pmc, uint64_t val);

@@ -129,6 +129,16 @@ static void vcpu_enter(struct kvm_vcpu *v)
 	deliver_guest_interrupts(v);
 }
 
+/* Test-only exit_host_work (mvpmu/test_hooks.h): KVM's handler work in
+ * the inner loop executed as host kernel instructions on the vCPU's CPU,
+ * with the vCPU thread's events scheduled and its PMU state loaded. */
+static __attribute__((noinline)) void exit_host_work(struct kvm_vcpu *v, uint64_t n)
+{
+	struct mv_work w = mv_work_make(n, true, "kvm exit handler");
+
+	hw_run_work(v->cpu, &w);
+}
+
 /* Hardware exit, and the host interrupt that caused it handled with
  * interrupts still off (KVM's handle_exit_irqoff). */
 static inline void exit_begin(struct kvm_vcpu *v, enum kvm_exit reason, uint64_t qual,
@@ -151,6 +161,8 @@ static inline void exit_begin(struct kvm_vcpu *v, enum kvm_exit reason, uint64_t
 		host_handle_intr(kvm->perf, perf_cpu(v), vector, nmi);
 		v->cpu->in_nmi = was;
 	}
+	if (kvm->sim->test.exit_host_work)
+		exit_host_work(v, kvm->sim->test.exit_host_work);
 }
 
 /* Leaving the inner loop: mediated put, interrupts back on.  `fast`: the
