@@ -4,6 +4,8 @@
 #   make test       install test dependencies if missing, build, run every
 #                   test, then again under ASan+UBSan
 #   make bench      benchmarks (figures, not pass/fail)
+#   make mutants    plants each bug of tests/mutants/list in a scratch copy
+#                   (build-mutants/) and runs the fast suite: the score
 #   make fuzz       libFuzzer harnesses (clang), FUZZ_SECONDS each (default 60)
 #   make CC=clang   any of the above with clang
 #   make guest SRC=my_test.c [OUT=my_test.elf]
@@ -72,7 +74,7 @@ GUEST_IMAGES += $(patsubst guest/%.S,$(BUILD)/guest/%.elf,$(KUT_SRC))
 FOREIGN_SRC := $(sort $(wildcard guest/foreign/*.S))
 GUEST_IMAGES += $(patsubst guest/%.S,$(BUILD)/guest/%.elf,$(FOREIGN_SRC))
 
-.PHONY: all run test check test-asan bench deps clean fuzz guest install
+.PHONY: all run test check test-asan bench deps clean fuzz guest install tests-bin mutants
 all: $(BIN) $(LIB) $(GUEST_LIB) $(GUEST_IMAGES)
 
 $(BUILD)/%.o: %.c
@@ -170,6 +172,16 @@ deps:
 check: $(TESTS) $(BIN) $(GUEST_IMAGES)
 	@sh scripts/run-tests.sh $(BUILD)
 
+# What a test run needs, built and not run (make mutants' scratch tree).
+tests-bin: $(TESTS) $(BIN) $(GUEST_IMAGES)
+
+# Mutation testing, not part of `make test` (slow: about half a minute per
+# planted bug).  MUTANT_JOBS: make's -j in the scratch tree (default 2);
+# MUTANTS=a,b: only those.
+MUTANT_JOBS ?= 2
+mutants:
+	@python3 tests/mutants/run.py --jobs $(MUTANT_JOBS) $(if $(MUTANTS),--only $(MUTANTS))
+
 test: deps
 	@$(MAKE) --no-print-directory check
 	@$(MAKE) --no-print-directory test-asan
@@ -182,9 +194,10 @@ test-asan:
 bench: $(BENCHES) $(BIN) $(GUEST_IMAGES)
 	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
 
-# libFuzzer (clang, -fsanitize=fuzzer,address,undefined): the parser and the
-# run path, each for FUZZ_SECONDS, then the error-line contract of the real
-# command over the corpora and any crash (fuzz/run.sh, fuzz/README.md).
+# libFuzzer (clang, -fsanitize=fuzzer,address,undefined): the parser, the
+# run path and the real-code guest surface, each for FUZZ_SECONDS, then the
+# error-line contract of the real command over the corpora and any crash
+# (fuzz/run.sh, fuzz/README.md).
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD := build-fuzz
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -193,7 +206,7 @@ fuzz:
 	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang OPT="-O1 -g" \
 	  EXTRA_CFLAGS="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" \
 	  $(FUZZ_BUILD)/libmvpmu.a $(FUZZ_BUILD)/libmvpmu_cli.a
-	@for h in scenario run; do \
+	@for h in scenario run image; do \
 	  clang $(CPPFLAGS) $(CSTD) $(WARN) -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer -Ifuzz \
 	    fuzz/fuzz_$$h.c $(FUZZ_BUILD)/libmvpmu_cli.a $(FUZZ_BUILD)/libmvpmu.a \
 	    -o $(FUZZ_BUILD)/fuzz_$$h $(CLI_LIBS) || exit 1; \
@@ -201,6 +214,6 @@ fuzz:
 	@sh fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(BIN)
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-mutants
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mvpmu/test_hooks.h"
+
 #define MV_NAME_MAX 64
 #define MV_MAX_EVENTS 16
 #define MV_MAX_SEGMENTS 16
@@ -209,6 +211,8 @@ struct mv_scenario {
 	bool points;
 	const uint32_t *inject_at;
 	unsigned nr_inject_at;
+	/* Test-only variants (mvpmu/test_hooks.h), for C tests only. */
+	struct mv_test_hooks test;
 };
 
 /* ---- results ---- */

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli_exhaustive.h"
+#include "cli_pool.h"
 #include "cli_explore.h"
 #include "cli_report.h"
 #include "cli_run.h"
@@ -231,49 +232,23 @@ static int subtree_run(struct ctx *c, uint32_t root, struct subtree *st, char *e
 
 /* ---- workers: subtree w, w + jobs, ... each sent as one record ---- */
 
-/* As in cli_explore.c: whole reads and writes through a pipe. */
-static int wr_all(int fd, const void *buf, size_t n)
-{
-	const char *p = buf;
-
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int rd_all(int fd, void *buf, size_t n)
-{
-	char *p = buf;
-
-	while (n) {
-		ssize_t r = read(fd, p, n);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
 struct wire {
 	uint32_t root, incomplete, skipped, status;
 	uint64_t executions, nr_hits;
 	char err[200];
 };
 
-static _Noreturn void worker(int fd, struct ctx *c, uint64_t nroots, unsigned w, unsigned jobs)
+struct subtree_job {
+	struct ctx *c;
+	uint64_t nroots;
+};
+
+/* Worker w explores subtrees w, w + jobs, ... and sends one record each. */
+static void subtree_worker(int fd, unsigned w, unsigned jobs, void *arg)
 {
+	const struct subtree_job *job = arg;
+	struct ctx *c = job->c;
+	uint64_t nroots = job->nroots;
 	uint64_t cum = 0;
 
 	if (!(c->res = malloc(sizeof(*c->res))))
@@ -293,7 +268,7 @@ static _Noreturn void worker(int fd, struct ctx *c, uint64_t nroots, unsigned w,
 		m.nr_hits = m.status ? 0 : st.n;
 		snprintf(m.err, sizeof(m.err), "%s", err);
 		cum += st.executions;
-		if (wr_all(fd, &m, sizeof(m)) || wr_all(fd, st.h, m.nr_hits * sizeof(*st.h)))
+		if (cli_write_all(fd, &m, sizeof(m)) || cli_write_all(fd, st.h, m.nr_hits * sizeof(*st.h)))
 			_exit(3);
 		free(st.h);
 		if (m.status)
@@ -302,68 +277,13 @@ static _Noreturn void worker(int fd, struct ctx *c, uint64_t nroots, unsigned w,
 	_exit(0);
 }
 
-struct pool {
-	unsigned jobs;
-	pid_t pid[CLI_EXPLORE_MAX_JOBS];
-	int fd[CLI_EXPLORE_MAX_JOBS];
-};
-
-static void pool_stop(struct pool *p, bool kill_them)
-{
-	for (unsigned w = 0; w < p->jobs; w++) {
-		if (p->fd[w] >= 0)
-			close(p->fd[w]);
-		p->fd[w] = -1;
-		if (p->pid[w] > 0) {
-			if (kill_them)
-				kill(p->pid[w], SIGTERM);
-			while (waitpid(p->pid[w], NULL, 0) < 0 && errno == EINTR)
-				;
-		}
-		p->pid[w] = 0;
-	}
-}
-
-static int pool_start(struct pool *p, struct ctx *c, uint64_t nroots, char *err, size_t errlen)
-{
-	for (unsigned w = 0; w < p->jobs; w++)
-		p->fd[w] = -1;
-	fflush(NULL);
-	for (unsigned w = 0; w < p->jobs; w++) {
-		int fds[2];
-
-		if (pipe(fds)) {
-			snprintf(err, errlen, "cannot start worker %u: %s", w + 1, strerror(errno));
-			pool_stop(p, true);
-			return 2;
-		}
-		p->pid[w] = fork();
-		if (p->pid[w] == 0) {
-			close(fds[0]);
-			for (unsigned o = 0; o < w; o++)
-				close(p->fd[o]);
-			worker(fds[1], c, nroots, w, p->jobs);
-		}
-		close(fds[1]);
-		if (p->pid[w] < 0) {
-			snprintf(err, errlen, "cannot start worker %u: %s", w + 1, strerror(errno));
-			close(fds[0]);
-			p->pid[w] = 0;
-			pool_stop(p, true);
-			return 2;
-		}
-		p->fd[w] = fds[0];
-	}
-	return 0;
-}
-
-static int pool_read(struct pool *p, unsigned w, uint32_t root, struct subtree *st,
+static int pool_read(struct cli_pool *p, unsigned w, uint32_t root, struct subtree *st,
 		     bool *skipped, char *err, size_t errlen)
 {
 	struct wire m;
 
 	memset(st, 0, sizeof(*st));
-	if (rd_all(p->fd[w], &m, sizeof(m)) || m.root != root) {
+	if (cli_read_all(p->fd[w], &m, sizeof(m)) || m.root != root) {
 		snprintf(err, errlen, "worker %u stopped before subtree %" PRIu32, w + 1, root);
 		return 2;
 	}
@@ -379,7 +299,7 @@ static int pool_read(struct pool *p, unsigned w, uint32_t root, struct subtree *
 		return 2;
 	}
 	st->n = st->cap = m.nr_hits;
-	if (rd_all(p->fd[w], st->h, m.nr_hits * sizeof(*st->h))) {
+	if (cli_read_all(p->fd[w], st->h, m.nr_hits * sizeof(*st->h))) {
 		snprintf(err, errlen, "worker %u stopped in subtree %" PRIu32, w + 1, root);
 		return 2;
 	}
@@ -632,7 +552,8 @@ int cli_exhaustive_run(const struct mv_scenario *sc, const struct cli_exh_opts *
 	const struct hw_model *m = hw_model_find(sc->cpu);
 	struct ctx *c = calloc(1, sizeof(*c));
 	struct subtree all = { 0 }, st = { 0 };
-	struct pool *pool = NULL;
+	struct cli_pool *pool = NULL;
+	struct subtree_job job;
 	unsigned jobs = o->jobs ? o->jobs : 1;
 	uint64_t nroots = 0;
 	int rc = 0;
@@ -663,16 +584,16 @@ int cli_exhaustive_run(const struct mv_scenario *sc, const struct cli_exh_opts *
 	out->subtrees = nroots;
 	if (jobs > nroots)
 		jobs = nroots ? (unsigned)nroots : 1;
-	if (jobs > CLI_EXPLORE_MAX_JOBS)
-		jobs = CLI_EXPLORE_MAX_JOBS;
+	if (jobs > CLI_POOL_MAX_JOBS)
+		jobs = CLI_POOL_MAX_JOBS;
 	if (jobs > 1) {
 		if (!(pool = calloc(1, sizeof(*pool)))) {
 			snprintf(err, errlen, "out of memory");
 			rc = 2;
 			goto done;
 		}
-		pool->jobs = jobs;
-		if ((rc = pool_start(pool, c, nroots, err, errlen))) {
+		job = (struct subtree_job){ c, nroots };
+		if ((rc = cli_pool_start(pool, jobs, subtree_worker, &job, err, errlen))) {
 			free(pool);
 			pool = NULL;
 			goto done;
@@ -705,7 +626,7 @@ int cli_exhaustive_run(const struct mv_scenario *sc, const struct cli_exh_opts *
 		memset(&st, 0, sizeof(st));
 	}
 	if (pool) {
-		pool_stop(pool, rc != 0 || out->partial);
+		cli_pool_stop(pool, rc != 0 || out->partial);
 		free(pool);
 	}
 	if (rc)

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli_explore.h"
+#include "cli_pool.h"
 #include "cli_report.h"
 #include "cli_run.h"
 
@@ -131,55 +132,27 @@ struct wire {			/* one seed's record on a worker's pipe */
 	uint32_t partial, unused;
 };
 
-static int write_all(int fd, const void *buf, size_t n)
+struct seed_job {
+	struct mv_scenario *sc;
+	uint64_t first, n;
+};
+
+/* Worker w runs seeds w, w + jobs, ... and sends one record per seed. */
+static void seed_worker(int fd, unsigned w, unsigned jobs, void *arg)
 {
-	const char *p = buf;
-
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int read_all(int fd, void *buf, size_t n)
-{
-	char *p = buf;
-
-	while (n) {
-		ssize_t r = read(fd, p, n);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
-static _Noreturn void worker(int fd, struct mv_scenario *sc, uint64_t first,
-			     uint64_t n, unsigned w, unsigned jobs)
-{
+	const struct seed_job *job = arg;
 	struct mv_result *res = malloc(sizeof(*res));
 
 	if (!res)
 		_exit(3);
-	for (uint64_t i = w; i < n; i += jobs) {
+	for (uint64_t i = w; i < job->n; i += jobs) {
 		struct seed_result r;
 		struct wire m;
 
-		run_seed(sc, res, first + i, &r);
+		run_seed(job->sc, res, job->first + i, &r);
 		m = (struct wire){ r.seed, r.checked, r.violated, (uint32_t)r.status,
 				   r.len > UINT32_MAX ? UINT32_MAX : (uint32_t)r.len, r.partial, 0 };
-		if (write_all(fd, &m, sizeof(m)) || write_all(fd, r.text ? r.text : "", m.len))
+		if (cli_write_all(fd, &m, sizeof(m)) || cli_write_all(fd, r.text ? r.text : "", m.len))
 			_exit(3);	/* the parent went away */
 		free(r.text);
 		if (r.status)
@@ -188,72 +161,15 @@ static _Noreturn void worker(int fd, struct mv_scenario *sc, uint64_t first,
 	_exit(0);
 }
 
-struct pool {
-	unsigned jobs;
-	pid_t pid[CLI_EXPLORE_MAX_JOBS];
-	int fd[CLI_EXPLORE_MAX_JOBS];
-};
-
-static void pool_stop(struct pool *p, bool kill_them)
-{
-	for (unsigned w = 0; w < p->jobs; w++) {
-		if (p->fd[w] >= 0)
-			close(p->fd[w]);
-		p->fd[w] = -1;
-		if (p->pid[w] > 0) {
-			if (kill_them)
-				kill(p->pid[w], SIGTERM);
-			while (waitpid(p->pid[w], NULL, 0) < 0 && errno == EINTR)
-				;
-		}
-		p->pid[w] = 0;
-	}
-}
-
-static int pool_start(struct pool *p, struct mv_scenario *sc, uint64_t first,
-		      uint64_t n, char *err, size_t errlen)
-{
-	for (unsigned w = 0; w < p->jobs; w++)
-		p->fd[w] = -1;
-	/* Nothing buffered may be printed twice by a child. */
-	fflush(NULL);
-	for (unsigned w = 0; w < p->jobs; w++) {
-		int fds[2];
-
-		if (pipe(fds)) {
-			snprintf(err, errlen, "cannot start worker %u: %s", w + 1, strerror(errno));
-			pool_stop(p, true);
-			return 2;
-		}
-		p->pid[w] = fork();
-		if (p->pid[w] == 0) {
-			close(fds[0]);
-			for (unsigned o = 0; o < w; o++)
-				close(p->fd[o]);
-			worker(fds[1], sc, first, n, w, p->jobs);
-		}
-		close(fds[1]);
-		if (p->pid[w] < 0) {
-			snprintf(err, errlen, "cannot start worker %u: %s", w + 1, strerror(errno));
-			close(fds[0]);
-			p->pid[w] = 0;
-			pool_stop(p, true);
-			return 2;
-		}
-		p->fd[w] = fds[0];
-	}
-	return 0;
-}
-
 /* The next record of worker w; 2 with a message when it died. */
-static int pool_read(struct pool *p, unsigned w, uint64_t seed, struct seed_result *r,
+static int pool_read(struct cli_pool *p, unsigned w, uint64_t seed, struct seed_result *r,
 		     char *err, size_t errlen)
 {
 	struct wire m;
-	int status = 0;
+	char how[96];
 
 	memset(r, 0, sizeof(*r));
-	if (read_all(p->fd[w], &m, sizeof(m)) == 0 && m.seed == seed) {
+	if (cli_read_all(p->fd[w], &m, sizeof(m)) == 0 && m.seed == seed) {
 		r->seed = m.seed;
 		r->checked = m.checked;
 		r->violated = m.violated;
@@ -261,24 +177,15 @@ static int pool_read(struct pool *p, unsigned w, uint64_t seed, struct seed_resu
 		r->status = (int)m.status;
 		r->len = m.len;
 		r->text = malloc((size_t)m.len + 1);
-		if (r->text && read_all(p->fd[w], r->text, m.len) == 0) {
+		if (r->text && cli_read_all(p->fd[w], r->text, m.len) == 0) {
 			r->text[m.len] = '\0';
 			return 0;
 		}
 		free(r->text);
 		r->text = NULL;
 	}
-	close(p->fd[w]);
-	p->fd[w] = -1;
-	while (waitpid(p->pid[w], &status, 0) < 0 && errno == EINTR)
-		;
-	p->pid[w] = 0;
-	if (WIFSIGNALED(status))
-		snprintf(err, errlen, "worker %u died (signal %d) before seed %" PRIu64,
-			 w + 1, WTERMSIG(status), seed);
-	else
-		snprintf(err, errlen, "worker %u stopped (status %d) before seed %" PRIu64,
-			 w + 1, WIFEXITED(status) ? WEXITSTATUS(status) : -1, seed);
+	cli_pool_reap(p, w, how, sizeof(how));
+	snprintf(err, errlen, "%s before seed %" PRIu64, how, seed);
 	return 2;
 }
 
@@ -286,7 +193,8 @@ int cli_explore_run(const struct cli_campaign *c, unsigned shard, unsigned jobs,
 		    struct mv_scenario *sc, FILE *text,
 		    struct cli_explore_summary *out, char *err, size_t errlen)
 {
-	struct pool *pool = NULL;
+	struct cli_pool *pool = NULL;
+	struct seed_job job;
 	struct mv_result *res = NULL;
 	uint64_t first, n;
 	int rc = 0;
@@ -299,16 +207,16 @@ int cli_explore_run(const struct cli_campaign *c, unsigned shard, unsigned jobs,
 	out->shard_seeds = n;
 	if (jobs > n)
 		jobs = n ? (unsigned)n : 1;
-	if (jobs > CLI_EXPLORE_MAX_JOBS)
-		jobs = CLI_EXPLORE_MAX_JOBS;
+	if (jobs > CLI_POOL_MAX_JOBS)
+		jobs = CLI_POOL_MAX_JOBS;
 	if (jobs > 1) {
 		pool = calloc(1, sizeof(*pool));
 		if (!pool) {
 			snprintf(err, errlen, "out of memory");
 			return 2;
 		}
-		pool->jobs = jobs;
-		if ((rc = pool_start(pool, sc, first, n, err, errlen))) {
+		job = (struct seed_job){ sc, first, n };
+		if ((rc = cli_pool_start(pool, jobs, seed_worker, &job, err, errlen))) {
 			free(pool);
 			return rc;
 		}
@@ -334,7 +242,7 @@ int cli_explore_run(const struct cli_campaign *c, unsigned shard, unsigned jobs,
 		free(r.text);
 	}
 	if (pool) {
-		pool_stop(pool, rc != 0);
+		cli_pool_stop(pool, rc != 0);
 		free(pool);
 	}
 	free(res);

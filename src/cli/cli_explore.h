@@ -11,9 +11,10 @@
 
 #include <jansson.h>
 
+#include "cli_pool.h"
 #include "mvpmu/scenario.h"
 
-#define CLI_EXPLORE_MAX_JOBS 256
+#define CLI_EXPLORE_MAX_JOBS CLI_POOL_MAX_JOBS
 
 /* What a campaign is: equal in every shard of it. */
 struct cli_campaign {

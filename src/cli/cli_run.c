@@ -894,6 +894,7 @@ static int run_scenario(const struct mv_scenario *sc, struct mv_result *res,
 	if (rc)
 		snprintf(err, errlen, "out of memory");
 	m->sim.inject_ppm = sc->inject_ppm;
+	m->sim.test = sc->test;
 	/* Numbered points: exhaustive exploration, a replay (--inject-at), or
 	 * a random run whose injections are to be shrunk. */
 	if (sc->points || sc->nr_inject_at || pts_out) {
@@ -905,7 +906,7 @@ static int run_scenario(const struct mv_scenario *sc, struct mv_result *res,
 	}
 	for (int c = 0; c < m->nr_cpus; c++) {
 		hw_cpu_init(&m->cpu[c], c, &m->sim, m->model);
-		m->cpu[c].skid = sc->skid;
+		m->cpu[c].skid = sc->skid + sc->test.unreported_skid;
 		m->cpus[c] = &m->cpu[c];
 	}
 	if (!rc)

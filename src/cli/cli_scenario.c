@@ -1325,6 +1325,45 @@ static const char *const patch_names[MV_NR_PATCHES] = {
 	"fixed-counter-3", "nested-amd-host-guest-only",
 };
 
+static const struct {
+	const char *name;
+	size_t off;
+} knob_names[] = {
+	{ "no-global-ctrl-clear", offsetof(struct mv_knobs, no_global_ctrl_clear_on_load) },
+	{ "no-counter-clear", offsetof(struct mv_knobs, no_counter_clear_on_put) },
+	{ "no-write-elision", offsetof(struct mv_knobs, no_write_elision) },
+	{ "assert-instead-of-clear", offsetof(struct mv_knobs, assert_instead_of_clear) },
+	{ "lvtpc-before-clear", offsetof(struct mv_knobs, lvtpc_before_clear) },
+	{ "lvtpc-outside-switch", offsetof(struct mv_knobs, lvtpc_outside_switch) },
+	{ "no-mask-copy", offsetof(struct mv_knobs, no_mask_copy) },
+	{ "no-guestonly", offsetof(struct mv_knobs, no_guestonly) },
+	{ "no-fastpath-bail", offsetof(struct mv_knobs, no_fastpath_bail) },
+	{ "inject-after-load", offsetof(struct mv_knobs, inject_after_load) },
+};
+
+const size_t cli_nr_knobs = NFIELDS(knob_names);
+
+int cli_knob_set(struct mv_knobs *k, const char *name)
+{
+	for (size_t i = 0; i < NFIELDS(knob_names); i++) {
+		if (!strcmp(name, knob_names[i].name)) {
+			*(bool *)((char *)k + knob_names[i].off) = true;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *cli_knob_name(size_t i)
+{
+	return i < NFIELDS(knob_names) ? knob_names[i].name : NULL;
+}
+
+bool cli_knob_get(const struct mv_knobs *k, size_t i)
+{
+	return i < NFIELDS(knob_names) && *(const bool *)((const char *)k + knob_names[i].off);
+}
+
 uint32_t cli_patch_parse(const char *s)
 {
 	for (unsigned i = 0; i < MV_NR_PATCHES; i++)

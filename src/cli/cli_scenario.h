@@ -61,6 +61,14 @@ struct cli_host {
 int cli_scenario_host(const struct mv_scenario *sc, struct cli_host *h, int *where,
 		      char *err, size_t errlen);
 
+/* Design knobs by name (docs/explore.md), in the order --help lists them:
+ * cli_knob_set turns one on (0, or -1 for an unknown name); knob i's
+ * name and whether it is on in `k`. */
+extern const size_t cli_nr_knobs;
+int cli_knob_set(struct mv_knobs *k, const char *name);
+const char *cli_knob_name(size_t i);
+bool cli_knob_get(const struct mv_knobs *k, size_t i);
+
 /* Later proposals by name ("fixed-counter-3", ...): the MV_PATCH_* bit,
  * 0 when unknown; the name of one bit (NULL none); "a patch name (...)". */
 uint32_t cli_patch_parse(const char *s);

@@ -134,32 +134,6 @@ struct opts {
 	bool fep;			/* --force-emulation-prefix */
 };
 
-static const struct {
-	const char *name;
-	size_t off;
-} knob_names[] = {
-	{ "no-global-ctrl-clear", offsetof(struct mv_knobs, no_global_ctrl_clear_on_load) },
-	{ "no-counter-clear", offsetof(struct mv_knobs, no_counter_clear_on_put) },
-	{ "no-write-elision", offsetof(struct mv_knobs, no_write_elision) },
-	{ "assert-instead-of-clear", offsetof(struct mv_knobs, assert_instead_of_clear) },
-	{ "lvtpc-before-clear", offsetof(struct mv_knobs, lvtpc_before_clear) },
-	{ "lvtpc-outside-switch", offsetof(struct mv_knobs, lvtpc_outside_switch) },
-	{ "no-mask-copy", offsetof(struct mv_knobs, no_mask_copy) },
-	{ "no-guestonly", offsetof(struct mv_knobs, no_guestonly) },
-	{ "no-fastpath-bail", offsetof(struct mv_knobs, no_fastpath_bail) },
-	{ "inject-after-load", offsetof(struct mv_knobs, inject_after_load) },
-};
-
-static int set_knob(struct mv_knobs *k, const char *name)
-{
-	for (size_t i = 0; i < sizeof(knob_names) / sizeof(knob_names[0]); i++) {
-		if (!strcmp(name, knob_names[i].name)) {
-			*(bool *)((char *)k + knob_names[i].off) = true;
-			return 0;
-		}
-	}
-	return -1;
-}
 
 static int usage_error(const char *cmd, const char *what, const char *arg)
 {
@@ -244,10 +218,10 @@ static void knob_list(const struct mv_knobs *k, char *buf, size_t len)
 	size_t off = 0;
 
 	buf[0] = '\0';
-	for (size_t i = 0; i < sizeof(knob_names) / sizeof(knob_names[0]); i++)
-		if (*(const bool *)((const char *)k + knob_names[i].off))
+	for (size_t i = 0; i < cli_nr_knobs; i++)
+		if (cli_knob_get(k, i))
 			off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? "," : "",
-						knob_names[i].name);
+						cli_knob_name(i));
 }
 
 /* The patches in force, by name, in bit order (as reports list them). */
@@ -287,7 +261,7 @@ static int take_opt(struct opts *o, int c, const char *arg, const char *allowed)
 			o->race_unlocked = true;
 			break;
 		}
-		if (set_knob(&o->knobs, arg))
+		if (cli_knob_set(&o->knobs, arg))
 			return usage_error(o->cmd, "expected --knob no-global-ctrl-clear, "
 					   "no-counter-clear, no-write-elision, assert-instead-of-clear, "
 					   "lvtpc-before-clear, lvtpc-outside-switch, no-mask-copy, "
@@ -898,10 +872,10 @@ static void replay_prefix(const struct opts *o, const struct mv_scenario *sc, bo
 	snprintf(num, sizeof(num), "%" PRIu64, sc->seed);
 	add_arg(buf, len, "--seed");
 	add_arg(buf, len, num);
-	for (size_t i = 0; i < sizeof(knob_names) / sizeof(knob_names[0]); i++)
-		if (*(const bool *)((const char *)&sc->knobs + knob_names[i].off)) {
+	for (size_t i = 0; i < cli_nr_knobs; i++)
+		if (cli_knob_get(&sc->knobs, i)) {
 			add_arg(buf, len, "--knob");
-			add_arg(buf, len, knob_names[i].name);
+			add_arg(buf, len, cli_knob_name(i));
 		}
 	for (unsigned i = 0; i < MV_NR_PATCHES; i++)
 		if (sc->patches & (1u << i)) {

@@ -205,7 +205,7 @@ void guest_bare_init(struct guest_bare *gb, struct hw_cpu *cpu, int ctx)
 {
 	guest_bare_init_host(gb, cpu);
 	cpu->ctx = ctx;
-	cpu->bucket = SIM_T_GUEST;
+	hw_cpu_set_bucket(cpu, SIM_T_GUEST);
 	cpu->hooks.intr = bare_intr;
 	cpu->hooks.intr_opaque = gb;
 }

@@ -56,6 +56,7 @@ static bool intel_init(struct perf *p)
 		}
 	}
 	p->nr_fixed = (unsigned)__builtin_popcount(p->fixed_mask);
+	p->intel_ctrl = X86_MASK(p->nr_gp) | ((uint64_t)p->fixed_mask << GLOBAL_FIXED_SHIFT);
 	p->has_global = p->version >= 2;
 	p->fw_write = (p->perf_caps & PERF_CAP_FW_WRITE) != 0;
 	/* Legacy PMC writes sign-extend from bit 31 (SDM 20.2.6):
@@ -144,9 +145,10 @@ static void intel_v1_set_en(struct perf *p, int cpu, bool en)
 	}
 }
 
+/* Linux's intel_ctrl, computed at init. */
 static uint64_t intel_counter_bits(const struct perf *p)
 {
-	return X86_MASK(p->nr_gp) | ((uint64_t)p->fixed_mask << GLOBAL_FIXED_SHIFT);
+	return p->intel_ctrl;
 }
 
 /* Active events that count only in one mode: exclude_host (the guest

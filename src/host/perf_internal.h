@@ -32,6 +32,7 @@ struct perf_event {
 
 	uint64_t seq;			/* creation order */
 	uint64_t rot_key;		/* order among flexible events (rotation) */
+	int klass;			/* scheduling class (perf_core.c ev_class), fixed at open */
 	struct perf_event *next;	/* all events, by creation */
 
 	/* What the driver made of the attr. */
@@ -50,7 +51,9 @@ struct perf_event {
 	uint64_t period;		/* sampling period (0: counting) */
 	int64_t period_left;
 
-	uint64_t time_enabled, time_running, tstamp;
+	/* Settled up to the syncs at estamp and rstamp (perf_event_settle_*);
+	 * gstamp is the guest time of on_cpu at estamp (when on_cpu >= 0). */
+	uint64_t time_enabled, time_running, estamp, rstamp, gstamp;
 
 	struct perf_sample *samples;
 	size_t nr_samples, cap_samples;
@@ -71,6 +74,9 @@ struct perf_cpu {
 	bool rotate_cpu, rotate_task;
 	struct perf_task *cur_task;
 	uint64_t nr_pmis, nr_ignored_nmis;
+	/* The syncs' cycles with the guest context loaded here, up to the
+	 * sync at guest_stamp (perf_cpu_guest_time). */
+	uint64_t guest_time, guest_stamp;
 };
 
 struct perf_x86_ops;
@@ -89,9 +95,8 @@ struct perf {
 
 	struct perf_event *events, **events_tail;
 	uint64_t seq;
-	/* Every event's clock was brought to this cycle (perf_sync_times):
-	 * a second sync in the same cycle has nothing to add. */
-	bool synced;
+	/* The cycle of the last perf_sync_times, up to which an event's
+	 * times are settled when its state changes (perf_event_settle_*). */
 	uint64_t synced_at;
 
 	/* What the driver discovered. */
@@ -104,6 +109,8 @@ struct perf {
 	unsigned nr_gp, nr_fixed;
 	uint32_t fixed_mask;		/* fixed counters that exist */
 	unsigned gp_width, fixed_width;
+	uint64_t width_mask[2];		/* X86_MASK of gp_width, fixed_width (perf_x86_init) */
+	uint64_t intel_ctrl;		/* Intel: every counter's global enable (Linux intel_ctrl) */
 	uint32_t arch_events_unavail, arch_events_len;
 	uint64_t perf_caps;
 	bool fw_write;
@@ -163,6 +170,47 @@ extern const struct perf_x86_ops perf_amd_ops;
 /* perf_core.c */
 void perf_bug(struct perf *p, int cpu, const char *what);
 void perf_sync_times(struct perf *p);
+
+/* Event times (docs/perf.md, "Time accounting and scaling").  An event's enabled and running
+ * times are what a pass over every event at each perf_sync_times would
+ * add: the cycles since the previous sync, by the event's state at the
+ * sync.  They are settled lazily instead, up to the last sync, just
+ * before the state they depend on changes and when they are read; that
+ * state was the same at every sync in between, so the sums are the same.
+ * Running time depends on hw_idx only (settled by perf_x86_add/del);
+ * enabled time on enabled, error and on_cpu, and for exclude_guest
+ * events on whether the guest context is loaded on on_cpu, which each
+ * CPU accounts for once: its guest time, the syncs' cycles at which its
+ * guest context was loaded, settled before guest_loaded changes. */
+static inline uint64_t perf_cpu_guest_time(const struct perf *p, int cpu)
+{
+	const struct perf_cpu *pc = &p->cpu[cpu];
+
+	return pc->guest_time + (pc->guest_loaded ? p->synced_at - pc->guest_stamp : 0);
+}
+
+/* Before p->cpu[cpu].guest_loaded changes. */
+static inline void perf_cpu_settle_guest(struct perf *p, int cpu)
+{
+	struct perf_cpu *pc = &p->cpu[cpu];
+
+	pc->guest_time = perf_cpu_guest_time(p, cpu);
+	pc->guest_stamp = p->synced_at;
+}
+
+/* Before ev->hw_idx changes: running time accrues while on a counter. */
+static inline void perf_event_settle_running(struct perf *p, struct perf_event *ev)
+{
+	if (ev->hw_idx >= 0)
+		ev->time_running += p->synced_at - ev->rstamp;
+	ev->rstamp = p->synced_at;
+}
+
+/* Before ev->enabled, ev->error or ev->on_cpu changes: enabled time
+ * accrues while enabled, not in error and in a CPU's context, except,
+ * for exclude_guest events, while that CPU's guest context is loaded
+ * (Linux 7.0 stops their clocks then). */
+void perf_event_settle_enabled(struct perf *p, struct perf_event *ev);
 void perf_ctx_resched(struct perf *p, int cpu);
 void perf_ctx_sched_out_all(struct perf *p, int cpu);
 bool perf_event_counts_guest(const struct perf_event *ev);
@@ -204,8 +252,23 @@ HW_ALWAYS_INLINE void perf_x86_lvtpc_nmi(struct perf *p, int cpu)
 {
 	perf_x86_wrmsr(p, cpu, MSR_X2APIC_LVTPC, APIC_DM_NMI);
 }
-/* Picks a free counter for ev on cpu, -1 when none. */
-int perf_x86_pick_counter(struct perf *p, int cpu, const struct perf_event *ev);
+/* Picks a free counter for ev on cpu, -1 when none: its fixed counter,
+ * else the first free GP counter.  Inline: once per event at every
+ * schedule in. */
+static inline int perf_x86_pick_counter(const struct perf *p, int cpu, const struct perf_event *ev)
+{
+	const struct perf_cpu *pc = &p->cpu[cpu];
+
+	if (ev->fixed_idx >= 0 && (p->fixed_mask & (1u << ev->fixed_idx)) &&
+	    !pc->active[PERF_IDX_FIXED + ev->fixed_idx])
+		return PERF_IDX_FIXED + ev->fixed_idx;
+	if (ev->fixed_only)
+		return -1;
+	for (unsigned i = 0; i < p->nr_gp; i++)
+		if (!pc->active[i])
+			return (int)i;
+	return -1;
+}
 void perf_x86_add(struct perf *p, int cpu, struct perf_event *ev, int idx);
 void perf_x86_del(struct perf *p, int cpu, struct perf_event *ev);
 /* Folds the counter's progress into ev->count; returns the delta. */

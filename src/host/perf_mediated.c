@@ -57,7 +57,7 @@ int perf_mediated_account(struct perf *p, struct perf_event *ev)
 {
 	int ret = 0;
 
-	if (!perf_mediated_event_counts(p, &ev->attr))
+	if (!perf_mediated_event_counts(p, &ev->attr) || p->sim->test.perf_no_guest_accounting)
 		return 0;
 	if (p->nr_include_guest) {
 		p->nr_include_guest++;
@@ -200,6 +200,7 @@ void perf_load_guest_context(struct perf *p, int cpu)
 		perf_ctx_sched_out_all(p, cpu);
 		perf_pmu_enable(p, cpu);
 	}
+	perf_cpu_settle_guest(p, cpu);
 	pc->guest_loaded = true;
 	sim_trace(p->sim, TR_PERF, (uint32_t)cpu, 0, 0, "load guest ctx");
 }
@@ -218,6 +219,7 @@ void perf_put_guest_context(struct perf *p, int cpu)
 		return;
 	}
 	perf_sync_times(p);
+	perf_cpu_settle_guest(p, cpu);
 	pc->guest_loaded = false;
 	sim_trace(p->sim, TR_PERF, (uint32_t)cpu, 0, 0, "put guest ctx");
 	/* As load: with no event in the CPU's contexts the sched-in touches

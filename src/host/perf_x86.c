@@ -76,6 +76,8 @@ bool perf_x86_init(struct perf *p)
 		p->sel_msr[i] = p->x86->sel_msr(p, i);
 		p->ctr_msr[i] = p->x86->ctr_msr(p, i);
 	}
+	p->width_mask[0] = X86_MASK(p->gp_width);
+	p->width_mask[1] = X86_MASK(p->fixed_width);
 	p->ack = perf_x86_ack_for_model(p->ops->model_name ?
 					p->ops->model_name(p->hw[0]) : NULL);
 	for (int c = 0; c < p->nr_cpus; c++) {
@@ -128,27 +130,12 @@ int perf_x86_event_init(struct perf *p, struct perf_event *ev)
 
 X86_INLINE uint64_t ctr_mask(const struct perf *p, int idx)
 {
-	return X86_MASK(idx >= PERF_IDX_FIXED ? p->fixed_width : p->gp_width);
+	return p->width_mask[idx >= PERF_IDX_FIXED];
 }
 
 uint64_t perf_x86_ctr_mask(const struct perf *p, int idx)
 {
 	return ctr_mask(p, idx);
-}
-
-int perf_x86_pick_counter(struct perf *p, int cpu, const struct perf_event *ev)
-{
-	struct perf_cpu *pc = &p->cpu[cpu];
-
-	if (ev->fixed_idx >= 0 && (p->fixed_mask & (1u << ev->fixed_idx)) &&
-	    !pc->active[PERF_IDX_FIXED + ev->fixed_idx])
-		return PERF_IDX_FIXED + ev->fixed_idx;
-	if (ev->fixed_only)
-		return -1;
-	for (unsigned i = 0; i < p->nr_gp; i++)
-		if (!pc->active[i])
-			return (int)i;
-	return -1;
 }
 
 X86_INLINE uint32_t ctr_msr(const struct perf *p, int idx)
@@ -278,6 +265,7 @@ void perf_x86_add(struct perf *p, int cpu, struct perf_event *ev, int idx)
 {
 	struct perf_cpu *pc = &p->cpu[cpu];
 
+	perf_event_settle_running(p, ev);
 	pc->active[idx] = ev;
 	pc->active_mask |= X86_BIT(idx);
 	ev->hw_idx = idx;
@@ -313,6 +301,7 @@ void perf_x86_del(struct perf *p, int cpu, struct perf_event *ev)
 	}
 	/* Read after stopping, so nothing counted in between is lost. */
 	update(p, cpu, ev);
+	perf_event_settle_running(p, ev);
 	pc->active[idx] = NULL;
 	pc->active_mask &= ~X86_BIT(idx);
 	ev->hw_idx = -1;

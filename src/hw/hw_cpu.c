@@ -39,7 +39,7 @@ void hw_cpu_init(struct hw_cpu *cpu, int id, struct sim *sim,
 	cpu->ops = hw_pmu_ops_for(model);
 	cpu->apic.lvtpc = APIC_LVTPC_RESET;
 	hw_apic_misc_reset(&cpu->apic.misc);
-	cpu->bucket = SIM_T_HOST;
+	hw_cpu_set_bucket(cpu, SIM_T_HOST);
 	cpu->ops->reset(cpu);
 }
 
@@ -222,8 +222,7 @@ static void run_piece(struct hw_cpu *cpu, const struct mv_work *w,
 	}
 	sim_truth_add(&cpu->sim->truth, cpu->ctx, w->kernel, w->label, d);
 	hw_cpu_where(cpu);
-	sim_advance(cpu->sim, d[MV_EV_CYCLES],
-		    cpu->guest_mode ? SIM_T_GUEST : cpu->bucket);
+	sim_advance(cpu->sim, d[MV_EV_CYCLES], cpu->charge);
 	sim_trace(cpu->sim, TR_WORK, w->kernel, d[MV_EV_INSTRUCTIONS],
 		  d[MV_EV_CYCLES], w->label);
 	if (cpu->skid_left && d[MV_EV_INSTRUCTIONS])

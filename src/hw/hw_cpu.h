@@ -88,7 +88,7 @@ struct hw_cpu {
 	struct hw_apic apic;
 	struct hw_cpu_hooks hooks;
 
-	bool guest_mode;	/* in VMX non-root / SVM guest */
+	bool guest_mode;	/* in VMX non-root / SVM guest (hw_cpu_set_guest_mode) */
 	unsigned cpl;
 	bool cr4_pce;
 	uint64_t efer;
@@ -96,7 +96,12 @@ struct hw_cpu {
 	bool nmi_latched;	/* an NMI arrived while blocked */
 	const char *cur_label;	/* label of the work executing (for samples) */
 	bool cur_kernel;
-	enum sim_time_bucket bucket;	/* where this CPU's cycles are charged */
+	enum sim_time_bucket bucket;	/* where this CPU's cycles are charged in host
+					 * mode (hw_cpu_set_bucket) */
+	/* Where an access's cycles go now: SIM_T_GUEST in guest mode, else
+	 * `bucket`.  Kept by the two setters, so that each access indexes
+	 * the time buckets with one load. */
+	enum sim_time_bucket charge;
 
 	uint64_t skid;		/* instructions between overflow and PMI */
 	uint64_t skid_left;	/* a PMI is pending delivery when nonzero */
@@ -114,6 +119,7 @@ struct hw_cpu {
 		/* Bit i: RDPMC_FIXED | i reads fixed counter i (Intel). */
 		uint32_t rdpmc_fixed;
 		uint64_t evtsel_rsvd;	/* PERFEVTSEL reserved bits (Intel) */
+		uint64_t gp_width, fixed_width;	/* the counters' width masks (Intel) */
 	} valid;
 };
 
@@ -142,15 +148,28 @@ static inline void hw_cpu_where(struct hw_cpu *cpu)
 	cpu->sim->cur_where = cpu->where;
 }
 
+static inline void hw_cpu_set_bucket(struct hw_cpu *cpu, enum sim_time_bucket b)
+{
+	cpu->bucket = b;
+	cpu->charge = cpu->guest_mode ? SIM_T_GUEST : b;
+}
+
+/* VM entry and exit. */
+static inline void hw_cpu_set_guest_mode(struct hw_cpu *cpu, bool on)
+{
+	cpu->guest_mode = on;
+	cpu->charge = on ? SIM_T_GUEST : cpu->bucket;
+}
+
 static inline void hw_cpu_enter(struct hw_cpu *cpu, uint32_t cost)
 {
 	struct sim *sim = cpu->sim;
 
 	hw_cpu_where(cpu);
 	/* sim_advance without its range check: the bucket is one of the
-	 * enum's values (it is only ever assigned those). */
+	 * enum's values (the setters only ever assign those). */
 	sim->cycle += cost;
-	sim->time[cpu->guest_mode ? SIM_T_GUEST : cpu->bucket] += cost;
+	sim->time[cpu->charge] += cost;
 }
 
 /* An access's record: "guest" marks one executed in guest mode.  Two

@@ -103,11 +103,17 @@ static bool in_range(uint32_t msr, uint32_t base, unsigned n, unsigned *i)
 	return true;
 }
 
-static int write_gp(struct hw_cpu *cpu, unsigned i, uint64_t val, bool full)
+/* Fixed counter i exists (hw_model_fixed_exists, computed at reset). */
+static bool fixed_exists(const struct hw_cpu *cpu, unsigned i)
 {
-	uint64_t mask = hw_pmu_counter_mask(cpu, false);
+	return cpu->valid.rdpmc_fixed >> i & 1;
+}
 
-	if (i >= M(cpu)->nr_gp)
+static inline int write_gp(struct hw_cpu *cpu, unsigned i, uint64_t val, bool full)
+{
+	uint64_t mask = cpu->valid.gp_width;
+
+	if (i >= cpu->valid.rdpmc_gp)	/* nr_gp */
 		return X86_GP;
 	if (full) {
 		/* A_PMCx exist only with FW_WRITE; bits beyond the width #GP. */
@@ -128,23 +134,8 @@ static bool intel_wrmsr_global(struct hw_cpu *cpu, uint32_t msr, uint64_t val, i
 	struct hw_pmu *p = &cpu->pmu;
 	unsigned v = M(cpu)->pmu_version;
 
+	/* GLOBAL_CTRL and FIXED_CTR_CTRL: intel_wrmsr's fast path. */
 	switch (msr) {
-	case MSR_IA32_PERF_GLOBAL_CTRL:
-		if (v < 2)
-			return false;
-		if (val & ~cpu->valid.global_ctrl)
-			*f = X86_GP;
-		else
-			p->global_ctrl = val;
-		return true;
-	case MSR_IA32_FIXED_CTR_CTRL:
-		if (v < 2)
-			return false;
-		if (val & ~cpu->valid.fixed_ctrl)
-			*f = X86_GP;
-		else
-			p->fixed_ctrl = val;
-		return true;
 	case MSR_IA32_PERF_GLOBAL_OVF_CTRL:
 		if (v < 2)
 			return false;
@@ -195,25 +186,41 @@ static int intel_wrmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t val)
 	unsigned i;
 	int f = X86_OK;
 
-	/* Counters and selectors first: the PMU switch writes them most. */
-	if (in_range(msr, MSR_IA32_A_PMC0, HW_MAX_GP, &i))
-		f = write_gp(cpu, i, val, true);
-	else if (in_range(msr, MSR_IA32_PERFEVTSEL0, HW_MAX_GP, &i)) {
+	/* Selectors and counters first, in the order perf and the PMU
+	 * switch write them most (the ranges are disjoint). */
+	if ((i = msr - MSR_IA32_PERFEVTSEL0) < HW_MAX_GP) {
 		if (i >= cpu->valid.rdpmc_gp || (val & cpu->valid.evtsel_rsvd))
-			f = X86_GP;
-		else
-			p->gp_sel[i] = val;
-	} else if (in_range(msr, MSR_IA32_PMC0, HW_MAX_GP, &i))
-		f = write_gp(cpu, i, val, false);
-	else if (in_range(msr, MSR_IA32_FIXED_CTR0, HW_MAX_FIXED, &i)) {
-		/* Fixed counters take the value masked to their width. */
-		if (!hw_model_fixed_exists(M(cpu), i))
-			f = X86_GP;
-		else
-			p->fixed_ctr[i] = val & hw_pmu_counter_mask(cpu, true);
-	} else if (!intel_wrmsr_global(cpu, msr, val, &f)) {
-		return HW_MSR_NOT_MINE;
+			return X86_GP;
+		p->gp_sel[i] = val;
+		return X86_OK;
 	}
+	if ((i = msr - MSR_IA32_A_PMC0) < HW_MAX_GP)
+		return write_gp(cpu, i, val, true);
+	if ((i = msr - MSR_IA32_FIXED_CTR0) < HW_MAX_FIXED) {
+		/* Fixed counters take the value masked to their width. */
+		if (!fixed_exists(cpu, i))
+			return X86_GP;
+		p->fixed_ctr[i] = val & cpu->valid.fixed_width;
+		return X86_OK;
+	}
+	/* The two global registers perf and the switch write most, first
+	 * (v1 has neither: they fall through to "not mine"). */
+	if (msr == MSR_IA32_FIXED_CTR_CTRL && M(cpu)->pmu_version >= 2) {
+		if (val & ~cpu->valid.fixed_ctrl)
+			return X86_GP;
+		p->fixed_ctrl = val;
+		return X86_OK;
+	}
+	if (msr == MSR_IA32_PERF_GLOBAL_CTRL && M(cpu)->pmu_version >= 2) {
+		if (val & ~cpu->valid.global_ctrl)
+			return X86_GP;
+		p->global_ctrl = val;
+		return X86_OK;
+	}
+	if ((i = msr - MSR_IA32_PMC0) < HW_MAX_GP)
+		return write_gp(cpu, i, val, false);
+	if (!intel_wrmsr_global(cpu, msr, val, &f))
+		return HW_MSR_NOT_MINE;
 	return f;
 }
 
@@ -230,17 +237,17 @@ static int intel_rdmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t *val)
 		   in_range(msr, MSR_IA32_A_PMC0, HW_MAX_GP, &i)) {
 		bool full = msr >= MSR_IA32_A_PMC0;
 
-		if (i >= M(cpu)->nr_gp || (full && !(p->perf_caps & PERF_CAP_FW_WRITE)))
+		if (i >= cpu->valid.rdpmc_gp || (full && !(p->perf_caps & PERF_CAP_FW_WRITE)))
 			f = X86_GP;
 		else
 			*val = p->gp_ctr[i];
 	} else if (in_range(msr, MSR_IA32_PERFEVTSEL0, HW_MAX_GP, &i)) {
-		if (i >= M(cpu)->nr_gp)
+		if (i >= cpu->valid.rdpmc_gp)
 			f = X86_GP;
 		else
 			*val = p->gp_sel[i];
 	} else if (in_range(msr, MSR_IA32_FIXED_CTR0, HW_MAX_FIXED, &i)) {
-		if (!hw_model_fixed_exists(M(cpu), i))
+		if (!fixed_exists(cpu, i))
 			f = X86_GP;
 		else
 			*val = p->fixed_ctr[i];
@@ -394,6 +401,8 @@ static void intel_reset(struct hw_cpu *cpu)
 		.status_set = status_writable(cpu, true),
 		.rdpmc_gp = M(cpu)->nr_gp,	/* type 0, as intel_rdpmc reads them */
 		.evtsel_rsvd = evtsel_reserved(cpu),
+		.gp_width = hw_pmu_counter_mask(cpu, false),
+		.fixed_width = hw_pmu_counter_mask(cpu, true),
 	};
 	for (unsigned i = 0; i < HW_MAX_FIXED; i++)	/* type RDPMC_FIXED, likewise */
 		if (hw_model_fixed_exists(M(cpu), i))

@@ -47,7 +47,7 @@ void hw_svm_vmrun(struct hw_cpu *cpu, struct hw_vmcb *vmcb, int ctx)
 {
 	(void)vmcb;
 	sim_advance(cpu->sim, cpu->model->cost.vmentry, SIM_T_TRANSITION);
-	cpu->guest_mode = true;
+	hw_cpu_set_guest_mode(cpu, true);
 	cpu->ctx = ctx;
 	hw_cpu_where(cpu);
 	sim_trace(cpu->sim, TR_VMENTRY, (uint32_t)ctx, cpu->pmu.global_ctrl, 0, NULL);
@@ -58,7 +58,7 @@ void hw_svm_exit(struct hw_cpu *cpu, struct hw_vmcb *vmcb, uint32_t code,
 {
 	vmcb->exit_code = code;
 	vmcb->exit_info = info;
-	cpu->guest_mode = false;
+	hw_cpu_set_guest_mode(cpu, false);
 	cpu->ctx = 0;
 	hw_cpu_where(cpu);
 	sim_advance(cpu->sim, cpu->model->cost.vmexit, SIM_T_TRANSITION);

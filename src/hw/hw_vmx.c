@@ -106,7 +106,7 @@ void hw_vmx_entry(struct hw_cpu *cpu, struct hw_vmcs *vmcs, int ctx)
 	if (vmcs->entry_ctls & VMX_ENTRY_LOAD_PERF_GLOBAL_CTRL)
 		cpu->pmu.global_ctrl = vmcs->guest_perf_global_ctrl;
 	load_list(cpu, &vmcs->entry_load);
-	cpu->guest_mode = true;
+	hw_cpu_set_guest_mode(cpu, true);
 	cpu->ctx = ctx;
 	hw_cpu_where(cpu);
 	sim_trace(cpu->sim, TR_VMENTRY, (uint32_t)ctx, cpu->pmu.global_ctrl, 0, NULL);
@@ -128,7 +128,7 @@ void hw_vmx_exit(struct hw_cpu *cpu, struct hw_vmcs *vmcs, uint32_t reason,
 	if (vmcs->exit_ctls & VMX_EXIT_LOAD_PERF_GLOBAL_CTRL)
 		cpu->pmu.global_ctrl = vmcs->host_perf_global_ctrl;
 	load_list(cpu, &vmcs->exit_load);
-	cpu->guest_mode = false;
+	hw_cpu_set_guest_mode(cpu, false);
 	cpu->ctx = 0;
 	hw_cpu_where(cpu);
 	sim_advance(cpu->sim, cpu->model->cost.vmexit, SIM_T_TRANSITION);

@@ -9,6 +9,8 @@
  * get code hooks at their addresses when their block is first decoded.
  * docs/realcode.md describes the rules and the entry state. */
 #include <inttypes.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -970,10 +972,8 @@ static bool events(struct hw_x86 *x)
 	return true;
 }
 
-bool hw_x86_step(struct hw_x86 *x, uint64_t max_insns)
+static bool step(struct hw_x86 *x, uint64_t max_insns)
 {
-	if (x->end != HW_X86_RUNNING)
-		return false;
 	if (x->cfg.raw) {
 		uc_err e;
 
@@ -1026,6 +1026,93 @@ bool hw_x86_step(struct hw_x86 *x, uint64_t max_insns)
 	if (x->end == HW_X86_RUNNING)
 		x86_paging_check(x);
 	return x->end == HW_X86_RUNNING;
+}
+
+/* Unicorn 2.0.1 aborts the process on code it cannot translate: CALL
+ * and JMP FAR with a register operand (FF /3, FF /5 with mod 3), #UD on
+ * hardware, stop its code generator with "tcg fatal error"
+ * (unicorn-engine/unicorn#1716), and nothing can be asked before it
+ * translates a block.  A guest must never crash mvpmu: while the engine
+ * runs, SIGABRT returns here and ends the guest, and the emulator is not
+ * run again. */
+static _Thread_local sigjmp_buf *abort_jmp;
+
+static void on_abort(int sig)
+{
+	(void)sig;
+	if (abort_jmp)
+		siglongjmp(*abort_jmp, 1);
+}
+
+/* The undefined FF form at or after `rip` before the block's first
+ * branch (the block Unicorn was translating), 0 none. */
+static uint64_t undefined_far(struct hw_x86 *x, uint64_t rip)
+{
+	for (int n = 0; n < 512; n++) {
+		ZydisDecodedInstruction d;
+		ZydisDecoderContext dctx;
+		uint8_t b[ZYDIS_MAX_INSTRUCTION_LENGTH];
+		uint32_t pf;
+		size_t len = sizeof(b);
+
+		while (len && x86_vread(x, rip, b, len, &pf))
+			len--;	/* the code may end at unmapped memory */
+		if (!len)
+			return 0;
+		if (!ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&x->dec[x->mode], &dctx, b, len, &d))) {
+			/* Zydis knows these forms are not instructions. */
+			size_t i = 0;
+
+			while (x->mode == X86_MODE_64 && i < len && (b[i] & 0xF0) == 0x40)	/* REX */
+				i++;
+			if (i + 1 < len && b[i] == 0xFF && (b[i + 1] >> 6) == 3 &&
+			    (((b[i + 1] >> 3) & 7) == 3 || ((b[i + 1] >> 3) & 7) == 5))
+				return rip;
+			return 0;
+		}
+		if (d.meta.category == ZYDIS_CATEGORY_COND_BR ||
+		    d.meta.category == ZYDIS_CATEGORY_UNCOND_BR ||
+		    d.meta.category == ZYDIS_CATEGORY_CALL || d.meta.category == ZYDIS_CATEGORY_RET)
+			return 0;
+		rip += d.length;
+	}
+	return 0;
+}
+
+bool hw_x86_step(struct hw_x86 *x, uint64_t max_insns)
+{
+	struct sigaction sa, old;
+	sigjmp_buf jb;
+	bool running;
+
+	if (x->end != HW_X86_RUNNING || x->aborted)
+		return false;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_abort;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGABRT, &sa, &old);
+	if (sigsetjmp(jb, 1)) {
+		uint64_t rip = x86_reg(x, UC_X86_REG_RIP), at;
+
+		abort_jmp = NULL;
+		sigaction(SIGABRT, &old, NULL);
+		x->aborted = true;
+		x->cur = NULL;
+		at = undefined_far(x, rip);
+		if (at)
+			x86_end(x, HW_X86_ERROR, "the CPU emulator cannot run the undefined CALL/JMP "
+				"FAR with a register operand at 0x%" PRIx64 " (#UD on hardware; "
+				"libunicorn 2.0.1 aborts on it)", at);
+		else
+			x86_end(x, HW_X86_ERROR, "the CPU emulator aborted while translating the "
+				"code at RIP 0x%" PRIx64, rip);
+		return false;
+	}
+	abort_jmp = &jb;
+	running = step(x, max_insns);
+	abort_jmp = NULL;
+	sigaction(SIGABRT, &old, NULL);
+	return running;
 }
 
 /* ---- creation and loading ---- */

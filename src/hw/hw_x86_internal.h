@@ -180,6 +180,7 @@ struct hw_x86 {
 	bool resume;			/* continue at resume_rip after the stop */
 	uint64_t resume_rip;
 	bool halted;
+	bool aborted;			/* Unicorn aborted (hw_x86_step): never run it again */
 
 	/* Events. */
 	struct x86_event ev;
@@ -188,6 +189,10 @@ struct hw_x86 {
 	bool syscall_pending;		/* SYSCALL retired, to be carried out */
 	uint64_t syscall_next;
 	bool sysret_pending;		/* SYSRETQ retired, to be carried out */
+	/* Events delivered in a row with no instruction retired in between
+	 * (x86_deliver ends the guest past X86_DELIVER_LOOP_MAX). */
+	uint64_t loop_total;		/* `total` at the last delivery */
+	unsigned loop_run;
 
 	struct x86_paging pg;
 	/* Exploration: the guest's PMI handler runs from the delivery of the
@@ -310,6 +315,10 @@ uint32_t x86_state_error_code(struct hw_x86 *x);
 void x86_state_exception_done(struct hw_x86 *x);
 
 /* hw_x86_intr.c */
+/* More events than a CPU can have waiting (256 vectors, NMI, a fault on
+ * each handler's first instruction) delivered with nothing retired: the
+ * guest is in an exception loop. */
+#define X86_DELIVER_LOOP_MAX 4096
 /* Delivers vector `v` through the guest's IDT.  kind: */
 enum x86_deliver { XD_FAULT, XD_SOFT, XD_NMI, XD_EXT };
 /* `rip` is the instruction the event belongs to; `insn` (INT n, INT3,

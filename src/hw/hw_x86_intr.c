@@ -346,6 +346,20 @@ void x86_deliver(struct hw_x86 *x, unsigned v, enum x86_deliver kind, bool has_e
 			"interrupts are not modelled)", v, rip);
 		return;
 	}
+	/* A handler that faults at once (its gate points at a UD2, or SMEP
+	 * forbids fetching it) brings the exception back for ever, and a CPU
+	 * would spin there retiring nothing, which no instruction limit
+	 * stops: end the guest once that is certain. */
+	if (x->total != x->loop_total) {
+		x->loop_total = x->total;
+		x->loop_run = 0;
+	}
+	if (++x->loop_run > X86_DELIVER_LOOP_MAX) {
+		x86_end(x, HW_X86_ERROR, "an exception loop: %d events delivered with no "
+			"instruction retired in between (the last: vector %u at RIP 0x%" PRIx64 ")",
+			X86_DELIVER_LOOP_MAX, v, rip);
+		return;
+	}
 	for (;;) {
 		struct fault f;
 

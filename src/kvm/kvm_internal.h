@@ -70,6 +70,7 @@ struct kvm_pmu {
 	bool reprogram_all;	/* filter changed: recompute eventsel_hw */
 	bool reprogram_some;	/* some pmc->reprogram may be set */
 	uint64_t nr_pmis;	/* PMIs injected */
+	uint64_t nr_pmi_requests;	/* test-only drop_guest_pmi_every's count */
 	uint64_t nr_emulated_overflows;
 	bool passthrough_global, passthrough_rdpmc;
 	bool loaded;		/* mediated state in hardware */
@@ -238,6 +239,12 @@ bool kvm_need_perf_global_ctrl_intercept(const struct kvm_vcpu *v);
 bool kvm_need_rdpmc_intercept(const struct kvm_vcpu *v);
 int kvm_pmc_event(const struct kvm_vcpu *v, const struct kvm_pmc *pmc);
 bool kvm_pmc_allowed(const struct kvm_vcpu *v, const struct kvm_pmc *pmc);
+/* The filter as the mediated vPMU applies it to the hardware view (the
+ * test-only mediated_filter_keeps_en ignores it there, mvpmu/test_hooks.h). */
+static inline bool kvm_pmc_hw_allowed(const struct kvm_vcpu *v, const struct kvm_pmc *pmc)
+{
+	return kvm_pmc_allowed(v, pmc) || v->vm->kvm->sim->test.mediated_filter_keeps_en;
+}
 uint64_t kvm_pmc_mask(const struct kvm_pmu *pmu, const struct kvm_pmc *pmc);
 uint64_t kvm_pmc_read(struct kvm_pmc *pmc);
 void kvm_pmc_write(struct kvm_pmc *pmc, uint64_t val);
@@ -298,15 +305,23 @@ static inline bool kvm_is_guest_state_msr(uint32_t msr)
 
 /* Invariant 4: while KVM switches the PMU, LVTPC and counter/selector
  * writes happen with the hardware GLOBAL_CTRL at 0.  Checked before the
- * write takes effect. */
-static inline void kvm_check_switch_write(struct kvm_vcpu *v, uint32_t msr)
+ * write takes effect.  This half is for a write the caller knows to be of
+ * guest state: a counter's own MSRs (struct kvm_pmc's msr[], which
+ * kvm_pmu_init takes from the vendor and which are always among
+ * kvm_is_guest_state_msr's; tests/kvm/test_kvm_mediated.c checks it). */
+static inline void kvm_check_switch_state_write(struct kvm_vcpu *v, uint32_t msr)
 {
 	const struct hw_cpu *cpu = v->cpu;
 
+	sim_check(v->vm->kvm->sim, INV_ORDERING, cpu->pmu.global_ctrl == 0,
+		  "msr %#x written during the PMU switch with GLOBAL_CTRL=%#llx",
+		  msr, (unsigned long long)cpu->pmu.global_ctrl);
+}
+
+static inline void kvm_check_switch_write(struct kvm_vcpu *v, uint32_t msr)
+{
 	if (kvm_is_guest_state_msr(msr))
-		sim_check(v->vm->kvm->sim, INV_ORDERING, cpu->pmu.global_ctrl == 0,
-			  "msr %#x written during the PMU switch with GLOBAL_CTRL=%#llx",
-			  msr, (unsigned long long)cpu->pmu.global_ctrl);
+		kvm_check_switch_state_write(v, msr);
 }
 
 /* KVM is (or stops) writing PMU state in load/put.  The ordering check is

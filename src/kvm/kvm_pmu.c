@@ -360,6 +360,12 @@ void kvm_pmu_deliver_pmi(struct kvm_vcpu *v)
 	if (!v->pmu.pmi_pending)
 		return;
 	v->pmu.pmi_pending = false;
+	/* Test-only: a lost KVM_REQ_PMI (mvpmu/test_hooks.h). */
+	if (sim->test.drop_guest_pmi_every &&
+	    ++v->pmu.nr_pmi_requests % sim->test.drop_guest_pmi_every == 0) {
+		sim_trace(sim, TR_PMI_DROPPED, v->lvtpc, 1, 0, "test: guest pmi dropped");
+		return;
+	}
 	/* kvm_pmu_deliver_pmi delivers only through an in-kernel LAPIC. */
 	if (v->vm->cfg.no_irqchip) {
 		sim_trace(sim, TR_PMI_DROPPED, v->lvtpc, 0, 0, "no in-kernel lapic");

@@ -154,7 +154,7 @@ static uint64_t amd_pmc_eventsel_hw(struct kvm_vcpu *v, const struct kvm_pmc *pm
 	/* Knob no-guestonly: the guest's own bits go in as they are. */
 	if (v->vm->kvm->knobs.no_guestonly)
 		sel = pmc->eventsel;
-	if (!kvm_pmc_allowed(v, pmc))
+	if (!kvm_pmc_hw_allowed(v, pmc))
 		sel &= ~EVTSEL_EN;
 	return kvm_nested_amd_eventsel_hw(v, pmc->eventsel, sel);
 }

@@ -229,13 +229,13 @@ static uint64_t intel_pmc_eventsel_hw(struct kvm_vcpu *v, const struct kvm_pmc *
 	if (!pmc) {
 		pmu->fixed_ctr_ctrl_hw = pmu->fixed_ctr_ctrl;
 		for (unsigned i = 0; i < pmu->nr_fixed; i++)
-			if (!kvm_pmc_allowed(v, &pmu->fixed[i]))
+			if (!kvm_pmc_hw_allowed(v, &pmu->fixed[i]))
 				pmu->fixed_ctr_ctrl_hw &= ~FIXED_CTRL_FIELD(i, 0xF);
 		return pmu->fixed_ctr_ctrl_hw;
 	}
 	if (pmc->fixed)
 		return 0;
-	return kvm_pmc_allowed(v, pmc) ? pmc->eventsel : pmc->eventsel & ~EVTSEL_EN;
+	return kvm_pmc_hw_allowed(v, pmc) ? pmc->eventsel : pmc->eventsel & ~EVTSEL_EN;
 }
 
 /* Status through OVF_CTRL / STATUS_SET (each only if needed), then

@@ -171,6 +171,22 @@ void kvm_mediated_wrmsr(struct kvm_vcpu *v, uint32_t msr, uint64_t val)
 	mediated_wrmsr(v, msr, val);
 }
 
+/* The same for a counter's or selector's own MSR (pmc->msr[]), which is
+ * guest state: the check needs no lookup of the MSR's kind. */
+static inline __attribute__((always_inline)) void mediated_wrmsr_pmc(struct kvm_vcpu *v,
+								      uint32_t msr, uint64_t val)
+{
+	int fault;
+
+	v->vm->kvm->switch_wrmsrs++;
+	kvm_check_switch_state_write(v, msr);
+	fault = hw_wrmsr(v->cpu, msr, val);
+
+	if (fault)
+		sim_trace(v->vm->kvm->sim, TR_NOTE, msr, val, (uint64_t)fault,
+			  "mediated switch wrmsr faulted");
+}
+
 /* The GLOBAL_CTRL the hardware runs the guest with: the guest's own when
  * it has one (v2+ / PerfMonV2), else every guest counter enabled. */
 uint64_t kvm_mediated_hw_global_ctrl(const struct kvm_vcpu *v)
@@ -234,7 +250,7 @@ static inline __attribute__((always_inline)) void load_counter(struct kvm_vcpu *
 								uint32_t rdpmc, bool elide)
 {
 	if (!elide || hw_counter(v, rdpmc) != pmc->counter)
-		mediated_wrmsr(v, pmc->msr[0], pmc->counter);
+		mediated_wrmsr_pmc(v, pmc->msr[0], pmc->counter);
 }
 
 /* Every guest counter in kvm_for_each_pmc's order, GP then fixed; each GP
@@ -251,7 +267,7 @@ static void load_pmcs(struct kvm_vcpu *v)
 	}
 	for (unsigned i = 0; i < pmu->nr_gp; i++) {
 		load_counter(v, &pmu->gp[i], GP_RDPMC(i), elide);
-		mediated_wrmsr(v, pmu->gp[i].msr[1], pmu->gp[i].eventsel_hw);
+		mediated_wrmsr_pmc(v, pmu->gp[i].msr[1], pmu->gp[i].eventsel_hw);
 	}
 	for (unsigned i = 0; i < pmu->nr_fixed; i++)
 		load_counter(v, &pmu->fixed[i], FIXED_RDPMC(i), elide);
@@ -318,7 +334,7 @@ void kvm_mediated_pmu_load(struct kvm_vcpu *v)
 
 	if (!v->pmu.mediated || v->pmu.loaded)
 		return;
-	v->cpu->bucket = SIM_T_TRANSITION;
+	hw_cpu_set_bucket(v->cpu, SIM_T_TRANSITION);
 	sim_site_begin(kvm->sim, steps[LD_PERF].site);
 	/* Knob lvtpc-outside-switch: the LVTPC goes over while host events
 	 * still run, before perf has taken them out. */
@@ -348,7 +364,7 @@ void kvm_mediated_pmu_load(struct kvm_vcpu *v)
 	check_host_quiet(v);
 	v->pmu.loaded = true;
 	sim_site(kvm->sim, NULL);
-	v->cpu->bucket = SIM_T_HOST_FOR_GUEST;
+	hw_cpu_set_bucket(v->cpu, SIM_T_HOST_FOR_GUEST);
 }
 
 /* The clearing writes, out of the loop: with an idle guest there are none,
@@ -356,9 +372,9 @@ void kvm_mediated_pmu_load(struct kvm_vcpu *v)
 static __attribute__((noinline)) void put_clear(struct kvm_vcpu *v, const struct kvm_pmc *pmc)
 {
 	if (pmc->counter)
-		mediated_wrmsr(v, pmc->msr[0], 0);
+		mediated_wrmsr_pmc(v, pmc->msr[0], 0);
 	if (!pmc->fixed && pmc->eventsel_hw)
-		mediated_wrmsr(v, pmc->msr[1], 0);
+		mediated_wrmsr_pmc(v, pmc->msr[1], 0);
 }
 
 static inline __attribute__((always_inline)) void put_counter(struct kvm_vcpu *v, struct kvm_pmc *pmc,
@@ -409,7 +425,7 @@ void kvm_mediated_pmu_put(struct kvm_vcpu *v)
 
 	if (!v->pmu.mediated || !v->pmu.loaded)
 		return;
-	v->cpu->bucket = SIM_T_TRANSITION;
+	hw_cpu_set_bucket(v->cpu, SIM_T_TRANSITION);
 	sim_site_begin(sim, steps[PUT_VENDOR].site);
 	step(v, PUT_VENDOR);
 	vcpu_pmu_ops(v)->mediated_put(v);
@@ -431,7 +447,7 @@ void kvm_mediated_pmu_put(struct kvm_vcpu *v)
 		switch_lvtpc(v, false);
 	}
 	sim_site(sim, NULL);
-	v->cpu->bucket = SIM_T_HOST_FOR_GUEST;
+	hw_cpu_set_bucket(v->cpu, SIM_T_HOST_FOR_GUEST);
 }
 
 /* Created at the first vCPU of a VM with an in-kernel irqchip

@@ -129,17 +129,27 @@ static void vcpu_enter(struct kvm_vcpu *v)
 	deliver_guest_interrupts(v);
 }
 
+/* Test-only exit_host_work (mvpmu/test_hooks.h): KVM's handler work in
+ * the inner loop executed as host kernel instructions on the vCPU's CPU,
+ * with the vCPU thread's events scheduled and its PMU state loaded. */
+static __attribute__((noinline)) void exit_host_work(struct kvm_vcpu *v, uint64_t n)
+{
+	struct mv_work w = mv_work_make(n, true, "kvm exit handler");
+
+	hw_run_work(v->cpu, &w);
+}
+
 /* Hardware exit, and the host interrupt that caused it handled with
  * interrupts still off (KVM's handle_exit_irqoff). */
-static void exit_begin(struct kvm_vcpu *v, enum kvm_exit reason, uint64_t qual,
-		       bool nmi, unsigned vector)
+static inline void exit_begin(struct kvm_vcpu *v, enum kvm_exit reason, uint64_t qual,
+			      bool nmi, unsigned vector)
 {
 	struct kvm *kvm = v->vm->kvm;
 
 	kvm->x86->exit(v, reason, qual);
 	v->exit_qual = qual;
 	v->in_guest = false;
-	v->cpu->bucket = SIM_T_HOST_FOR_GUEST;
+	hw_cpu_set_bucket(v->cpu, SIM_T_HOST_FOR_GUEST);
 	v->cpu->cpl = 0;
 	v->cpu->cr4_pce = true;
 	kvm->x86->sync_global_ctrl(v);
@@ -151,6 +161,8 @@ static void exit_begin(struct kvm_vcpu *v, enum kvm_exit reason, uint64_t qual,
 		host_handle_intr(kvm->perf, perf_cpu(v), vector, nmi);
 		v->cpu->in_nmi = was;
 	}
+	if (kvm->sim->test.exit_host_work)
+		exit_host_work(v, kvm->sim->test.exit_host_work);
 }
 
 /* Leaving the inner loop: mediated put, interrupts back on.  `fast`: the
@@ -356,7 +368,7 @@ static void end_call(struct kvm_vcpu *v, bool own_run)
 		return;
 	exit_halt(v);
 	v->vm->kvm->running[v->cpu->id] = NULL;
-	v->cpu->bucket = SIM_T_HOST;
+	hw_cpu_set_bucket(v->cpu, SIM_T_HOST);
 }
 
 /* The fastpath's WRMSRs (the guest kernel's timer re-arm, the ICR) are
@@ -847,7 +859,7 @@ bool kvm_vcpu_run(struct kvm_vcpu *v, bool (*guest_step)(void *arg), void *arg,
 		exit_halt(v);
 	}
 	kvm->running[v->cpu->id] = NULL;
-	v->cpu->bucket = SIM_T_HOST;
+	hw_cpu_set_bucket(v->cpu, SIM_T_HOST);
 	return more;
 }
 

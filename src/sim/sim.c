@@ -41,7 +41,7 @@ static void record_violation(struct sim *sim, enum sim_invariant inv,
 
 	v->inv = inv;
 	v->seed = sim->seed;
-	v->step = sim->trace.seq;
+	v->step = sim_trace_seq(&sim->trace);
 	snprintf(v->msg, sizeof(v->msg), "%s", msg);
 	v->site = sim->site ? sim->site : "";
 	snprintf(v->cause, sizeof(v->cause), "%s", cause);

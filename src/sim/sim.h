@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mvpmu/test_hooks.h"
 #include "sim_rng.h"
 #include "sim_trace.h"
 #include "sim_truth.h"
@@ -123,6 +124,7 @@ struct sim {
 	struct sim_violation_sig sigs[SIM_MAX_SIGS];
 	unsigned nr_sigs;
 	bool sigs_overflow;	/* more distinct signatures than kept */
+	struct mv_test_hooks test;	/* test-only variants, all off (mvpmu/test_hooks.h) */
 	/* The CPU and context of the records being added, also as the one
 	 * word the trace hashes (sim_trace_word_where; sim_where). */
 	union {

@@ -135,7 +135,7 @@ bool sim_sig_count(struct sim *sim, enum sim_invariant inv, const char *cause,
 	s->site = site;
 	snprintf(s->cause, sizeof(s->cause), "%s", cause);
 	s->count = 1;
-	s->step = sim->trace.seq;
+	s->step = sim_trace_seq(&sim->trace);
 	snprintf(s->msg, sizeof(s->msg), "%s", msg);
 	return true;
 }

@@ -226,20 +226,36 @@ const struct sim_trace_strent *sim_trace_checked(const struct sim_trace_strent *
 
 /* ---- recording ---- */
 
+/* Where the fast path next takes the slow one: after every record while
+ * keeping them all, else at the end of the ring. */
+static void set_stop(struct sim_trace *t)
+{
+	t->stop = t->keep_all ? t->cur + 1 : t->ring + t->ring_mask + 1;
+}
+
+/* Points the cursor at record `seq` of a (new) ring. */
+static void set_cursor(struct sim_trace *t, uint64_t seq)
+{
+	t->lap = seq & ~t->ring_mask;
+	t->cur = t->ring + (seq & t->ring_mask);
+	set_stop(t);
+}
+
 void sim_trace_init(struct sim_trace *t, bool keep_all)
 {
 	memset(t, 0, sizeof(*t));
 	t->hash = SIM_TRACE_HASH_INIT;
 	t->ring = t->window;
-	t->ring_mask = SIM_TRACE_WINDOW - 1;
+	t->ring_mask = SIM_TRACE_RING - 1;
 	t->keep_all = keep_all;
-	t->slow = keep_all;
 	t->strings.byptr = &sim_trace_no_strings;
+	set_cursor(t, 0);
 }
 
 void sim_trace_free(struct sim_trace *t)
 {
 	struct sim_trace_strtab *st = &t->strings;
+	uint64_t seq = sim_trace_seq(t);
 
 	free(t->all);
 	t->all = NULL;
@@ -247,7 +263,8 @@ void sim_trace_free(struct sim_trace *t)
 	if (t->ring != t->window)
 		free(t->ring);
 	t->ring = t->window;
-	t->ring_mask = SIM_TRACE_WINDOW - 1;
+	t->ring_mask = SIM_TRACE_RING - 1;
+	set_cursor(t, seq);
 	for (uint32_t i = 0; i < st->nr_str; i++)
 		free(st->str[i]);
 	free(st->str);
@@ -258,7 +275,15 @@ void sim_trace_free(struct sim_trace *t)
 	st->byptr = &sim_trace_no_strings;
 }
 
-static void keep(struct sim_trace *t, struct sim_trace_rec *r)
+/* A record as it is handed out: its seq, and "" for no string. */
+static void hand_out(struct sim_trace_rec *r, uint64_t seq)
+{
+	r->seq = seq;
+	if (!r->what)
+		r->what = "";
+}
+
+static void keep(struct sim_trace *t, const struct sim_trace_rec *r, uint64_t seq)
 {
 	if (t->nr_all == t->cap_all) {
 		size_t cap = t->cap_all ? t->cap_all * 2 : 4096;
@@ -267,13 +292,13 @@ static void keep(struct sim_trace *t, struct sim_trace_rec *r)
 		if (!p) {	/* out of memory: stop keeping, and say so */
 			t->keep_all = false;
 			t->keep_failed = true;
-			t->slow = t->sink.write != NULL;
 			return;
 		}
 		t->all = p;
 		t->cap_all = cap;
 	}
-	t->all[t->nr_all++] = *r;
+	t->all[t->nr_all] = *r;
+	hand_out(&t->all[t->nr_all++], seq);
 }
 
 /* Hands records [flushed, seq) of the ring to the sink, in order, with
@@ -281,29 +306,37 @@ static void keep(struct sim_trace *t, struct sim_trace_rec *r)
  * records out). */
 void sim_trace_flush(struct sim_trace *t)
 {
-	while (t->flushed < t->seq && !t->sink_failed && t->sink.write) {
+	uint64_t seq = sim_trace_seq(t);
+
+	while (t->flushed < seq && !t->sink_failed && t->sink.write) {
 		uint64_t i = t->flushed & t->ring_mask;
-		uint64_t n = t->seq - t->flushed;
+		uint64_t n = seq - t->flushed;
 
 		if (n > t->ring_mask + 1 - i)
 			n = t->ring_mask + 1 - i;	/* up to the end of the ring */
 		for (uint64_t k = 0; k < n; k++)
-			t->ring[i + k].seq = t->flushed + k;
+			hand_out(&t->ring[i + k], t->flushed + k);
 		if (t->sink.write(t->sink.arg, &t->ring[i], (size_t)n))
 			t->sink_failed = true;
 		t->flushed += n;
 	}
 }
 
-void sim_trace_add_slow(struct sim_trace *t, struct sim_trace_rec *r)
+void sim_trace_add_slow(struct sim_trace *t)
 {
-	r->seq = t->seq - 1;
+	uint64_t seq = sim_trace_seq(t);
+
 	if (t->keep_all)
-		keep(t, r);
-	/* The ring is full of records not yet written: write them before
-	 * the next record overwrites the oldest. */
-	if (t->sink.write && t->seq - t->flushed == t->ring_mask + 1)
-		sim_trace_flush(t);
+		keep(t, t->cur - 1, seq - 1);
+	if (t->cur == t->ring + t->ring_mask + 1) {
+		/* The ring is full: write the records not yet written before
+		 * the next lap overwrites them. */
+		if (t->sink.write)
+			sim_trace_flush(t);
+		t->lap += t->ring_mask + 1;
+		t->cur = t->ring;
+	}
+	set_stop(t);
 }
 
 void sim_trace_add(struct sim_trace *t, const struct sim_trace_rec *rec)
@@ -315,11 +348,12 @@ void sim_trace_add(struct sim_trace *t, const struct sim_trace_rec *rec)
 int sim_trace_stream(struct sim_trace *t, const struct sim_trace_sink *sink)
 {
 	struct sim_trace_rec *ring = calloc(SIM_TRACE_STREAM_BUF, sizeof(*ring));
+	uint64_t seq = sim_trace_seq(t);
 
 	if (!ring)
 		return -1;
 	/* The window moves into the bigger ring, where it stays. */
-	for (uint64_t s = t->seq > SIM_TRACE_WINDOW ? t->seq - SIM_TRACE_WINDOW : 0; s < t->seq; s++) {
+	for (uint64_t s = seq > SIM_TRACE_WINDOW ? seq - SIM_TRACE_WINDOW : 0; s < seq; s++) {
 		ring[s & (SIM_TRACE_STREAM_BUF - 1)] = t->ring[s & t->ring_mask];
 		ring[s & (SIM_TRACE_STREAM_BUF - 1)].seq = s;
 	}
@@ -328,8 +362,8 @@ int sim_trace_stream(struct sim_trace *t, const struct sim_trace_sink *sink)
 	t->ring = ring;
 	t->ring_mask = SIM_TRACE_STREAM_BUF - 1;
 	t->sink = *sink;
-	t->flushed = t->seq;
-	t->slow = true;
+	t->flushed = seq;
+	set_cursor(t, seq);
 	return 0;
 }
 
@@ -359,7 +393,7 @@ struct sim_trace_rec *sim_trace_take(struct sim_trace *t, size_t *nr)
 
 	*nr = 0;
 	t->keep_all = false;
-	t->slow = t->sink.write != NULL;
+	set_stop(t);
 	if (!t->all)
 		return NULL;
 	for (uint32_t i = 0; i < st->nr_str; i++)
@@ -408,13 +442,15 @@ int sim_trace_format(const struct sim_trace_rec *r, char *buf, size_t len)
 size_t sim_trace_tail(const struct sim_trace *t, struct sim_trace_rec *out,
 		      size_t n)
 {
+	uint64_t seq = sim_trace_seq(t);
+
 	if (n > SIM_TRACE_WINDOW)
 		n = SIM_TRACE_WINDOW;
-	if (n > t->seq)
-		n = t->seq;
+	if (n > seq)
+		n = seq;
 	for (size_t i = 0; i < n; i++) {
-		out[i] = t->ring[(t->seq - n + i) & t->ring_mask];
-		out[i].seq = t->seq - n + i;
+		out[i] = t->ring[(seq - n + i) & t->ring_mask];
+		hand_out(&out[i], seq - n + i);
 	}
 	return n;
 }

@@ -37,8 +37,9 @@ enum sim_trace_kind {
 };
 
 /* One record.  `what` points at the trace's own copy of the string the
- * caller passed ("" for none), so records outlive the caller's strings;
- * in the hash it stands for its interned number, never its address. */
+ * caller passed ("" for none; NULL while the record is in the ring), so
+ * records outlive the caller's strings; in the hash it stands for its
+ * interned number, never its address. */
 struct sim_trace_rec {
 	/* Aligned to 16 (what malloc gives), which pads the record from 56
 	 * to 64 bytes: the ring index is then a shift. */
@@ -55,6 +56,12 @@ _Static_assert(sizeof(struct sim_trace_rec) == 64, "a trace record is 64 bytes")
 
 /* Records shown before a violation come from this window. */
 #define SIM_TRACE_WINDOW 64
+/* The ring that holds them when the trace is not streamed: larger than
+ * the window, so that the fast path reaches its end (the slow path) only
+ * every SIM_TRACE_RING records. */
+#define SIM_TRACE_RING 256
+_Static_assert(SIM_TRACE_RING >= SIM_TRACE_WINDOW && (SIM_TRACE_RING & (SIM_TRACE_RING - 1)) == 0,
+	       "the ring holds the window and is a power of two");
 /* Records a streaming trace buffers between two writes to its sink. */
 #define SIM_TRACE_STREAM_BUF 4096
 
@@ -85,13 +92,19 @@ struct sim_trace_strtab {
 };
 
 struct sim_trace {
-	uint64_t seq;
+	/* The slot the next record goes to, and the slot at which recording
+	 * takes the slow path (sim_trace_add_slow): the end of the ring, or
+	 * the next slot while every record is kept.  The fast path moves
+	 * `cur` and compares: no sequence number, no index arithmetic. */
+	struct sim_trace_rec *cur, *stop;
 	uint64_t hash;			/* over every record's binary fields */
-	struct sim_trace_rec *ring;	/* `window`, or the stream buffer; a record's seq is
-					 * filled in only when it is handed out */
+	uint64_t lap;			/* seq of ring[0] in this lap (sim_trace_seq) */
+	struct sim_trace_rec *ring;	/* `window` (SIM_TRACE_RING records), or the stream
+					 * buffer; a record's seq is
+					 * filled in (and a NULL `what` made "") only when it
+					 * is handed out */
 	uint64_t ring_mask;
-	struct sim_trace_rec window[SIM_TRACE_WINDOW];
-	bool slow;			/* keeping or streaming: sim_trace_add's slow path */
+	struct sim_trace_rec window[SIM_TRACE_RING];
 	/* Streaming. */
 	struct sim_trace_sink sink;
 	uint64_t flushed;		/* records handed to the sink */
@@ -104,6 +117,12 @@ struct sim_trace {
 	struct sim_trace_strtab strings;
 	bool oom;			/* a string could not be kept */
 };
+
+/* Records added so far: the next record's sequence number. */
+static inline uint64_t sim_trace_seq(const struct sim_trace *t)
+{
+	return t->lap + (uint64_t)(t->cur - t->ring);
+}
 
 void sim_trace_init(struct sim_trace *t, bool keep_all);
 void sim_trace_free(struct sim_trace *t);
@@ -215,7 +234,10 @@ static inline const struct sim_trace_strent *sim_trace_checked(const struct sim_
 	return e;
 }
 #endif
-void sim_trace_add_slow(struct sim_trace *t, struct sim_trace_rec *r);
+/* A record was just added at t->cur - 1 and t->cur reached t->stop:
+ * keep it, and at the end of the ring write the ring to the sink and
+ * start the next lap. */
+void sim_trace_add_slow(struct sim_trace *t);
 
 /* The string's entry: found by the caller's pointer (which must keep
  * its content for the run; sanitizer builds check it), else interned.
@@ -238,13 +260,12 @@ static inline void sim_trace_put(struct sim_trace *t, uint64_t cycle, uint64_t w
 				 const char *what)
 {
 	const struct sim_trace_strent *e = what ? sim_trace_intern(t, what) : NULL;
-	uint64_t seq = t->seq;
-	struct sim_trace_rec *r = &t->ring[seq & t->ring_mask];
+	struct sim_trace_rec *r = t->cur;
 	uint32_t id = e ? e->id : 0;
 
-	/* r->seq is set when the record is handed out (sim_trace_tail,
-	 * sim_trace_flush, keeping): one store less here. */
-	t->seq = seq + 1;
+	/* r->seq is set, and a NULL `what` becomes "", when the record is
+	 * handed out (sim_trace_tail, sim_trace_flush, keeping): two stores
+	 * less here. */
 	r->cycle = cycle;
 	r->cpu = (int32_t)(uint32_t)where;
 	r->ctx = (int32_t)(uint32_t)(where >> 32);
@@ -252,10 +273,11 @@ static inline void sim_trace_put(struct sim_trace *t, uint64_t cycle, uint64_t w
 	r->a = a;
 	r->b = b;
 	r->c = c;
-	r->what = e ? e->str : "";
+	r->what = e ? e->str : NULL;
 	t->hash = sim_trace_hash_words(t->hash, cycle, where, sim_trace_word_kind(kind, a, id), b, c);
-	if (t->slow)
-		sim_trace_add_slow(t, r);
+	t->cur = ++r;
+	if (r == t->stop)
+		sim_trace_add_slow(t);
 }
 
 #endif

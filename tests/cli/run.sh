@@ -10,7 +10,11 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 pass=0; fail=0
 
 ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+# MVPMU_FAIL_FAST (make mutants): stop at the first failure.
+bad() {
+	fail=$((fail + 1)); echo "FAIL: $*"
+	[ -z "${MVPMU_FAIL_FAST:-}" ] || exit 1
+}
 
 # check WANT_STATUS NAME COMMAND...: runs COMMAND, keeps its output in
 # $tmp/out and $tmp/err, and compares the exit status.

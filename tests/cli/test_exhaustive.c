@@ -32,28 +32,6 @@ static void load(const char *name, const char *cpu)
 		snprintf(sc.cpu, sizeof(sc.cpu), "%s", cpu);
 }
 
-static int set_knob(struct mv_knobs *k, const char *name)
-{
-	static const struct { const char *name; size_t off; } t[] = {
-		{ "no-global-ctrl-clear", offsetof(struct mv_knobs, no_global_ctrl_clear_on_load) },
-		{ "no-counter-clear", offsetof(struct mv_knobs, no_counter_clear_on_put) },
-		{ "no-write-elision", offsetof(struct mv_knobs, no_write_elision) },
-		{ "assert-instead-of-clear", offsetof(struct mv_knobs, assert_instead_of_clear) },
-		{ "lvtpc-before-clear", offsetof(struct mv_knobs, lvtpc_before_clear) },
-		{ "lvtpc-outside-switch", offsetof(struct mv_knobs, lvtpc_outside_switch) },
-		{ "no-mask-copy", offsetof(struct mv_knobs, no_mask_copy) },
-		{ "no-guestonly", offsetof(struct mv_knobs, no_guestonly) },
-		{ "no-fastpath-bail", offsetof(struct mv_knobs, no_fastpath_bail) },
-		{ "inject-after-load", offsetof(struct mv_knobs, inject_after_load) },
-	};
-
-	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		if (!strcmp(t[i].name, name)) {
-			*(bool *)((char *)k + t[i].off) = true;
-			return 0;
-		}
-	return -1;
-}
 
 static void explore(const struct cli_exh_opts *o, struct cli_exh_result *r)
 {
@@ -123,7 +101,7 @@ static void test_knob_counterexamples(void **state)
 		assert_int_equal(nr_new(&r), 0);	/* the real design */
 		assert_int_equal(cli_exhaustive_status(&depth1, &r), 0);
 		cli_exhaustive_free(&r);
-		assert_int_equal(set_knob(&sc.knobs, counterexamples[i].knob), 0);
+		assert_int_equal(cli_knob_set(&sc.knobs, counterexamples[i].knob), 0);
 		explore(&depth1, &r);
 		if (!new_finding(&r, counterexamples[i].inv))
 			fail_msg("%s on %s: no invariant %d", counterexamples[i].knob,
@@ -148,7 +126,7 @@ static void test_knobs_that_do_not_apply(void **state)
 		struct cli_exh_result r;
 
 		load(none[i].knob, none[i].cpu);
-		set_knob(&sc.knobs, none[i].knob);
+		cli_knob_set(&sc.knobs, none[i].knob);
 		explore(&depth1, &r);
 		assert_int_equal(nr_new(&r), 0);
 		assert_true(r.have_cost);

@@ -484,6 +484,65 @@ static void test_vpmu_names(void **state)
 	assert_int_equal(cli_vpmu_parse("Mediated", &v), -1);
 }
 
+/* The ranges docs/scenarios.md gives for numeric keys: both ends taken
+ * (and kept), one past either end refused naming the range. */
+static const struct {
+	const char *key, *before, *after;	/* the YAML around the value */
+	uint64_t lo, hi;
+	size_t off;				/* where the value lands, or -1 */
+} ranges[] = {
+	{ "pcpus", "pcpus: ", "\n", 1, 8, offsetof(struct mv_scenario, nr_pcpus) },
+	{ "tick_cycles", "tick_cycles: ", "\n", 1000, 1000000000,
+	  offsetof(struct mv_scenario, tick_cycles) },
+	{ "skid", "skid: ", "\n", 0, 1000000, offsetof(struct mv_scenario, skid) },
+	{ "freq", "vms:\n  - programs:\n      - {kind: record, events: [cycles], freq: ", "}\n",
+	  1, 100000, (size_t)-1 },
+	{ "preset", "vms:\n  - programs:\n      - {kind: emulated, events: [instructions], preset: ", "}\n",
+	  1, 4294967295ULL, (size_t)-1 },
+	{ "handler_work", "vms:\n  - programs:\n      - {kind: emulated, events: [instructions], handler_work: ", "}\n",
+	  1, 1000000, (size_t)-1 },
+};
+
+static uint64_t value_at(size_t i)
+{
+	const char *p = (const char *)&sc + ranges[i].off;
+
+	if (!strcmp(ranges[i].key, "pcpus"))
+		return *(const unsigned *)p;
+	return *(const uint64_t *)p;
+}
+
+static void test_documented_ranges(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
+		uint64_t v[4] = { ranges[i].lo, ranges[i].hi, ranges[i].lo - 1, ranges[i].hi + 1 };
+
+		for (int k = 0; k < 4; k++) {
+			char text[256], want[96];
+
+			if (k == 2 && ranges[i].lo == 0)
+				continue;
+			snprintf(text, sizeof(text), "%s%llu%s", ranges[i].before,
+				 (unsigned long long)v[k], ranges[i].after);
+			if (k < 2) {
+				if (parse(text))
+					fail_msg("%s %llu refused: %s", ranges[i].key,
+						 (unsigned long long)v[k], err);
+				if (ranges[i].off != (size_t)-1)
+					assert_int_equal(value_at(i), v[k]);
+				continue;
+			}
+			assert_int_equal(parse(text), 2);
+			snprintf(want, sizeof(want), "expected %s from %llu to %llu", ranges[i].key,
+				 (unsigned long long)ranges[i].lo, (unsigned long long)ranges[i].hi);
+			if (!strstr(err, want))
+				fail_msg("%s %llu: '%s', want '%s'", ranges[i].key,
+					 (unsigned long long)v[k], err, want);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -496,6 +555,7 @@ int main(void)
 		cmocka_unit_test(test_filter_cap),
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_vpmu_names),
+		cmocka_unit_test(test_documented_ranges),
 		cmocka_unit_test(test_depth_cap),
 		cmocka_unit_test(test_size_cap),
 		cmocka_unit_test(test_not_regular),

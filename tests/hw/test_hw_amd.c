@@ -92,10 +92,10 @@ static void check_hg(const struct fact_model *f, bool g, bool h, bool svme,
 		sel |= AMD_EVTSEL_HOSTONLY;
 	wr(&r, MSR_EFER, svme ? EFER_SVME : 0);
 	wr(&r, sel_msr(f, 0), sel);
-	r.cpu.guest_mode = guest;
+	hw_cpu_set_guest_mode(&r.cpu, guest);
 	run_known(&r, true);
 	run_known(&r, false);
-	r.cpu.guest_mode = false;
+	hw_cpu_set_guest_mode(&r.cpu, false);
 	assert_int_equal(rd(&r, ctr_msr(f, 0)),
 			 hg_counts(g, h, svme, guest) ? 2 * BLK_INSTR : 0);
 	rig_free(&r);

@@ -236,6 +236,80 @@ static void test_skid(void **state)
 	}
 }
 
+/* FACTS.md s.3: software writes the LVTPC's vector, delivery mode and
+ * mask; delivery status (bit 12) is read-only, the other bits reserved:
+ * a write keeps only the writable bits, and bits 63:32 #GP (x2APIC). */
+static void test_lvtpc_writable_bits(void **state)
+{
+	(void)state;
+	for (size_t m = 0; m < NR_FACT_MODELS; m += 3) {
+		struct rig r;
+
+		rig_init(&r, &fact_models[m]);
+		/* Vector 0xF0, fixed, masked, with every other bit of 31:0 set. */
+		wr(&r, MSR_X2APIC_LVTPC, 0xFFFFF8F0ULL);
+		assert_int_equal(rd(&r, MSR_X2APIC_LVTPC), 0x100F0);
+		wr(&r, MSR_X2APIC_LVTPC, APIC_DM_NMI | 0x1000);
+		assert_int_equal(rd(&r, MSR_X2APIC_LVTPC), APIC_DM_NMI);
+		assert_int_equal(hw_wrmsr(&r.cpu, MSR_X2APIC_LVTPC, 1ULL << 32), X86_GP);
+		assert_int_equal(rd(&r, MSR_X2APIC_LVTPC), APIC_DM_NMI);
+		rig_free(&r);
+	}
+}
+
+/* DESIGN.md: a block in which a counter overflows is split at the exact
+ * event, the PMI raised, the rest resumed: one split per overflow.  Events
+ * are spread evenly over the block's positions (floor(count * p / m) by
+ * position p), so with 333 branches over 1000 instructions the 7th branch
+ * retires at position ceil(7 * 1000 / 333) = 22: the trace is the
+ * overflow and the work piece of 22 instructions it ended, the PMI, and a
+ * piece of 978. */
+static void test_block_split_once_at_the_overflow(void **state)
+{
+	(void)state;
+	for (size_t m = 0; m < NR_FACT_MODELS; m++) {
+		const struct fact_model *f = &fact_models[m];
+		struct mv_work w = { .kernel = true, .label = "split" };
+		struct rig r;
+		size_t first = 0, works = 0;
+		uint64_t pieces[4] = { 0 };
+		int kinds[8], nk = 0;
+
+		rig_init(&r, f);
+		sim_free(&r.sim);
+		sim_init(&r.sim, 1, true);	/* keep the records */
+		gp_prog(&r, 0, ev_branch(f), EVTSEL_INT, width_mask(f) - 6);
+		global_set(&r, 1);
+		wr(&r, MSR_X2APIC_LVTPC, APIC_DM_NMI);
+		first = r.sim.trace.nr_all;
+		w.ev[MV_EV_INSTRUCTIONS] = 1000;
+		w.ev[MV_EV_BRANCHES] = 333;
+		w.ev[MV_EV_CYCLES] = 1000;
+		hw_run_work(&r.cpu, &w);
+		assert_int_equal(r.nr_intr, 1);
+		for (size_t i = first; i < r.sim.trace.nr_all; i++) {
+			const struct sim_trace_rec *t = &r.sim.trace.all[i];
+
+			if (t->kind == TR_WORK && works < 4)
+				pieces[works++] = t->b;
+			if ((t->kind == TR_WORK || t->kind == TR_OVERFLOW || t->kind == TR_PMI) && nk < 8)
+				kinds[nk++] = (int)t->kind;
+		}
+		assert_int_equal(works, 2);
+		assert_int_equal(pieces[0], 22);
+		assert_int_equal(pieces[1], 978);
+		assert_int_equal(nk, 4);
+		/* The piece's overflow is recorded before the piece itself. */
+		assert_int_equal(kinds[0], TR_OVERFLOW);
+		assert_int_equal(kinds[1], TR_WORK);
+		assert_int_equal(kinds[2], TR_PMI);
+		assert_int_equal(kinds[3], TR_WORK);
+		/* The counter wrapped on the 7th branch and counted the rest. */
+		assert_int_equal(rd(&r, ctr_msr(f, 0)), 333 - 7);
+		rig_free(&r);
+	}
+}
+
 /* A counter with bits set across the whole width wraps after one event. */
 static void test_wrap_at_width(void **state)
 {
@@ -304,6 +378,8 @@ int main(void)
 		cmocka_unit_test(test_overflow_exact),
 		cmocka_unit_test(test_skid),
 		cmocka_unit_test(test_wrap_at_width),
+		cmocka_unit_test(test_block_split_once_at_the_overflow),
+		cmocka_unit_test(test_lvtpc_writable_bits),
 		cmocka_unit_test(test_freeze_on_pmi),
 	};
 

@@ -515,6 +515,36 @@ static void test_global_ctrl_clear_on_load(void **state)
 	kt_teardown(&t);
 }
 
+/* The switch checks its writes of a counter's own MSRs (pmc->msr[])
+ * without asking kvm_is_guest_state_msr (kvm_check_switch_state_write):
+ * that is the same check only while every such MSR is guest state, on
+ * every model, with and without fixed-counter-3. */
+static void test_pmc_msrs_are_guest_state(void **state)
+{
+	(void)state;
+	for (size_t m = 0; m < hw_nr_models; m++) {
+		for (int fc3 = 0; fc3 < 2; fc3++) {
+			struct kvm_params params = kt_params(MV_VPMU_MEDIATED);
+			struct mv_vm_config cfg = kt_vm_config();
+			struct kt t;
+			const struct kvm_pmu *pmu;
+
+			params.patches = fc3 ? MV_PATCH_FIXED_COUNTER_3 : 0;
+			kt_machine_model(&t, &hw_models[m], false, &params);
+			kt_vm(&t, &cfg);
+			pmu = &t.vcpu->pmu;
+			assert_true(pmu->nr_gp > 0);
+			for (unsigned i = 0; i < pmu->nr_gp; i++) {
+				assert_true(kvm_is_guest_state_msr(pmu->gp[i].msr[0]));
+				assert_true(kvm_is_guest_state_msr(pmu->gp[i].msr[1]));
+			}
+			for (unsigned i = 0; i < pmu->nr_fixed; i++)
+				assert_true(kvm_is_guest_state_msr(pmu->fixed[i].msr[0]));
+			kt_teardown(&t);
+		}
+	}
+}
+
 /* ---- 5. GLOBAL_CTRL around VM-entry/exit ---- */
 
 struct gctl_arg {
@@ -919,6 +949,154 @@ static void test_intercepts_amd_legacy_only(void **state)
 	kt_teardown(&t);
 }
 
+/* Where the cycles go (docs/costs.md): every cycle is in exactly one time
+ * bucket; an access the guest makes straight to the hardware (a counter
+ * passed through) is guest time, all of it; one that exits is the
+ * transition's and KVM's, none of it the guest's. */
+struct bucket_probe {
+	struct kt *t;
+	uint32_t msr;
+	uint64_t d[SIM_T_NR], cycles;
+};
+
+static void bucket_reads(struct mv_guest *g, void *arg)
+{
+	struct bucket_probe *p = arg;
+	const struct sim *sim = &p->t->sim;
+	uint64_t t0[SIM_T_NR], c0 = sim->cycle;
+
+	memcpy(t0, sim->time, sizeof(t0));
+	for (int i = 0; i < 10; i++)
+		rd(g, p->msr);
+	for (int b = 0; b < SIM_T_NR; b++)
+		p->d[b] = sim->time[b] - t0[b];
+	p->cycles = sim->cycle - c0;
+}
+
+static uint64_t buckets_sum(const struct sim *sim)
+{
+	uint64_t s = 0;
+
+	for (int b = 0; b < SIM_T_NR; b++)
+		s += sim->time[b];
+	return s;
+}
+
+static void test_time_buckets(void **state)
+{
+	static const char *const models[] = { "skylake", "zen4" };
+	struct kt t;
+
+	(void)state;
+	for (size_t m = 0; m < 2; m++) {
+		bool intel = !strcmp(models[m], "skylake");
+		struct bucket_probe p = { .t = &t, .msr = intel ? MSR_IA32_A_PMC0 : amd_ctr(0) };
+		uint32_t rdmsr;
+
+		mediated_vm(&t, models[m], NULL);
+		rdmsr = t.cpu[0].model->cost.rdmsr;
+		assert_false(exits(&t, p.msr));
+		kt_run(&t, bucket_reads, &p);
+		assert_int_equal(p.d[SIM_T_GUEST], 10 * rdmsr);
+		assert_int_equal(p.cycles, 10 * rdmsr);
+		assert_int_equal(p.d[SIM_T_HOST] + p.d[SIM_T_TRANSITION] + p.d[SIM_T_HOST_FOR_GUEST], 0);
+		assert_int_equal(buckets_sum(&t.sim), t.sim.cycle);
+		/* A selector read exits: none of its cost is guest time. */
+		p.msr = intel ? MSR_IA32_PERFEVTSEL0 : amd_ctl(0);
+		assert_true(exits(&t, p.msr));
+		kt_run(&t, bucket_reads, &p);
+		assert_int_equal(p.d[SIM_T_GUEST], 0);
+		assert_true(p.d[SIM_T_TRANSITION] >= 10 * (t.cpu[0].model->cost.vmentry +
+							   t.cpu[0].model->cost.vmexit));
+		assert_true(p.d[SIM_T_HOST_FOR_GUEST] > 0);
+		assert_int_equal(p.d[SIM_T_GUEST] + p.d[SIM_T_HOST] + p.d[SIM_T_TRANSITION] +
+				 p.d[SIM_T_HOST_FOR_GUEST], p.cycles);
+		assert_int_equal(buckets_sum(&t.sim), t.sim.cycle);
+		kt_teardown(&t);
+	}
+}
+
+/* RDPMC's #GP against the intercept, by vendor (FACTS.md s.1): on AMD the
+ * hardware raises #GP for an index it lacks (and for CPL > 0 without
+ * CR4.PCE) before the SVM intercept, so no exit; an index the host has
+ * but the guest lacks exits and KVM injects the #GP.  On Intel the VMX
+ * RDPMC exit comes first whatever the index. */
+struct rdpmc_probe {
+	struct kt *t;
+	uint32_t ecx;
+	unsigned cpl;
+	bool pce;
+	int fault;
+	uint64_t exits, val;
+};
+
+static void rdpmc_once(struct mv_guest *g, void *arg)
+{
+	struct rdpmc_probe *p = arg;
+	uint64_t before;
+
+	mv_set_cr4_pce(g, p->pce);
+	mv_set_cpl(g, p->cpl);
+	before = p->t->kvm->exits[KVM_EXIT_RDPMC];
+	p->fault = mv_rdpmc_safe(g, p->ecx, &p->val);
+	p->exits = p->t->kvm->exits[KVM_EXIT_RDPMC] - before;
+	mv_set_cpl(g, 0);
+	mv_set_cr4_pce(g, false);
+}
+
+static void rdpmc_expect(struct kt *t, uint32_t ecx, unsigned cpl, bool pce, int fault,
+			 uint64_t exits)
+{
+	struct rdpmc_probe p = { .t = t, .ecx = ecx, .cpl = cpl, .pce = pce };
+
+	kt_run(t, rdpmc_once, &p);
+	if (p.fault != fault || p.exits != exits)
+		fail_msg("%s %s: RDPMC %#x at CPL %u PCE %d: fault %d, %llu exits; want %d, %llu",
+			 t->cpu[0].model->name, t->vcpu->pmu.mediated ? "mediated" : "emulated",
+			 ecx, cpl, pce, p.fault, (unsigned long long)p.exits, fault,
+			 (unsigned long long)exits);
+}
+
+static void test_rdpmc_fault_vs_intercept(void **state)
+{
+	struct mv_vm_config cfg = kt_vm_config();
+	struct kt t;
+
+	(void)state;
+	/* zen4, six counters; a 5-counter mediated guest has RDPMC intercepted. */
+	cfg.nr_gp = 5;
+	mediated_vm(&t, "zen4", &cfg);
+	assert_true(t.kvm->x86->rdpmc_exits(t.vcpu));
+	rdpmc_expect(&t, 0, 0, false, X86_OK, 1);
+	rdpmc_expect(&t, 5, 0, false, X86_GP, 1);	/* the host's, not the guest's */
+	rdpmc_expect(&t, 6, 0, false, X86_GP, 0);	/* no such counter: #GP first */
+	rdpmc_expect(&t, 0x40000000, 0, false, X86_GP, 0);
+	rdpmc_expect(&t, 0, 3, false, X86_GP, 0);	/* CPL 3, PCE clear */
+	rdpmc_expect(&t, 0, 3, true, X86_OK, 1);
+	kt_teardown(&t);
+	/* The legacy vPMU always intercepts RDPMC: the same rule. */
+	kt_setup(&t, "zen4", MV_VPMU_EMULATED);
+	rdpmc_expect(&t, 2, 0, false, X86_OK, 1);
+	rdpmc_expect(&t, 7, 0, false, X86_GP, 0);
+	rdpmc_expect(&t, 0, 3, false, X86_GP, 0);
+	kt_teardown(&t);
+	/* A full-count guest reads through: no exits at all. */
+	mediated_vm(&t, "zen4", NULL);
+	assert_false(t.kvm->x86->rdpmc_exits(t.vcpu));
+	rdpmc_expect(&t, 5, 0, false, X86_OK, 0);
+	rdpmc_expect(&t, 6, 0, false, X86_GP, 0);
+	kt_teardown(&t);
+	/* VMX: the exit first, then KVM's #GP for every bad index. */
+	cfg = kt_vm_config();
+	cfg.nr_gp = 2;
+	mediated_vm(&t, "skylake", &cfg);
+	rdpmc_expect(&t, 1, 0, false, X86_OK, 1);
+	rdpmc_expect(&t, 3, 0, false, X86_GP, 1);
+	rdpmc_expect(&t, 9, 0, false, X86_GP, 1);
+	rdpmc_expect(&t, RDPMC_FIXED | 3, 0, false, X86_GP, 1);	/* skylake has no fixed 3 */
+	kt_teardown(&t);
+}
+
 /* ---- 7. load/put around the inner loop, not on fastpath exits ---- */
 
 #define MSR_X2APIC_ICR 0x830
@@ -1296,6 +1474,7 @@ int main(void)
 		cmocka_unit_test(test_write_elision),
 		cmocka_unit_test(test_no_leak_intel),
 		cmocka_unit_test(test_no_leak_amd),
+		cmocka_unit_test(test_pmc_msrs_are_guest_state),
 		cmocka_unit_test(test_global_ctrl_clear_on_load),
 		cmocka_unit_test(test_vmx_global_ctrl_save),
 		cmocka_unit_test(test_vmx_global_ctrl_store_list),
@@ -1307,6 +1486,8 @@ int main(void)
 		cmocka_unit_test(test_intercepts_recalc_perf_caps),
 		cmocka_unit_test(test_intercepts_amd),
 		cmocka_unit_test(test_intercepts_amd_legacy_only),
+		cmocka_unit_test(test_rdpmc_fault_vs_intercept),
+		cmocka_unit_test(test_time_buckets),
 		cmocka_unit_test(test_fastpath),
 		cmocka_unit_test(test_fastpath_hlt),
 		cmocka_unit_test(test_pmi_path_intel),

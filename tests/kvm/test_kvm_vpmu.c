@@ -605,6 +605,196 @@ static void test_cpuid_amd(void **state)
 	assert_true(s.ext1[2] & CPUID_80000001_ECX_PERFCTR_CORE);
 }
 
+/* ---- 9: the legacy vPMU's events never count host work ---- */
+
+struct split {
+	struct kt *t;
+	uint64_t truth0, val;
+	int phase;
+};
+
+static uint64_t guest_instructions(const struct kt *t)
+{
+	return sim_truth_get(&t->sim.truth, t->vcpu->ctx, MV_EV_INSTRUCTIONS, true, true);
+}
+
+/* Phase 0 programs GP counter 0 for instructions in both modes and runs
+ * some guest work; phase 1 (the next KVM_RUN) runs more and reads it. */
+static void split_guest(struct mv_guest *g, void *arg)
+{
+	struct split *s = arg;
+	struct mv_work u = mv_work_make(3000, false, "guest user");
+	struct mv_work k = mv_work_make(2000, true, "guest kernel");
+
+	if (s->phase == 0) {
+		assert_int_equal(mv_wrmsr_safe(g, ctr0(s->t), 0), X86_OK);
+		s->truth0 = guest_instructions(s->t);
+		assert_int_equal(mv_wrmsr_safe(g, sel0(s->t), EV_INSTR | EVTSEL_USR | EVTSEL_OS |
+					       EVTSEL_EN), X86_OK);
+	}
+	mv_run(g, &u);
+	mv_run(g, &k);
+	if (s->phase == 1)
+		assert_int_equal(mv_rdmsr_safe(g, ctr0(s->t), &s->val), X86_OK);
+}
+
+static bool split_step(void *arg)
+{
+	struct split *s = arg;
+
+	split_guest(s->t->g, s);
+	return false;
+}
+
+/* The vCPU thread runs host code between two KVM_RUNs (the VMM handling
+ * an exit in userspace, the kernel's ioctl path) with its perf events
+ * scheduled: they are exclude_host (pmc_reprogram_counter), so the
+ * guest's counter holds its own instructions only (Intel: out of the
+ * host GLOBAL_CTRL value, AMD: GuestOnly). */
+static void legacy_no_host_work_on(const char *model)
+{
+	struct kt t;
+	struct split s = { .t = &t };
+	struct mv_work hu = mv_work_make(7000, false, "vmm userspace");
+	struct mv_work hk = mv_work_make(4000, true, "kvm ioctl");
+	int cpu;
+
+	kt_setup(&t, model, MV_VPMU_EMULATED);
+	cpu = kvm_vcpu_pcpu(t.vcpu);
+	perf_task_switch(t.host, cpu, NULL, kvm_vcpu_task(t.vcpu));
+	kvm_vcpu_run(t.vcpu, split_step, &s, UINT64_MAX);
+	assert_non_null(t.vcpu->pmu.gp[0].perf_event);
+	assert_true(perf_event_hw_idx(t.vcpu->pmu.gp[0].perf_event) >= 0);
+	hw_run_work(&t.cpu[cpu], &hu);
+	hw_run_work(&t.cpu[cpu], &hk);
+	s.phase = 1;
+	kvm_vcpu_run(t.vcpu, split_step, &s, UINT64_MAX);
+	perf_task_switch(t.host, cpu, kvm_vcpu_task(t.vcpu), NULL);
+	/* The host work is in the host's truth, the guest's in the guest's. */
+	assert_int_equal(sim_truth_get(&t.sim.truth, 0, MV_EV_INSTRUCTIONS, true, true), 11000);
+	if (s.val != guest_instructions(&t) - s.truth0)
+		fail_msg("%s: the guest's counter holds %llu, the guest ran %llu", model,
+			 (unsigned long long)s.val,
+			 (unsigned long long)(guest_instructions(&t) - s.truth0));
+	assert_int_equal(t.sim.inv_violated, 0);
+	kt_teardown(&t);
+}
+
+static void test_legacy_counts_no_host_work(void **state)
+{
+	(void)state;
+	legacy_no_host_work_on("skylake");
+	legacy_no_host_work_on("sapphirerapids");
+	legacy_no_host_work_on("zen4");
+	legacy_no_host_work_on("zen3");
+}
+
+/* ---- 10: fixed counters at one privilege level, under each vPMU ---- */
+
+struct fixed_priv {
+	struct kt *t;		/* NULL: bare metal */
+	struct hw_cpu *cpu;
+	int ctx;
+	uint64_t ctrl;		/* FIXED_CTR_CTRL */
+	uint64_t val[3], truth[3];
+};
+
+static uint64_t truth_of(const struct fixed_priv *f, enum mv_event ev, bool user, bool kernel)
+{
+	return sim_truth_get(&f->cpu->sim->truth, f->ctx, ev, user, kernel);
+}
+
+/* Fixed counters 0-2 (instructions, core cycles, reference cycles) with
+ * the enables in `ctrl`, over user and kernel work. */
+static void fixed_priv_guest(struct mv_guest *g, void *arg)
+{
+	static const enum mv_event ev[3] = { MV_EV_INSTRUCTIONS, MV_EV_CYCLES, MV_EV_REF_CYCLES };
+	struct fixed_priv *f = arg;
+	struct mv_work u = mv_work_make(30000, false, "fixed user");
+	struct mv_work k = mv_work_make(20000, true, "fixed kernel");
+	uint64_t t0[3][2];
+
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(mv_wrmsr_safe(g, MSR_IA32_FIXED_CTR0 + i, 0), X86_OK);
+	assert_int_equal(mv_wrmsr_safe(g, MSR_IA32_FIXED_CTR_CTRL, f->ctrl), X86_OK);
+	for (unsigned i = 0; i < 3; i++) {
+		t0[i][0] = truth_of(f, ev[i], true, false);
+		t0[i][1] = truth_of(f, ev[i], false, true);
+	}
+	assert_int_equal(mv_wrmsr_safe(g, MSR_IA32_PERF_GLOBAL_CTRL, X86_MASK(3) << 32), X86_OK);
+	mv_run(g, &u);
+	mv_run(g, &k);
+	mv_run(g, &u);
+	assert_int_equal(mv_wrmsr_safe(g, MSR_IA32_PERF_GLOBAL_CTRL, 0), X86_OK);
+	for (unsigned i = 0; i < 3; i++) {
+		uint64_t field = (f->ctrl >> (4 * i)) & 3;
+
+		assert_int_equal(mv_rdmsr_safe(g, MSR_IA32_FIXED_CTR0 + i, &f->val[i]), X86_OK);
+		f->truth[i] = (field & FIXED_CTRL_USR ? truth_of(f, ev[i], true, false) - t0[i][0] : 0) +
+			      (field & FIXED_CTRL_OS ? truth_of(f, ev[i], false, true) - t0[i][1] : 0);
+	}
+	assert_int_equal(mv_wrmsr_safe(g, MSR_IA32_FIXED_CTR_CTRL, 0), X86_OK);
+}
+
+static void check_fixed_priv(const struct fixed_priv *f, const char *model, const char *how)
+{
+	for (unsigned i = 0; i < 3; i++) {
+		if (!f->truth[i] && ((f->ctrl >> (4 * i)) & 3))
+			fail_msg("%s %s: fixed %u counts a mode with no work", model, how, i);
+		if (f->val[i] != f->truth[i])
+			fail_msg("%s %s ctrl %#llx: fixed %u counted %llu, truth %llu", model, how,
+				 (unsigned long long)f->ctrl, i, (unsigned long long)f->val[i],
+				 (unsigned long long)f->truth[i]);
+	}
+}
+
+/* Each fixed counter's field selects OS (bit 0) or USR (bit 1) alone
+ * (SDM 21.2.2, FACTS.md s.1): each counts only the work of that mode, on
+ * bare metal and under both vPMUs (legacy: a perf event with
+ * exclude_user/exclude_kernel; mediated: the field in the hardware). */
+static void test_fixed_single_privilege(void **state)
+{
+	static const uint64_t ctrls[] = {
+		FIXED_CTRL_FIELD(0, FIXED_CTRL_OS) | FIXED_CTRL_FIELD(1, FIXED_CTRL_USR) |
+			FIXED_CTRL_FIELD(2, FIXED_CTRL_OS),
+		FIXED_CTRL_FIELD(0, FIXED_CTRL_USR) | FIXED_CTRL_FIELD(1, FIXED_CTRL_OS) |
+			FIXED_CTRL_FIELD(2, FIXED_CTRL_USR),
+		FIXED_CTRL_FIELD(1, FIXED_CTRL_OS | FIXED_CTRL_USR),
+	};
+	static const char *const models[] = { "skylake", "sapphirerapids" };
+
+	(void)state;
+	for (size_t m = 0; m < 2; m++)
+		for (size_t c = 0; c < sizeof(ctrls) / sizeof(ctrls[0]); c++) {
+			struct fixed_priv f = { .ctrl = ctrls[c] };
+			struct sim sim;
+			struct hw_cpu cpu;
+			struct guest_bare gb;
+
+			/* Bare metal, the reference. */
+			sim_init(&sim, 1, false);
+			hw_cpu_init(&cpu, 0, &sim, hw_model_find(models[m]));
+			guest_bare_init(&gb, &cpu, 1);
+			f.cpu = &cpu;
+			f.ctx = 1;
+			fixed_priv_guest(&gb.g, &f);
+			check_fixed_priv(&f, models[m], "bare metal");
+			sim_free(&sim);
+			for (int vp = MV_VPMU_EMULATED; vp <= MV_VPMU_MEDIATED; vp++) {
+				struct kt t;
+
+				kt_setup(&t, models[m], (enum mv_vpmu)vp);
+				f = (struct fixed_priv){ .t = &t, .cpu = &t.cpu[0],
+							 .ctx = t.vcpu->ctx, .ctrl = ctrls[c] };
+				kt_run(&t, fixed_priv_guest, &f);
+				check_fixed_priv(&f, models[m], vp == MV_VPMU_MEDIATED ? "mediated" :
+						 "emulated");
+				assert_int_equal(t.sim.inv_violated, 0);
+				kt_teardown(&t);
+			}
+		}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -618,6 +808,8 @@ int main(void)
 		cmocka_unit_test(test_ebusy_eopnotsupp),
 		cmocka_unit_test(test_cpuid_intel),
 		cmocka_unit_test(test_cpuid_amd),
+		cmocka_unit_test(test_legacy_counts_no_host_work),
+		cmocka_unit_test(test_fixed_single_privilege),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,9 +6,15 @@
  * different knob or seed another; violation windows show the records
  * that led to them; a streamed trace hands over exactly the kept records.
  *
- * To cover a new record kind or a new run (issue 15), add a row to
- * `runs` or to `synthetic_only`: test_every_kind_is_covered fails until
- * each kind is either produced by a run or listed there with its reason. */
+ * The run hash is also recomputed by this file's own implementation of
+ * the algorithm sim_trace.h spells out (not the library's), and for every
+ * record kind the kept records of a real run are replayed through the
+ * recording path with one record of that kind changed in one field: each
+ * such stream must hash differently from the run (issue 15).
+ *
+ * To cover a new record kind or a new run, add a row to `runs` (or, for a
+ * kind no code path records, to `synthetic_only`): test_every_kind_is_covered
+ * fails until each kind is either produced by a run or listed there. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -20,10 +26,11 @@
 
 #include "cli/cli_builtin.h"
 #include "cli/cli_run.h"
+#include "cli/cli_scenario.h"
 #include "sim/sim.h"
 
 struct run_row {
-	const char *scenario, *cpu;
+	const char *scenario, *cpu;	/* scenario: a built-in, or "image:NAME" */
 	int vpmu;			/* -1: the scenario's */
 	uint32_t inject_ppm;
 	struct mv_knobs knobs;
@@ -38,16 +45,21 @@ static const struct run_row runs[] = {
 	{ "filter-deny", "zen4", MV_VPMU_MEDIATED, 0, { 0 } },
 	/* Injected NMIs and a design variant: invariant records too. */
 	{ "host-and-guest", "zen4", -1, 200000, { 0 } },
+	/* A PMI held by the masked LVTPC (pmi-dropped), and real guest code
+	 * taking faults through its own IDT (fault). */
+	{ "pmi-exit-masked", "skylake", -1, 0, { 0 } },
+	{ "image:rc_faults", "zen4", MV_VPMU_MEDIATED, 0, { 0 } },
+	/* Keep last: test_violation_window_is_the_records uses its violation. */
 	{ "host-and-guest", "skylake", -1, 0, { .no_counter_clear_on_put = true } },
 };
 
-/* Kinds no code path records today; the field test below covers them. */
+/* Kinds no code path records (none today: the field test below would
+ * cover them); the list ends with TR_KIND_NR. */
 static const struct {
 	enum sim_trace_kind kind;
 	const char *why;
 } synthetic_only[] = {
-	{ TR_FAULT, "declared for faults, recorded by no code path yet" },
-	{ TR_PMI_DROPPED, "needs a PMI with the LVTPC masked, which no built-in provokes" },
+	{ TR_KIND_NR, NULL },
 };
 
 static struct mv_scenario sc;
@@ -57,7 +69,15 @@ static void load(const struct run_row *r)
 {
 	char err[256];
 
-	assert_int_equal(cli_scenario_lookup(r->scenario, &sc, err, sizeof(err)), 0);
+	if (!strncmp(r->scenario, "image:", 6)) {
+		char path[256];
+
+		snprintf(path, sizeof(path), "%s/tests/%s.elf", MV_GUEST_DIR, r->scenario + 6);
+		if (cli_scenario_image(path, 0, &sc, err, sizeof(err)))
+			fail_msg("%s", err);
+	} else {
+		assert_int_equal(cli_scenario_lookup(r->scenario, &sc, err, sizeof(err)), 0);
+	}
 	if (r->cpu)
 		snprintf(sc.cpu, sizeof(sc.cpu), "%s", r->cpu);
 	if (r->vpmu >= 0) {
@@ -116,7 +136,7 @@ static void test_every_kind_is_covered(void **state)
 		}
 		free(rec);
 	}
-	for (size_t i = 0; i < sizeof(synthetic_only) / sizeof(synthetic_only[0]); i++) {
+	for (size_t i = 0; synthetic_only[i].kind != TR_KIND_NR; i++) {
 		if (seen[synthetic_only[i].kind])
 			fail_msg("%s is recorded by a run now: move it out of synthetic_only",
 				 sim_trace_kind_name(synthetic_only[i].kind));
@@ -126,6 +146,146 @@ static void test_every_kind_is_covered(void **state)
 		if (!seen[k])
 			fail_msg("no run records %s: add a run or a synthetic_only row",
 				 sim_trace_kind_name((enum sim_trace_kind)k));
+}
+
+/* ---- the hash, recomputed by this file alone ----
+ * The algorithm as sim_trace.h spells it out, written here again so that
+ * a bug shared by the recorder and the library's reference
+ * (sim_trace_hash_records) is still caught. */
+
+static uint64_t ref_mix(uint64_t h, uint64_t w)
+{
+	return (h ^ w) * 0x9E3779B97F4A7C15ULL;
+}
+
+static uint64_t ref_rotl(uint64_t x, unsigned r)
+{
+	return x << r | x >> (64 - r);
+}
+
+/* A string: its length, its 8-byte little-endian words, the zero-padded
+ * tail, then the high half folded into the low. */
+static uint64_t ref_str(uint64_t h, const char *s)
+{
+	size_t n = strlen(s), i = 0;
+
+	h = ref_mix(h, n);
+	for (; n - i >= 8; i += 8) {
+		uint64_t w = 0;
+
+		for (int b = 0; b < 8; b++)
+			w |= (uint64_t)(unsigned char)s[i + b] << (8 * b);
+		h = ref_mix(h, w);
+	}
+	{
+		uint64_t w = 0;
+
+		for (int b = 0; i + b < n; b++)
+			w |= (uint64_t)(unsigned char)s[i + b] << (8 * b);
+		h = ref_mix(h, w);
+	}
+	return h ^ (h >> 32);
+}
+
+static uint64_t ref_hash(const struct sim_trace_rec *rec, size_t n)
+{
+	const char **seen = calloc(n + 1, sizeof(*seen));
+	uint32_t nr_seen = 0;
+	uint64_t h = 0xCBF29CE484222325ULL;
+
+	assert_non_null(seen);
+	for (size_t i = 0; i < n; i++) {
+		const struct sim_trace_rec *r = &rec[i];
+		uint32_t id = 0;
+
+		if (r->what && r->what[0]) {
+			while (id < nr_seen && strcmp(seen[id], r->what))
+				id++;
+			if (id == nr_seen) {
+				seen[nr_seen++] = r->what;
+				h = ref_str(h, r->what);
+			}
+			id++;
+		}
+		h = ref_mix(h, r->cycle);
+		h = ref_mix(h, (uint64_t)(uint32_t)r->cpu | (uint64_t)(uint32_t)r->ctx << 32);
+		h = ref_mix(h, ((uint64_t)r->kind << 32 | r->a) ^ ref_rotl(id, 40));
+		h = ref_mix(h, r->b);
+		h = ref_mix(h, r->c);
+		h = ref_rotl(h, 32);
+	}
+	free(seen);
+	return h;
+}
+
+/* The records put again through the recording path, as the run put them. */
+static uint64_t replay_hash(const struct sim_trace_rec *rec, size_t n)
+{
+	struct sim_trace t;
+	uint64_t h;
+
+	sim_trace_init(&t, false);
+	for (size_t i = 0; i < n; i++)
+		sim_trace_put(&t, rec[i].cycle, sim_trace_word_where(rec[i].cpu, rec[i].ctx),
+			      rec[i].kind, rec[i].a, rec[i].b, rec[i].c,
+			      rec[i].what && rec[i].what[0] ? rec[i].what : NULL);
+	h = t.hash;
+	sim_trace_free(&t);
+	return h;
+}
+
+/* For every kind a real run records: the run's hash is this file's
+ * reference hash of its kept records and their replay's; and the stream
+ * with one record of that kind changed in one field (cycle, cpu, ctx, a,
+ * b, c, its string) hashes differently, through the recorder and the
+ * reference alike. */
+static void test_runs_differing_in_one_record_of_each_kind(void **state)
+{
+	bool done[TR_KIND_NR] = { false };
+	static const char other[] = "a string no run records";
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+		size_t n;
+		struct sim_trace_rec *rec = run_kept(&runs[i], &n);
+		uint64_t run_hash = res.trace_hash;
+
+		if (ref_hash(rec, n) != run_hash)
+			fail_msg("%s: the run hash is not this file's hash of its records",
+				 runs[i].scenario);
+		assert_true(replay_hash(rec, n) == run_hash);
+		for (size_t k = 0; k < n; k++) {
+			struct sim_trace_rec keep = rec[k];
+			uint32_t kind = rec[k].kind;
+
+			if (done[kind])
+				continue;
+			done[kind] = true;
+			for (int f = 0; f < 7; f++) {
+				uint64_t h;
+
+				switch (f) {
+				case 0: rec[k].cycle++; break;
+				case 1: rec[k].cpu ^= 1; break;
+				case 2: rec[k].ctx ^= 2; break;
+				case 3: rec[k].a ^= 1; break;
+				case 4: rec[k].b ^= 1ULL << 40; break;
+				case 5: rec[k].c ^= 1; break;
+				case 6: rec[k].what = rec[k].what[0] ? "" : other; break;
+				}
+				h = replay_hash(rec, n);
+				if (h == run_hash || ref_hash(rec, n) != h)
+					fail_msg("%s: a %s record with field %d changed: hash %s", runs[i].scenario,
+						 sim_trace_kind_name(kind), f,
+						 h == run_hash ? "unchanged" : "not the reference's");
+				rec[k] = keep;
+			}
+		}
+		free(rec);
+	}
+	for (int k = 0; k < TR_KIND_NR; k++)
+		if (!done[k])
+			fail_msg("no run records %s", sim_trace_kind_name((enum sim_trace_kind)k));
 }
 
 /* A fresh trace's hash after recording `r` with the fast path. */
@@ -218,14 +378,14 @@ static void test_hash_packing_is_exact(void **state)
 	}
 }
 
-/* The fast path does not store a record's seq; every way records are
- * handed out fills it in: the violation window (sim_trace_tail) and the
- * kept records. */
+/* The fast path does not store a record's seq (nor "" for no string);
+ * every way records are handed out fills it in: the violation window
+ * (sim_trace_tail) and the kept records (the stream: test_stream_*). */
 static void test_seq_is_filled_in(void **state)
 {
 	struct sim sim;
 	struct sim_trace_rec tail[SIM_TRACE_WINDOW];
-	const uint32_t nr = 3 * SIM_TRACE_WINDOW + 5;
+	const uint32_t nr = 3 * SIM_TRACE_RING + 5;	/* the ring wraps */
 	size_t n;
 
 	(void)state;
@@ -238,10 +398,16 @@ static void test_seq_is_filled_in(void **state)
 		for (size_t i = 0; i < n; i++) {
 			assert_int_equal(tail[i].seq, nr - SIM_TRACE_WINDOW + i);
 			assert_int_equal(tail[i].a, tail[i].seq);
+			/* No string is "" once handed out (NULL in the ring). */
+			assert_non_null(tail[i].what);
+			assert_string_equal(tail[i].what, "");
 		}
 		assert_int_equal(sim.trace.nr_all, keep ? nr : 0);
-		for (size_t i = 0; i < sim.trace.nr_all; i++)
+		for (size_t i = 0; i < sim.trace.nr_all; i++) {
 			assert_int_equal(sim.trace.all[i].seq, i);
+			assert_non_null(sim.trace.all[i].what);
+			assert_string_equal(sim.trace.all[i].what, "");
+		}
 		sim_free(&sim);
 	}
 }
@@ -295,6 +461,27 @@ static uint64_t hash_of(const struct run_row *r, uint64_t seed)
 	return res.trace_hash;
 }
 
+/* The scheduler's picks (TR_SCHED records: the thread run next), as one
+ * string of thread numbers. */
+static void picks_of(const struct run_row *r, uint64_t seed, char *out, size_t len)
+{
+	struct sim_trace_rec *rec = NULL;
+	size_t n = 0, off = 0;
+	char err[256];
+
+	load(r);
+	sc.seed = seed;
+	sc.tick_cycles = 100000;	/* many slices, so many picks */
+	sc.keep_trace = true;
+	assert_int_equal(cli_run_scenario(&sc, &res, &rec, &n, err, sizeof(err)), 0);
+	out[0] = '\0';
+	for (size_t i = 0; i < n && off + 2 < len; i++)
+		if (rec[i].kind == TR_SCHED)
+			off += (size_t)snprintf(out + off, len - off, "%c",
+						rec[i].b == ~0ULL ? '-' : (char)('0' + rec[i].b));
+	free(rec);
+}
+
 static void test_same_seed_same_hash(void **state)
 {
 	const struct run_row plain = { "host-and-guest", "sapphirerapids", -1, 0, { 0 } };
@@ -309,6 +496,30 @@ static void test_same_seed_same_hash(void **state)
 	assert_int_equal(res.inv_violated, 0);
 	assert_int_equal(hash_of(&knob, 5), hash_of(&knob, 5));
 	assert_true(hash_of(&plain, 6) != h);
+}
+
+/* The seed is what the run's randomness comes from: the scheduler picks
+ * among the runnable threads (the host task and a vCPU) with it, so the
+ * same seed makes the same picks and another seed others, and the run's
+ * hash follows. */
+static void test_seed_drives_the_schedule(void **state)
+{
+	const struct run_row plain = { "host-and-guest", "zen4", -1, 0, { 0 } };
+	static char a[20000], b[20000], c[20000];
+	uint64_t seeds[] = { 1, 2, 3, 0xFFFFFFFFFFFFFFFFULL };
+	unsigned differ = 0;
+
+	(void)state;
+	picks_of(&plain, 9, a, sizeof(a));
+	picks_of(&plain, 9, b, sizeof(b));
+	assert_true(strlen(a) > 10);
+	assert_true(strchr(a, '0') && strchr(a, '1'));	/* both threads ran */
+	assert_string_equal(a, b);
+	for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
+		picks_of(&plain, seeds[i], c, sizeof(c));
+		differ += strcmp(a, c) != 0;
+	}
+	assert_true(differ > 0);
 }
 
 /* The window a violation prints is the formatted text of the records
@@ -428,7 +639,7 @@ static void test_stream_failure_is_kept(void **state)
 	sim_trace_flush(&sim.trace);
 	assert_true(sim_trace_sink_failed(&sim.trace));
 	assert_int_equal(calls, 1);
-	assert_int_equal(sim.trace.seq, 3 * SIM_TRACE_STREAM_BUF);
+	assert_int_equal(sim_trace_seq(&sim.trace), 3 * SIM_TRACE_STREAM_BUF);
 	sim_free(&sim);
 }
 
@@ -437,11 +648,13 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hash_recomputed_from_records),
 		cmocka_unit_test(test_every_kind_is_covered),
+		cmocka_unit_test(test_runs_differing_in_one_record_of_each_kind),
 		cmocka_unit_test(test_hash_covers_every_field_of_every_kind),
 		cmocka_unit_test(test_hash_packing_is_exact),
 		cmocka_unit_test(test_seq_is_filled_in),
 		cmocka_unit_test(test_hash_strings_by_content),
 		cmocka_unit_test(test_same_seed_same_hash),
+		cmocka_unit_test(test_seed_drives_the_schedule),
 		cmocka_unit_test(test_violation_window_is_the_records),
 		cmocka_unit_test(test_stream_equals_kept),
 		cmocka_unit_test(test_stream_failure_is_kept),
