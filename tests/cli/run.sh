@@ -784,5 +784,12 @@ printf 'name: x\nvms:\n  - programs:\n      - {kind: image, image: check.elf, cm
 check 2 "issue 12: cmdline key on ELF64" "$mvpmu" run "$tmp/sc/elfcmd.yaml" &&
 	one_line_err "issue 12: cmdline key on ELF64" "elfcmd.yaml:4: expected cmdline and modules only for a multiboot kernel"
 
+# --module: loaded page-aligned, its whole string as its command line; a
+# module that cannot be read is one error line, exit 2.
+printf 'Zmodule data\n' >"$tmp/sc/mod.txt"
+check 0 "issue 12: --module" "$mvpmu" run --image "$mb" --module "$tmp/sc/mod.txt a1" &&
+	has "issue 12: --module" "$tmp/out" "module0 size=13 aligned=1 first=Z cmdline=[$tmp/sc/mod.txt a1]"
+check 2 "issue 12: --module missing" "$mvpmu" run --image "$mb" --module "$tmp/sc/none.txt" &&
+	one_line_err "issue 12: --module missing" "none.txt: cannot open the module"
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]
