@@ -525,6 +525,11 @@ static const char *const guest_errors[] = {
 	"REP INS/OUTS of ",
 	"SYSRET to compatibility mode",
 	"an exception loop: ",
+	/* The paging bridge (hw_x86_paging.c): a translation to where
+	 * nothing is, or page tables outside guest memory. */
+	"access to virtual ",
+	"instruction fetch from virtual ",
+	"forced emulation of ",
 	/* libunicorn 2.0.1 aborts on these #UD forms (hw_x86_step). */
 	"the CPU emulator cannot run the undefined CALL/JMP FAR",
 };
