@@ -51,6 +51,11 @@ struct mv_guest_ops {
 	/* What the hardware under this guest can still count before it
 	 * acts (hw_pmu_headroom): the engine's exact stops.  No cost. */
 	void (*headroom)(struct mv_guest *g, struct hw_headroom *h);
+	/* Real code inside an interrupt handler is about to execute an
+	 * instruction: an exploration point where a host interrupt may exit
+	 * the guest (docs/explore.md, `guest-insn`).  True when it did.
+	 * NULL where nothing can interrupt the guest (bare metal). */
+	bool (*insn_point)(struct mv_guest *g);
 };
 
 struct mv_guest {

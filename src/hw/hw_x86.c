@@ -232,8 +232,13 @@ static void retire_to(struct hw_x86 *x, uint32_t to)
 	x->rep_at = (last->flags & XF_REP) ? x86_block_insn_addr(x, b, to - 1) : 0;
 	if (last->flags & XF_CPL)
 		x->cpl_dirty = true;
-	if (last->flags & XF_IRET)
+	if (last->flags & XF_IRET) {
 		x->nmi_blocked = false;	/* SDM 6.7.1: IRET ends NMI blocking */
+		if (x->frames_depth) {
+			x->frames_depth--;
+			x->frames = x->frames_depth ? x->frames >> 1 : 0;
+		}
+	}
 	x->cur_start = to;
 }
 
@@ -418,6 +423,59 @@ static bool irq_ready(struct hw_x86 *x)
 	       x86_irq_deliverable(x, &v, &nmi);
 }
 
+/* ---- exploration's points inside interrupt handlers ---- */
+
+/* The instruction at `addr` is about to execute, everything before it
+ * retired: the point before it (once per instruction, whichever hook
+ * comes first).  True when the guest is to stop there (an interrupt is
+ * ready after the PMU's flush or the exit). */
+static bool point_before(struct hw_x86 *x, uint64_t addr)
+{
+	if (!x->frames || (x->point_total == x->total && x->point_addr == addr))
+		return false;
+	x->point_total = x->total;
+	x->point_addr = addr;
+	/* The counters hold every retired instruction before the PMU is
+	 * switched out for the exit. */
+	x86_flush(x);
+	if (x->g->ops->insn_point(x->g))
+		x->room_valid = false;
+	if (irq_ready(x) && !x->shadow) {
+		stop(x, STOP_EVENT, addr);
+		return true;
+	}
+	return false;
+}
+
+static void on_point(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
+{
+	struct hw_x86 *x = arg;
+	const struct x86_block *b = x->cur;
+	long i;
+
+	(void)uc;
+	(void)size;
+	if (!x->frames || !b || (i = x86_block_index(x, b, addr)) < 0 ||
+	    (uint32_t)i < x->cur_start)
+		return;
+	retire_to(x, (uint32_t)i);
+	point_before(x, addr);
+}
+
+/* During exploration (the machine's points are set before its guests
+ * are made) every instruction is hooked, begin > end meaning all code,
+ * and on_point acts inside interrupt handlers only.  Hooking only the
+ * handlers would mean dropping every translation at each PMI, which
+ * costs far more than the hook.  Outside exploration: no hook at all. */
+static bool points_hook(struct hw_x86 *x)
+{
+	if (!x->cfg.sim->pts || !x->g->ops->insn_point)
+		return true;
+	x->point_hook_set = true;
+	return uc_hook_add(x->uc, &x->point_hook, UC_HOOK_CODE, (void *)on_point, x, 1, 0) ==
+	       UC_ERR_OK;
+}
+
 static void on_code(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
 {
 	struct hw_x86 *x = arg;
@@ -431,6 +489,8 @@ static void on_code(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
 	if (!b || (i = x86_block_index(x, b, addr)) < 0 || (uint32_t)i < x->cur_start)
 		return;
 	retire_to(x, (uint32_t)i);
+	if (x->point_hook_set && point_before(x, addr))
+		return;
 	if (room_reached(x)) {
 		x86_flush(x);
 		if (irq_ready(x) && !x->shadow) {
@@ -906,6 +966,7 @@ struct hw_x86 *hw_x86_new(struct mv_guest *g, const struct hw_x86_config *cfg,
 		return NULL;
 	}
 	x->g = g;
+	x->point_addr = UINT64_MAX;	/* no point visited yet */
 	x->plat = g->platform;
 	x->cfg = *cfg;
 	if (!x->cfg.insn_limit)
@@ -942,7 +1003,7 @@ struct hw_x86 *hw_x86_new(struct mv_guest *g, const struct hw_x86_config *cfg,
 	     uc_hook_add(x->uc, &h, UC_HOOK_INTR, (void *)on_intr, x, 1, 0) ||
 	     uc_hook_add(x->uc, &h, UC_HOOK_INSN_INVALID, (void *)on_invalid, x, 1, 0) ||
 	     uc_hook_add(x->uc, &h, UC_HOOK_MEM_UNMAPPED, (void *)on_unmapped, x, 1, 0) ||
-	     uc_ctl_exits_enable(x->uc))) {
+	     !points_hook(x) || uc_ctl_exits_enable(x->uc))) {
 		snprintf(err, errlen, "cannot hook the CPU emulator");
 		hw_x86_free(x);
 		return NULL;

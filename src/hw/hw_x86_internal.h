@@ -158,6 +158,18 @@ struct hw_x86 {
 	 * (x86_deliver ends the guest past X86_DELIVER_LOOP_MAX). */
 	uint64_t loop_total;		/* `total` at the last delivery */
 	unsigned loop_run;
+	/* IDT deliveries not yet returned from by IRET, the innermost in bit
+	 * 0: 1 for an interrupt (NMI or fixed vector: in this model a PMI),
+	 * 0 for an exception or INT n.  Beyond 64 levels only `frames_depth`
+	 * is exact.  Nonzero: the code runs inside an interrupt handler. */
+	uint64_t frames;
+	unsigned frames_depth;
+	/* Exploration's points in interrupt handlers (hw_x86.c, on_point):
+	 * a code hook over all code while one runs, and the instruction
+	 * (retired count, address) whose point was visited last. */
+	uc_hook point_hook;
+	bool point_hook_set;
+	uint64_t point_total, point_addr;
 
 	/* Progress and truth. */
 	uint64_t step_left;

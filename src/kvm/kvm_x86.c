@@ -696,6 +696,13 @@ static void vcpu_headroom(struct mv_guest *g, struct hw_headroom *h)
 	hw_pmu_headroom(V(g)->cpu, g->kernel, h);
 }
 
+/* Each instruction of real code's interrupt handler (in this model, the
+ * guest's PMI handler): the points exploration may exit at. */
+static bool vcpu_insn_point(struct mv_guest *g)
+{
+	return kvm_vcpu_exit_point(g->env, SIM_PT_GUEST_INSN, "guest-insn/pmi-handler");
+}
+
 static const struct mv_guest_ops vcpu_ops = {
 	.wrmsr = vcpu_wrmsr, .rdmsr = vcpu_rdmsr, .rdpmc = vcpu_rdpmc,
 	.cpuid = vcpu_cpuid, .run = vcpu_run_work, .emulate = vcpu_emulate,
@@ -703,7 +710,7 @@ static const struct mv_guest_ops vcpu_ops = {
 	.insn_wrmsr = vcpu_insn_wrmsr, .insn_rdmsr = vcpu_insn_rdmsr,
 	.insn_rdpmc = vcpu_insn_rdpmc, .insn_cpuid = vcpu_insn_cpuid,
 	.insn_io = vcpu_insn_io, .insn_hlt = vcpu_insn_hlt,
-	.headroom = vcpu_headroom,
+	.headroom = vcpu_headroom, .insn_point = vcpu_insn_point,
 };
 
 /* ---- running ---- */
