@@ -664,13 +664,7 @@ static void vcpu_insn_io(struct mv_guest *g, uint16_t port, unsigned size,
 
 	exit_begin(v, KVM_EXIT_IO, port, false, 0);
 	exit_slow(v, KVM_EXIT_IO);
-	for (unsigned i = 0; i < count; i++) {
-		if (g->platform)
-			hw_platform_io(g->platform, port, size, in, &data[i]);
-		else if (in)
-			data[i] = size >= 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
-	}
-	if (!g->platform || !g->platform->exited)
+	if (hw_platform_io_insn(g->platform, port, size, in, data, count))
 		retire_skipped(v);
 	vcpu_enter(v);
 	end_call(v, own);
