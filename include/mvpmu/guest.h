@@ -71,10 +71,11 @@ struct mv_guest_ops {
 	/* The firmware's local APIC before the guest's first instruction:
 	 * enabled, in x2APIC or xAPIC mode.  No exit, nothing retires. */
 	void (*apic_init)(struct mv_guest *g, bool x2apic);
-	/* Exploration only (NULL: none, bare metal): `w` (what the guest
-	 * retired since the last piece of work) retires, then an injection
-	 * point before the next instruction of the guest's PMI handler. */
-	void (*insn_point)(struct mv_guest *g, const struct mv_work *w);
+	/* Real code inside an interrupt handler is about to execute an
+	 * instruction: an exploration point where a host interrupt may exit
+	 * the guest (docs/explore.md, `guest-insn`).  True when it did.
+	 * NULL where nothing can interrupt the guest (bare metal). */
+	bool (*insn_point)(struct mv_guest *g);
 };
 
 enum { MV_MMIO_HW, MV_MMIO_SKIP, MV_MMIO_EMULATED };

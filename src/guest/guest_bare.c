@@ -121,13 +121,7 @@ static void bare_insn_io(struct mv_guest *g, uint16_t port, unsigned size,
 			 bool in, uint32_t *data, unsigned count)
 {
 	hw_cpu_enter(B(g)->cpu, B(g)->cpu->cost.port_io);
-	for (unsigned i = 0; i < count; i++) {
-		if (g->platform)
-			hw_platform_io(g->platform, port, size, in, &data[i]);
-		else if (in)
-			data[i] = size >= 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
-	}
-	if (!g->platform || !g->platform->exited)
+	if (hw_platform_io_insn(g->platform, port, size, in, data, count))
 		bare_retire(g);
 }
 

@@ -200,3 +200,15 @@ void hw_platform_io(struct hw_platform *p, uint16_t port, unsigned size,
 	sim_trace(p->sim, TR_NOTE, port, in ? mask : *val & mask, size,
 		  in ? "unhandled port read" : "unhandled port write");
 }
+
+bool hw_platform_io_insn(struct hw_platform *p, uint16_t port, unsigned size,
+			 bool in, uint32_t *data, unsigned count)
+{
+	for (unsigned i = 0; i < count; i++) {
+		if (p)
+			hw_platform_io(p, port, size, in, &data[i]);
+		else if (in)
+			data[i] = size >= 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
+	}
+	return !p || !p->exited;
+}

@@ -50,4 +50,11 @@ void hw_platform_set_ram(struct hw_platform *p, uint64_t ram);
 void hw_platform_io(struct hw_platform *p, uint16_t port, unsigned size,
 		    bool in, uint32_t *val);
 
+/* One I/O instruction: `count` accesses (string I/O) to one port, data[i]
+ * read or written; `p` NULL: no devices (open bus).  Returns whether the
+ * instruction completes: not when a device ended the machine inside it
+ * (isa-debug-exit), so that it never retires. */
+bool hw_platform_io_insn(struct hw_platform *p, uint16_t port, unsigned size,
+			 bool in, uint32_t *data, unsigned count);
+
 #endif

@@ -185,7 +185,10 @@ static void retire_to(struct hw_x86 *x, uint32_t to)
 		x->cpu_dirty = true;
 	if (last->flags & XF_IRET) {
 		x->nmi_blocked = false;	/* SDM 6.7.1: IRET ends NMI blocking */
-		x86_returned(x);
+		if (x->frames_depth) {
+			x->frames_depth--;
+			x->frames = x->frames_depth ? x->frames >> 1 : 0;
+		}
 	}
 	/* QEMU ends a block after each XF_TLB instruction; any retired one
 	 * has the paging bridge resync before the next block runs. */
@@ -194,31 +197,6 @@ static void retire_to(struct hw_x86 *x, uint32_t to)
 			if (x86_block_insn(x, b, i)->flags & XF_TLB)
 				x->pg.pending = true;
 	x->cur_start = to;
-}
-
-/* ---- the guest's handlers: delivered to IRET ---- */
-
-/* A stack of the events being handled (bit set: a PMI), pushed at each
- * delivery and popped at each IRET; the guest is in its PMI handler while
- * a PMI is on it. */
-void x86_delivered(struct hw_x86 *x, bool pmi)
-{
-	if (x->hdepth < 64)
-		x->hdepth++;
-	x->hstack = (x->hstack << 1) | pmi;
-}
-
-void x86_returned(struct hw_x86 *x)
-{
-	if (!x->hdepth)
-		return;
-	x->hdepth--;
-	x->hstack >>= 1;
-}
-
-static bool in_pmi_handler(const struct hw_x86 *x)
-{
-	return x->hdepth && (x->hstack & (x->hdepth >= 64 ? ~0ULL : (1ULL << x->hdepth) - 1));
 }
 
 /* An instruction the engine itself completed (core MSR, RDTSC, INT n,
@@ -402,31 +380,28 @@ static bool irq_ready(struct hw_x86 *x)
 	       x86_irq_deliverable(x, &v, &nmi);
 }
 
-/* Exploration: an injection point before each instruction of the guest's
- * PMI handler (docs/explore.md), with what retired before it counted
- * first; the VM-exit it may cause can make an interrupt deliverable.
- * False when the guest must stop before the instruction. */
-static bool guest_insn_point(struct hw_x86 *x, uint64_t addr)
-{
-	struct mv_work w;
+/* ---- exploration's points inside interrupt handlers ---- */
 
-	if (!in_pmi_handler(x) || !x->cfg.sim->pts)
-		return true;
-	if (x->pt_total == x->total + 1 && x->pt_addr == addr)
-		return true;	/* this instruction's point was visited */
-	x->pt_total = x->total + 1;
-	x->pt_addr = addr;
-	w = mv_work_insns(x->pend[0], x->pend[1], x->pend[2], kernel(x), x->cfg.label);
-	x->pend[0] = x->pend[1] = x->pend[2] = 0;
-	x->g->kernel = w.kernel;
-	x->g->label = w.label;
-	x->g->ops->insn_point(x->g, &w);
-	x->room_valid = false;
+/* The instruction at `addr` is about to execute, everything before it
+ * retired: the point before it (once per instruction, whichever hook
+ * comes first).  True when the guest is to stop there (an interrupt is
+ * ready after the PMU's flush or the exit). */
+static bool point_before(struct hw_x86 *x, uint64_t addr)
+{
+	if (!x->frames || (x->point_total == x->total && x->point_addr == addr))
+		return false;
+	x->point_total = x->total;
+	x->point_addr = addr;
+	/* The counters hold every retired instruction before the PMU is
+	 * switched out for the exit. */
+	x86_flush(x);
+	if (x->g->ops->insn_point(x->g))
+		x->room_valid = false;
 	if (irq_ready(x) && !x->shadow) {
 		stop(x, STOP_EVENT, addr);
-		return false;
+		return true;
 	}
-	return true;
+	return false;
 }
 
 static void on_point(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
@@ -437,11 +412,25 @@ static void on_point(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
 
 	(void)uc;
 	(void)size;
-	if (x->one_insn || !in_pmi_handler(x) || !b || (i = x86_block_index(x, b, addr)) < 0 ||
+	if (x->one_insn || !x->frames || !b || (i = x86_block_index(x, b, addr)) < 0 ||
 	    (uint32_t)i < x->cur_start)
 		return;
 	retire_to(x, (uint32_t)i);
-	guest_insn_point(x, addr);
+	point_before(x, addr);
+}
+
+/* During exploration (the machine's points are set before its guests
+ * are made) every instruction is hooked, begin > end meaning all code,
+ * and on_point acts inside interrupt handlers only.  Hooking only the
+ * handlers would mean dropping every translation at each PMI, which
+ * costs far more than the hook.  Outside exploration: no hook at all. */
+static bool points_hook(struct hw_x86 *x)
+{
+	if (!x->cfg.sim->pts || !x->g->ops->insn_point)
+		return true;
+	x->point_hook_set = true;
+	return uc_hook_add(x->uc, &x->point_hook, UC_HOOK_CODE, (void *)on_point, x, 1, 0) ==
+	       UC_ERR_OK;
 }
 
 static void on_code(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
@@ -457,7 +446,7 @@ static void on_code(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
 	if (x->one_insn || !b || (i = x86_block_index(x, b, addr)) < 0 || (uint32_t)i < x->cur_start)
 		return;
 	retire_to(x, (uint32_t)i);
-	if (x->points && !guest_insn_point(x, addr))
+	if (x->point_hook_set && point_before(x, addr))
 		return;
 	if (room_reached(x)) {
 		x86_flush(x);
@@ -1137,6 +1126,7 @@ struct hw_x86 *hw_x86_new(struct mv_guest *g, const struct hw_x86_config *cfg,
 		return NULL;
 	}
 	x->g = g;
+	x->point_addr = UINT64_MAX;	/* no point visited yet */
 	x->plat = g->platform;
 	x->cfg = *cfg;
 	if (!x->cfg.insn_limit)
@@ -1171,21 +1161,12 @@ struct hw_x86 *hw_x86_new(struct mv_guest *g, const struct hw_x86_config *cfg,
 		hw_x86_free(x);
 		return NULL;
 	}
-	/* Exploration numbers points: the guest's PMI handler is stepped one
-	 * instruction at a time (a hook at every instruction, which costs
-	 * the per-instruction speed, so only then). */
-	x->points = !cfg->raw && cfg->sim->pts && g->ops->insn_point;
-	if (x->points && uc_hook_add(x->uc, &h, UC_HOOK_CODE, (void *)on_point, x, 1, 0)) {
-		snprintf(err, errlen, "cannot hook the CPU emulator");
-		hw_x86_free(x);
-		return NULL;
-	}
 	if (!cfg->raw &&
 	    (uc_hook_add(x->uc, &h, UC_HOOK_BLOCK, (void *)on_block, x, 1, 0) ||
 	     uc_hook_add(x->uc, &h, UC_HOOK_INTR, (void *)on_intr, x, 1, 0) ||
 	     uc_hook_add(x->uc, &h, UC_HOOK_INSN_INVALID, (void *)on_invalid, x, 1, 0) ||
 	     uc_hook_add(x->uc, &h, UC_HOOK_MEM_UNMAPPED, (void *)on_unmapped, x, 1, 0) ||
-	     uc_ctl_exits_enable(x->uc))) {
+	     !points_hook(x) || uc_ctl_exits_enable(x->uc))) {
 		snprintf(err, errlen, "cannot hook the CPU emulator");
 		hw_x86_free(x);
 		return NULL;

@@ -193,14 +193,20 @@ struct hw_x86 {
 	 * (x86_deliver ends the guest past X86_DELIVER_LOOP_MAX). */
 	uint64_t loop_total;		/* `total` at the last delivery */
 	unsigned loop_run;
+	/* IDT deliveries not yet returned from by IRET, the innermost in bit
+	 * 0: 1 for an interrupt (NMI or fixed vector: in this model a PMI),
+	 * 0 for an exception or INT n.  Beyond 64 levels only `frames_depth`
+	 * is exact.  Nonzero: the code runs inside an interrupt handler. */
+	uint64_t frames;
+	unsigned frames_depth;
+	/* Exploration's points in interrupt handlers (hw_x86.c, on_point):
+	 * a code hook over all code while one runs, and the instruction
+	 * (retired count, address) whose point was visited last. */
+	uc_hook point_hook;
+	bool point_hook_set;
+	uint64_t point_total, point_addr;
 
 	struct x86_paging pg;
-	/* Exploration: the guest's PMI handler runs from the delivery of the
-	 * PMI's vector to its IRET; its instructions are points then. */
-	uint64_t hstack;		/* events being handled, innermost at bit 0: 1 a PMI */
-	unsigned hdepth;
-	bool points;			/* exploration numbers points: step the handler */
-	uint64_t pt_total, pt_addr;	/* the instruction whose point was visited last */
 	bool one_insn;			/* running one instruction for the hypervisor, uncounted */
 	bool refetch;			/* a fetch found its page unmapped: restart at RIP */
 
@@ -222,10 +228,6 @@ void x86_end(struct hw_x86 *x, enum hw_x86_end e, const char *fmt, ...)
 void x86_flush(struct hw_x86 *x);
 void x86_retire_plain(struct hw_x86 *x, int32_t sym, bool branch);
 void x86_set_cpl(struct hw_x86 *x, unsigned cpl);
-/* An event was delivered through the IDT (a PMI: an NMI or the LVTPC's
- * fixed vector), and an IRET retired. */
-void x86_delivered(struct hw_x86 *x, bool pmi);
-void x86_returned(struct hw_x86 *x);
 uint64_t x86_reg(struct hw_x86 *x, int reg);
 void x86_set_reg(struct hw_x86 *x, int reg, uint64_t v);
 /* Host pointer to guest-physical [pa, pa+len), NULL outside memory. */

@@ -391,7 +391,8 @@ void x86_deliver(struct hw_x86 *x, unsigned v, enum x86_deliver kind, bool has_e
 	}
 	if (kind == XD_NMI)
 		x->nmi_blocked = true;	/* SDM 6.7.1: until the next IRET */
-	x86_delivered(x, kind == XD_NMI || kind == XD_EXT);
+	x->frames = x->frames << 1 | (d.kind == XD_NMI || d.kind == XD_EXT);
+	x->frames_depth++;
 	x->shadow = false;
 	x->halted = false;
 	x->deliver_after = 0;

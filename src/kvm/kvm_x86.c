@@ -709,13 +709,7 @@ static void vcpu_insn_io(struct mv_guest *g, uint16_t port, unsigned size,
 
 	exit_begin(v, KVM_EXIT_IO, port, false, 0);
 	exit_slow(v, KVM_EXIT_IO);
-	for (unsigned i = 0; i < count; i++) {
-		if (g->platform)
-			hw_platform_io(g->platform, port, size, in, &data[i]);
-		else if (in)
-			data[i] = size >= 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
-	}
-	if (!g->platform || !g->platform->exited)
+	if (hw_platform_io_insn(g->platform, port, size, in, data, count))
 		retire_skipped(v);
 	vcpu_enter(v);
 	end_call(v, own);
@@ -812,20 +806,11 @@ static void vcpu_apic_init(struct mv_guest *g, bool x2apic)
 	hw_apic_misc_set_mode(&V(g)->apic_misc, x2apic);
 }
 
-/* Exploration: what the guest retired so far, then a guest-insn point
- * (docs/explore.md). */
-static void vcpu_insn_point(struct mv_guest *g, const struct mv_work *w)
+/* Each instruction of real code's interrupt handler (in this model, the
+ * guest's PMI handler): the points exploration may exit at. */
+static bool vcpu_insn_point(struct mv_guest *g)
 {
-	struct kvm_vcpu *v = V(g);
-	bool own = begin_call(v);
-
-	for (int e = 0; e < MV_EV_NR; e++)
-		if (w->ev[e]) {
-			hw_run_work(v->cpu, w);
-			break;
-		}
-	kvm_vcpu_exit_point(v, SIM_PT_GUEST_INSN, "guest-insn/pmi-handler");
-	end_call(v, own);
+	return kvm_vcpu_exit_point(g->env, SIM_PT_GUEST_INSN, "guest-insn/pmi-handler");
 }
 
 static const struct mv_guest_ops vcpu_ops = {

@@ -7,6 +7,7 @@
  * PMI as an NMI through its IDT, prints and exits.  The expected values
  * are derived here from the code and the facts cited, not from a run. */
 #include "rc_test.h"
+#include "sim/sim.h"
 
 #define N 1000	/* both loops */
 
@@ -124,12 +125,64 @@ static void test_worked_example(void **state)
 		}
 }
 
+/* Exploration's guest-insn points (docs/explore.md): one before each
+ * instruction of the guest's PMI handler, and only in a VM (on bare
+ * metal nothing can exit the guest).  pmu_check.S's NMI handler is 16
+ * instructions (test_foreign_image) and runs once, so a VM's run visits
+ * exactly 16.  Injecting at the first exits the guest once more, for the
+ * host's timer, and changes nothing the guest sees. */
+static void test_points_in_pmi_handler(void **state)
+{
+	static const char *const cpus[] = { "sapphirerapids", "zen4" };
+	char path[512], err[512];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/foreign/pmu_check.elf", MV_GUEST_DIR);
+	for (size_t m = 0; m < 2; m++)
+		for (size_t v = 0; v < 3; v++) {
+			enum mv_vpmu vp = rc_vpmus[v];
+			struct cli_points pts = { .log = true };
+			uint32_t first = UINT32_MAX;
+			uint64_t n = 0, exits;
+
+			rc_scenario_path(path, cpus[m], vp);
+			rc_sc.points = true;
+			assert_int_equal(cli_run_scenario_points(&rc_sc, &rc_res, &pts, err,
+								 sizeof(err)), 0);
+			for (size_t i = 0; i < pts.nr_log; i++) {
+				if (pts.log_recs[i].kind != SIM_PT_GUEST_INSN)
+					continue;
+				assert_string_equal(pts.log_recs[i].label, "guest-insn/pmi-handler");
+				if (first == UINT32_MAX)
+					first = (uint32_t)i;
+				n++;
+			}
+			cli_points_free(&pts);
+			assert_int_equal(n, rc_is_vm(vp) ? 16 : 0);
+			assert_int_equal(rc_res.points_by_kind[SIM_PT_GUEST_INSN], n);
+			if (!rc_is_vm(vp))
+				continue;
+			exits = rc_res.exits_total;
+			rc_sc.points = false;
+			rc_sc.inject_at = &first;
+			rc_sc.nr_inject_at = 1;
+			rc_go();
+			assert_int_equal(rc_res.exits_total, exits + 1);
+			assert_int_equal(rc_num("pmis"), 1);
+			assert_int_equal(rc_num("loop"), loop_count(vp));
+			assert_int_equal(rc_num("pmi_ebx"), 1501);
+			rc_sc.inject_at = NULL;
+			rc_sc.nr_inject_at = 0;
+		}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_foreign_image),
 		cmocka_unit_test(test_runtime_smoke),
 		cmocka_unit_test(test_worked_example),
+		cmocka_unit_test(test_points_in_pmi_handler),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
