@@ -791,5 +791,13 @@ check 0 "issue 12: --module" "$mvpmu" run --image "$mb" --module "$tmp/sc/mod.tx
 	has "issue 12: --module" "$tmp/out" "module0 size=13 aligned=1 first=Z cmdline=[$tmp/sc/mod.txt a1]"
 check 2 "issue 12: --module missing" "$mvpmu" run --image "$mb" --module "$tmp/sc/none.txt" &&
 	one_line_err "issue 12: --module missing" "none.txt: cannot open the module"
+# The scenario key modules: paths relative to the scenario's directory,
+# checked when the file is read (FILE:LINE).
+printf 'name: mbm\nvms:\n  - programs:\n      - {kind: image, image: mb.elf, modules: ["mod.txt k=v"]}\n' >"$tmp/sc/mbm.yaml"
+check 0 "issue 12: scenario modules" "$mvpmu" run "$tmp/sc/mbm.yaml" &&
+	has "issue 12: scenario modules" "$tmp/out" "module0 size=13 aligned=1 first=Z cmdline=[$tmp/sc/mod.txt k=v]"
+printf 'name: mbm\nvms:\n  - programs:\n      - kind: image\n        image: mb.elf\n        modules: [none.txt]\n' >"$tmp/sc/mbm2.yaml"
+check 2 "issue 12: scenario module missing" "$mvpmu" run "$tmp/sc/mbm2.yaml" &&
+	one_line_err "issue 12: scenario module missing" "mbm2.yaml:6: expected a module file mvpmu can read"
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]
