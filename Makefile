@@ -55,6 +55,20 @@ GUEST_LIB_OBJ := $(patsubst guest/lib/%,$(BUILD)/guest/lib/%.o,$(GUEST_LIB_SRC))
 GUEST_LIB := $(BUILD)/guest/libmvpmu-guest.a
 GUEST_PROG_SRC := $(sort $(wildcard guest/tests/*.c guest/tests/*.S guest/examples/*.c guest/bench/loop.c))
 GUEST_IMAGES := $(patsubst guest/%,$(BUILD)/guest/%.elf,$(basename $(GUEST_PROG_SRC)))
+# Multiboot v1 kernels, built as kvm-unit-tests builds its x86 tests: x86-64
+# objects (the 32-bit entry is .code32 assembly) linked at 4 MiB, then
+# `objcopy -O elf32-i386` (guest/multiboot/, docs/realcode.md).  Their own
+# small runtime, none of guest/lib.
+MB_CFLAGS := -std=gnu17 -O2 -g -ffreestanding -fno-pic -fno-pie -mno-red-zone \
+	-mgeneral-regs-only -fno-stack-protector -fno-asynchronous-unwind-tables \
+	-fcf-protection=none -Wall -Wextra -Werror
+MB_LIB := guest/multiboot/boot.S guest/multiboot/mb_lib.c
+MB_PROG_SRC := $(sort $(filter-out guest/multiboot/mb_lib.c,$(wildcard guest/multiboot/mb_*.c)))
+GUEST_IMAGES += $(patsubst guest/%.c,$(BUILD)/guest/%.elf,$(MB_PROG_SRC))
+# Kernels written the way kvm-unit-tests writes its x86 tests, in assembly
+# with none of our runtime, built the same way as the multiboot ones.
+KUT_SRC := $(sort $(wildcard guest/kut/*.S))
+GUEST_IMAGES += $(patsubst guest/%.S,$(BUILD)/guest/%.elf,$(KUT_SRC))
 # Images that use none of the runtime, linked with gcc's default static
 # layout, as someone else's image would be (guest/foreign/).
 FOREIGN_SRC := $(sort $(wildcard guest/foreign/*.S))
@@ -114,6 +128,18 @@ $(BUILD)/guest/%.elf: guest/%.S $(GUEST_LIB) guest/mvpmu-guest.ld
 $(BUILD)/guest/bench/loop.elf: guest/bench/loop.c guest/bench/loop_body.S $(GUEST_LIB) guest/mvpmu-guest.ld
 	@mkdir -p $(dir $@)
 	$(GUEST_CC) $(GUEST_CFLAGS) guest/bench/loop.c guest/bench/loop_body.S $(GUEST_LDFLAGS) $(GUEST_LIB) -lgcc -o $@
+
+$(BUILD)/guest/multiboot/%.elf: guest/multiboot/%.c $(MB_LIB) guest/multiboot/mb_lib.h guest/multiboot/mb.ld
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(MB_CFLAGS) $< $(MB_LIB) -nostdlib -static -no-pie -Wl,-T,guest/multiboot/mb.ld \
+	  -Wl,--build-id=none -Wl,-z,noexecstack -lgcc -o $@.64
+	objcopy -O elf32-i386 $@.64 $@
+
+$(BUILD)/guest/kut/%.elf: guest/kut/%.S guest/multiboot/mb.ld
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) -nostdlib -static -no-pie -Wl,-T,guest/multiboot/mb.ld -Wl,-e,start \
+	  -Wl,--build-id=none -Wl,-z,noexecstack $< -o $@.64
+	objcopy -O elf32-i386 $@.64 $@
 
 $(BUILD)/guest/foreign/%.elf: guest/foreign/%.S
 	@mkdir -p $(dir $@)

@@ -51,12 +51,34 @@ struct mv_guest_ops {
 	/* What the hardware under this guest can still count before it
 	 * acts (hw_pmu_headroom): the engine's exact stops.  No cost. */
 	void (*headroom)(struct mv_guest *g, struct hw_headroom *h);
+	/* An access to the local APIC's xAPIC page at offset `off` (*val
+	 * read or written) by the instruction running: the CPU's APIC on bare
+	 * metal; in a VM an APIC-access exit (VMX) or NPF (SVM) that KVM
+	 * completes in its emulator.  `how` says who retires the instruction:
+	 * MV_MMIO_HW the hardware, MV_MMIO_SKIP the environment may (returns
+	 * true when it did: KVM's skipped instruction), MV_MMIO_EMULATED the
+	 * access is part of an instruction the hypervisor already emulates. */
+	bool (*insn_mmio)(struct mv_guest *g, uint32_t off, unsigned size, bool write,
+			  uint64_t *val, int how);
+	/* An invalid opcode (#UD).  In a VM KVM intercepts it; with its
+	 * force_emulation_prefix on and `fep` (the instruction follows the
+	 * bytes 0F 0B 6B 76 6D) it emulates that instruction: emulate(arg)
+	 * carries it out (true: it completed, false: it faulted) and KVM's
+	 * software path counts it (a branch when `branch`).  Returns -1 when
+	 * nothing emulated it (the #UD is delivered), else emulate's result. */
+	int (*insn_ud)(struct mv_guest *g, bool fep, bool branch,
+		       bool (*emulate)(void *arg), void *arg);
+	/* The firmware's local APIC before the guest's first instruction:
+	 * enabled, in x2APIC or xAPIC mode.  No exit, nothing retires. */
+	void (*apic_init)(struct mv_guest *g, bool x2apic);
 	/* Real code inside an interrupt handler is about to execute an
 	 * instruction: an exploration point where a host interrupt may exit
 	 * the guest (docs/explore.md, `guest-insn`).  True when it did.
 	 * NULL where nothing can interrupt the guest (bare metal). */
 	bool (*insn_point)(struct mv_guest *g);
 };
+
+enum { MV_MMIO_HW, MV_MMIO_SKIP, MV_MMIO_EMULATED };
 
 struct mv_guest {
 	const struct mv_guest_ops *ops;

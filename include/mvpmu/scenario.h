@@ -36,6 +36,8 @@
 #define MV_SERIAL_MAX (64 * 1024)	/* serial output kept per image */
 #define MV_MAX_SYMBOLS 256		/* symbols listed per image */
 #define MV_MAX_IMAGES MV_MAX_VMS
+#define MV_CMDLINE_MAX 1024		/* a multiboot kernel's command line */
+#define MV_MAX_MODULES 4		/* multiboot modules per kernel */
 
 enum mv_vpmu { MV_VPMU_NONE, MV_VPMU_EMULATED, MV_VPMU_MEDIATED };
 
@@ -68,7 +70,7 @@ enum mv_program_kind {
 	MV_PROG_RR,		/* rr-like tick counter */
 	MV_PROG_EMULATED,	/* raw counters across emulated instructions */
 	MV_PROG_IDLE,		/* runs the workload without touching the PMU */
-	MV_PROG_IMAGE,		/* real x86-64 machine code: an ELF64 image */
+	MV_PROG_IMAGE,		/* real x86 machine code: an ELF64 image or a multiboot kernel */
 };
 
 struct mv_program {
@@ -88,6 +90,13 @@ struct mv_program {
 	char image[MV_PATH_MAX];
 	uint64_t mem;
 	uint64_t insn_limit;
+	/* A multiboot kernel's command line (it gets "IMAGE CMDLINE", its path
+	 * first, as from QEMU's -kernel and -append) and modules ("PATH
+	 * [ARGS]", as QEMU's -initrd list). */
+	char cmdline[MV_CMDLINE_MAX];
+	bool cmdline_set;
+	char modules[MV_MAX_MODULES][MV_PATH_MAX];
+	unsigned nr_modules;
 };
 
 /* KVM_SET_PMU_EVENT_FILTER as the real interface takes it. */
@@ -164,6 +173,7 @@ struct mv_scenario {
 		bool set;			/* `kvm:` given */
 		bool enable_pmu;		/* kvm.enable_pmu */
 		bool enable_mediated_pmu;	/* kvm_{intel,amd}.enable_mediated_pmu */
+		bool force_emulation_prefix;	/* kvm.force_emulation_prefix (off as upstream) */
 	} kvm;
 	uint32_t patches;		/* enum mv_patch bits in force */
 	uint64_t seed;
@@ -285,6 +295,8 @@ struct mv_symbol_result {
 struct mv_image_result {
 	char who[MV_NAME_MAX];		/* "vm0/vcpu0" */
 	char image[MV_PATH_MAX];
+	bool multiboot;			/* a multiboot kernel (else an ELF64 image) */
+	char cmdline[MV_CMDLINE_MAX + MV_PATH_MAX];	/* what the kernel got */
 	char exit[24];			/* exit, halted, triple-fault, instruction-limit, error */
 	char message[200];
 	bool exited;			/* wrote isa-debug-exit: exit_status is set */

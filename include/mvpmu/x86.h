@@ -105,6 +105,7 @@
 #define APIC_LVT_DM_MASK	(7u << 8)
 #define APIC_DM_FIXED		(0u << 8)
 #define APIC_DM_NMI		(4u << 8)
+#define APIC_DM_EXTINT		(7u << 8)
 #define APIC_LVT_MASKED		(1u << 16)
 #define APIC_LVTPC_RESET	0x00010000u
 #define NMI_VECTOR		2

@@ -6,6 +6,7 @@
 
 #include "cli_json.h"
 #include "cli_report.h"
+#include "cli_text.h"
 #include "cli_scenario.h"
 
 /* ---- formatting helpers ---- */
@@ -171,7 +172,14 @@ static void text_image(FILE *f, const struct mv_image_result *im)
 	char a[32], b[32], c[32], d[32];
 	const char *line;
 
-	fprintf(f, "\n Guest image %s: %s\n", im->who, im->image);
+	fprintf(f, "\n Guest image %s: %s%s\n", im->who, im->image,
+		im->multiboot ? " (multiboot kernel)" : "");
+	if (im->multiboot) {
+		static char cmd[4 * sizeof(im->cmdline)];
+
+		cli_escape_str(cmd, sizeof(cmd), im->cmdline, 0);
+		fprintf(f, "   command line: %s\n", cmd);
+	}
 	if (im->exited)
 		fprintf(f, "   exit status %u (%s)\n", im->exit_status, im->message);
 	else
@@ -452,21 +460,26 @@ static json_t *json_symbol(const struct mv_symbol_result *s)
 static json_t *json_image(const struct mv_image_result *im)
 {
 	static char serial[4 * MV_SERIAL_MAX + 1];
-	json_t *syms = json_array();
+	static char cmd[4 * sizeof(im->cmdline)];
+	json_t *syms = json_array(), *o;
 
 	for (unsigned i = 0; i < im->nr_sym; i++)
 		json_array_append_new(syms, json_symbol(&im->sym[i]));
 	if (im->nr_other)
 		json_array_append_new(syms, json_symbol(&im->other));
 	serial_text(im, serial, sizeof(serial));
-	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:b, s:o, s:o, s:o}",
-			 "who", im->who, "image", im->image, "exit", im->exit,
-			 "exit_message", im->message,
-			 "exit_status", im->exited ? ju(im->exit_status) : json_null(),
-			 "serial", serial, "serial_truncated", im->serial_truncated,
-			 "instructions", json_user_kernel(im->insns_user, im->insns_kernel),
-			 "branches", json_user_kernel(im->branches_user, im->branches_kernel),
-			 "symbols", syms);
+	cli_escape_str(cmd, sizeof(cmd), im->cmdline, 0);
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:b, s:o, s:o, s:o}",
+		      "who", im->who, "image", im->image,
+		      "kind", im->multiboot ? "multiboot" : "elf64", "exit", im->exit,
+		      "exit_message", im->message,
+		      "exit_status", im->exited ? ju(im->exit_status) : json_null(),
+		      "serial", serial, "serial_truncated", im->serial_truncated,
+		      "instructions", json_user_kernel(im->insns_user, im->insns_kernel),
+		      "branches", json_user_kernel(im->branches_user, im->branches_kernel),
+		      "symbols", syms);
+	json_object_set_new(o, "cmdline", im->multiboot ? json_string(cmd) : json_null());
+	return o;
 }
 
 static json_t *json_guest(const struct mv_result *r)

@@ -305,6 +305,7 @@ static int build(struct machine *m, char *err, size_t errlen)
 	struct kvm_params params = {
 		.enable_pmu = m->host_cfg.enable_pmu,
 		.enable_mediated_pmu = m->host_cfg.enable_mediated_pmu,
+		.force_emulation_prefix = sc->kvm.force_emulation_prefix,
 		.patches = sc->patches,
 	};
 	m->kvm = kvm_new(&m->sim, m->cpus, m->nr_cpus, m->host, &params);
@@ -820,6 +821,15 @@ static void collect(struct machine *m, struct mv_result *res)
 	res->partial = m->partial;
 	snprintf(res->partial_reason, sizeof(res->partial_reason), "%s",
 		 m->partial ? m->partial_reason : "");
+	/* An image stopped by its own instruction cap (insn_limit) did not
+	 * finish either: a runaway guest is a partial result (exit 3). */
+	for (unsigned i = 0; i < res->nr_images && !res->partial; i++)
+		if (!strcmp(res->images[i].exit, "instruction-limit")) {
+			res->partial = true;
+			snprintf(res->partial_reason, sizeof(res->partial_reason),
+				 "ended image %s at its insn_limit (%.100s)", res->images[i].who,
+				 res->images[i].message);
+		}
 	res->budget = m->budget;
 	res->insns_total = insns_done(m);
 	res->steps_total = m->steps;

@@ -450,7 +450,7 @@ struct prog_in {
 	struct mv_program prog;
 	uint64_t pin;
 	unsigned pin_line;
-	unsigned image_line;
+	unsigned image_line, boot_line;
 };
 
 static const char *const kind_names[] = {
@@ -495,24 +495,77 @@ static int sub_pin(struct pctx *p, yaml_node_t *n, void *obj)
 	return parse_ranged(p, n, "pin", 0, CLI_MAX_PCPUS - 1, &in->pin);
 }
 
-/* The image's path, relative to the directory of the scenario file. */
+/* A path relative to the directory of the scenario file. */
+static int rel_path(struct pctx *p, yaml_node_t *n, const char *rel, char *out, size_t len,
+		    const char *what)
+{
+	const char *slash = strrchr(p->fname, '/');
+	int k;
+
+	if (rel[0] == '/' || !slash)
+		k = snprintf(out, len, "%s", rel);
+	else
+		k = snprintf(out, len, "%.*s/%s", (int)(slash - p->fname), p->fname, rel);
+	if (k < 0 || (size_t)k >= len)
+		return expect(p, n, what);
+	return 0;
+}
+
 static int sub_image(struct pctx *p, yaml_node_t *n, void *obj)
 {
 	struct prog_in *in = obj;
 	char rel[MV_PATH_MAX];
-	const char *slash = strrchr(p->fname, '/');
-	int len;
 
-	if (parse_str(p, n, rel, sizeof(rel)))
+	if (parse_str(p, n, rel, sizeof(rel)) ||
+	    rel_path(p, n, rel, in->prog.image, sizeof(in->prog.image),
+		     "an image path shorter than 512 characters with the scenario's directory"))
 		return -1;
-	if (rel[0] == '/' || !slash)
-		len = snprintf(in->prog.image, sizeof(in->prog.image), "%s", rel);
-	else
-		len = snprintf(in->prog.image, sizeof(in->prog.image), "%.*s/%s",
-			       (int)(slash - p->fname), p->fname, rel);
-	if (len < 0 || (size_t)len >= sizeof(in->prog.image))
-		return expect(p, n, "an image path shorter than 512 characters with the scenario's directory");
 	in->image_line = node_line(n);
+	return 0;
+}
+
+/* A multiboot kernel's command line, as QEMU's -append. */
+static int sub_cmdline(struct pctx *p, yaml_node_t *n, void *obj)
+{
+	struct prog_in *in = obj;
+
+	if (parse_str(p, n, in->prog.cmdline, sizeof(in->prog.cmdline)))
+		return -1;
+	in->prog.cmdline_set = true;
+	in->boot_line = in->boot_line ? in->boot_line : node_line(n);
+	return 0;
+}
+
+/* Its modules: "FILE [ARGS]" each, FILE relative to the scenario's
+ * directory, and readable now (the error names the line). */
+static int sub_modules(struct pctx *p, yaml_node_t *n, void *obj)
+{
+	struct prog_in *in = obj;
+	size_t count;
+
+	if (check_seq(p, n, "modules", MV_MAX_MODULES, &count))
+		return -1;
+	for (size_t i = 0; i < count; i++) {
+		yaml_node_t *it = seq_item(p, n, i);
+		char rel[MV_PATH_MAX], *mod = in->prog.modules[i];
+		FILE *f;
+
+		if (parse_str(p, it, rel, sizeof(rel)) ||
+		    rel_path(p, it, rel, mod, MV_PATH_MAX,
+			     "a module shorter than 512 characters with the scenario's directory"))
+			return -1;
+		mod[strcspn(mod, " ")] = '\0';
+		f = fopen(mod, "rb");
+		if (!f)
+			return fail(p, node_line(it), "expected a module file mvpmu can read, got '%s' (%s)",
+				    mod, strerror(errno));
+		fclose(f);
+		if (strchr(rel, ' ') && rel_path(p, it, rel, mod, MV_PATH_MAX,
+						 "a module shorter than 512 characters with the scenario's directory"))
+			return -1;
+	}
+	in->prog.nr_modules = (unsigned)count;
+	in->boot_line = in->boot_line ? in->boot_line : node_line(n);
 	return 0;
 }
 
@@ -530,6 +583,8 @@ static const struct field prog_fields[] = {
 	FSUB("kind", sub_kind),
 	FSUB("image", sub_image),
 	FSUB("mem", sub_mem),
+	FSUB("cmdline", sub_cmdline),
+	FSUB("modules", sub_modules),
 	FNUM("insn_limit", F_U64, struct prog_in, prog.insn_limit, 1, UINT64_MAX / 2),
 	FSUB("events", sub_prog_events),
 	FNUM("period", F_U64, struct prog_in, prog.period, 1, UINT64_MAX / 2),
@@ -557,7 +612,13 @@ static int check_image(struct pctx *p, yaml_node_t *n, const struct prog_in *in,
 			    "(the image is the program), got them");
 	if (hw_elf_open(in->prog.image, in->prog.mem ? in->prog.mem : HW_X86_MEM_DEFAULT,
 			&elf, msg, sizeof(msg)))
-		return fail(p, in->image_line, "expected an x86-64 ELF image mvpmu can run, got %s", msg);
+		return fail(p, in->image_line, "expected an x86-64 ELF image or a multiboot "
+			    "kernel mvpmu can run, got %s", msg);
+	if (!elf->multiboot && in->boot_line) {
+		hw_elf_free(elf);
+		return fail(p, in->boot_line, "expected cmdline and modules only for a multiboot "
+			    "kernel, got them for the ELF64 image %s", in->prog.image);
+	}
 	hw_elf_free(elf);
 	return 0;
 }
@@ -571,7 +632,8 @@ static int check_program(struct pctx *p, yaml_node_t *n, const struct prog_in *i
 		{ "rr_ticks", MV_PROG_RR }, { "preset", MV_PROG_EMULATED },
 		{ "handler_work", MV_PROG_EMULATED },
 		{ "image", MV_PROG_IMAGE }, { "mem", MV_PROG_IMAGE },
-		{ "insn_limit", MV_PROG_IMAGE },
+		{ "insn_limit", MV_PROG_IMAGE }, { "cmdline", MV_PROG_IMAGE },
+		{ "modules", MV_PROG_IMAGE },
 	};
 	const struct mv_program *pr = &in->prog;
 
@@ -857,6 +919,7 @@ static int sub_vpmu(struct pctx *p, yaml_node_t *n, void *obj)
 static const struct field kvm_fields[] = {
 	FBOOL("enable_pmu", struct mv_kvm_params, enable_pmu),
 	FBOOL("enable_mediated_pmu", struct mv_kvm_params, enable_mediated_pmu),
+	FBOOL("force_emulation_prefix", struct mv_kvm_params, force_emulation_prefix),
 };
 
 static int sub_kvm(struct pctx *p, yaml_node_t *n, void *obj)

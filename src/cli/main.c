@@ -36,6 +36,7 @@ static const char usage[] =
 	"usage: mvpmu run [SCENARIO|FILE|--image ELF] [--cpu MODEL] [--vpmu none|emulated|mediated]\n"
 	"                 [--seed N] [--json] [--trace FILE] [--knob NAME]... [--inject PPM]\n"
 	"                 [--inject-at N,N,...] [--patch NAME]... [--mem SIZE] [budget]\n"
+	"                 [--cmdline STR] [--module FILE]... [--force-emulation-prefix]\n"
 	"       mvpmu compare [SCENARIO|FILE|--image ELF] [--cpu MODEL] [--seed N] [--json] [--patch NAME]...\n"
 	"                 [--mem SIZE] [budget]\n"
 	"       mvpmu explore [SCENARIO|FILE|--image ELF] [--cpu MODEL] [--vpmu MODE] [--seed FIRST]\n"
@@ -86,9 +87,13 @@ static const char usage[] =
 	"  after N simulated cycles, workload instructions or program steps; the\n"
 	"  defaults are 1e10, 1e11 and 1e8.  --progress shows progress on stderr even\n"
 	"  when it is not a terminal (on a terminal it shows after about two seconds).\n"
-	"--image ELF runs an x86-64 ELF image as real machine code on one vCPU (the\n"
-	"  mediated vPMU unless --vpmu says otherwise; docs/realcode.md).\n"
+	"--image ELF runs an x86-64 ELF image or a multiboot v1 kernel as real machine\n"
+	"  code on one vCPU (the mediated vPMU unless --vpmu says otherwise;\n"
+	"  docs/realcode.md).\n"
 	"--mem SIZE gives image guests SIZE of RAM (MiB, or with K/M/G; default 256M).\n"
+	"--cmdline STR, --module FILE give a multiboot kernel its command line and up to\n"
+	"  4 modules (\"FILE [ARGS]\"), as QEMU's -append and -initrd do.\n"
+	"--force-emulation-prefix turns on KVM's force_emulation_prefix (off by default).\n"
 	"cpus      lists the CPU models\n"
 	"scenarios lists the built-in scenarios\n"
 	"\n"
@@ -123,6 +128,10 @@ struct opts {
 	const char *image;
 	bool mem_set;
 	uint64_t mem;
+	const char *cmdline;		/* --cmdline */
+	const char *modules[MV_MAX_MODULES];	/* --module, in order */
+	unsigned nr_modules;
+	bool fep;			/* --force-emulation-prefix */
 };
 
 
@@ -335,6 +344,21 @@ static int take_opt(struct opts *o, int c, const char *arg, const char *allowed)
 					   "from 2M to 3G, a multiple of 4K, got", arg);
 		o->mem_set = true;
 		break;
+	case 'L':
+		if (strlen(arg) >= MV_CMDLINE_MAX)
+			return usage_error(o->cmd, "expected --cmdline shorter than 1024 characters, got",
+					   arg);
+		o->cmdline = arg;
+		break;
+	case 'O':
+		if (o->nr_modules == MV_MAX_MODULES)
+			return usage_error(o->cmd, "expected at most 4 --module options, got also", arg);
+		if (!arg[0] || strlen(arg) >= MV_PATH_MAX)
+			return usage_error(o->cmd, "expected --module as a file name (and arguments) "
+					   "shorter than 512 characters, got", arg);
+		o->modules[o->nr_modules++] = arg;
+		break;
+	case 'F': o->fep = true; break;
 	}
 	return 0;
 }
@@ -367,6 +391,9 @@ static int parse_opts(int argc, char **argv, const char *allowed, struct opts *o
 		{ "progress", no_argument, NULL, 'P' },
 		{ "image", required_argument, NULL, 'G' },
 		{ "mem", required_argument, NULL, 'm' },
+		{ "cmdline", required_argument, NULL, 'L' },
+		{ "module", required_argument, NULL, 'O' },
+		{ "force-emulation-prefix", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -422,6 +449,40 @@ static int apply_mem(const struct opts *o, struct mv_scenario *sc)
 	return 0;
 }
 
+/* --cmdline and --module for every image program of the scenario (the
+ * loader refuses them for an ELF64 image). */
+static int apply_boot(const struct opts *o, struct mv_scenario *sc)
+{
+	struct mv_program *pr[1 + MV_MAX_VMS * MV_MAX_VCPUS];
+	unsigned n = 0;
+
+	if (!o->cmdline && !o->nr_modules)
+		return 0;
+	if (sc->bare.kind == MV_PROG_IMAGE)
+		pr[n++] = &sc->bare;
+	for (unsigned v = 0; v < sc->nr_vms; v++)
+		for (unsigned i = 0; i < MV_MAX_VCPUS; i++)
+			if (sc->vm[v].prog[i].kind == MV_PROG_IMAGE)
+				pr[n++] = &sc->vm[v].prog[i];
+	if (!n) {
+		fprintf(stderr, "mvpmu %s: --cmdline and --module apply to image programs, and %s "
+			"has none\n", o->cmd, sc->name);
+		return EXIT_USAGE;
+	}
+	for (unsigned k = 0; k < n; k++) {
+		if (o->cmdline) {
+			snprintf(pr[k]->cmdline, sizeof(pr[k]->cmdline), "%s", o->cmdline);
+			pr[k]->cmdline_set = true;
+		}
+		if (o->nr_modules) {
+			pr[k]->nr_modules = o->nr_modules;
+			for (unsigned i = 0; i < o->nr_modules; i++)
+				snprintf(pr[k]->modules[i], sizeof(pr[k]->modules[i]), "%s", o->modules[i]);
+		}
+	}
+	return 0;
+}
+
 /* Loads the scenario and applies the command line over it. */
 static int load_scenario(const struct opts *o, struct mv_scenario *sc)
 {
@@ -443,8 +504,10 @@ static int load_scenario(const struct opts *o, struct mv_scenario *sc)
 		fprintf(stderr, "%s%s\n", strncmp(err, "unknown", 7) ? "" : "mvpmu: ", err);
 		return EXIT_USAGE;
 	}
-	if (apply_mem(o, sc))
+	if (apply_mem(o, sc) || apply_boot(o, sc))
 		return EXIT_USAGE;
+	if (o->fep)
+		sc->kvm.force_emulation_prefix = true;
 	if (o->cpu) {
 		if (!hw_model_find(o->cpu))
 			return usage_error(o->cmd, "unknown CPU model (see mvpmu cpus)", o->cpu);
@@ -655,7 +718,7 @@ static int cmd_run(int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	if ((ret = prepare(argc, argv, "cvsjtkipCITPAGm", &o, sc))) {
+	if ((ret = prepare(argc, argv, "cvsjtkipCITPAGmLOF", &o, sc))) {
 		ret = ret < 0 ? 0 : ret;
 		goto out;
 	}
@@ -727,7 +790,7 @@ static int cmd_compare(int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	if ((ret = prepare(argc, argv, "csjpCITPGm", &o, base))) {
+	if ((ret = prepare(argc, argv, "csjpCITPGmLOF", &o, base))) {
 		ret = ret < 0 ? 0 : ret;
 		goto out;
 	}
@@ -909,7 +972,7 @@ static int cmd_explore(int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	if ((ret = prepare(argc, argv, "cvsnikJSjpCITPXDZRrMGm", &o, sc))) {
+	if ((ret = prepare(argc, argv, "cvsnikJSjpCITPXDZRrMGmLOF", &o, sc))) {
 		ret = ret < 0 ? 0 : ret;
 		goto out;
 	}

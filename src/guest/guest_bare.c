@@ -120,6 +120,7 @@ static void bare_insn_cpuid(struct mv_guest *g, uint32_t leaf, uint32_t sub,
 static void bare_insn_io(struct mv_guest *g, uint16_t port, unsigned size,
 			 bool in, uint32_t *data, unsigned count)
 {
+	hw_cpu_enter(B(g)->cpu, B(g)->cpu->cost.port_io);
 	if (hw_platform_io_insn(g->platform, port, size, in, data, count))
 		bare_retire(g);
 }
@@ -134,6 +135,31 @@ static void bare_headroom(struct mv_guest *g, struct hw_headroom *h)
 	hw_pmu_headroom(B(g)->cpu, g->kernel, h);
 }
 
+/* The xAPIC page is the CPU's own APIC: the access is part of the
+ * instruction, which retires on the hardware.  It costs what an APIC
+ * register access through its MSR costs. */
+static bool bare_insn_mmio(struct mv_guest *g, uint32_t off, unsigned size, bool write,
+			   uint64_t *val, int how)
+{
+	struct hw_cpu *cpu = B(g)->cpu;
+	enum hw_apic_effect fx;
+
+	(void)how;
+	hw_cpu_enter(cpu, write ? cpu->cost.wrmsr : cpu->cost.rdmsr);
+	fx = hw_apic_mmio(&cpu->apic.misc, &cpu->apic.lvtpc, (unsigned)cpu->id, off, size, write, val);
+	sim_trace(cpu->sim, TR_NOTE, off, *val, write, write ? "xapic write" : "xapic read");
+	if (fx == HW_APIC_EOI) {
+		cpu->apic.nr_eoi++;
+		sim_trace(cpu->sim, TR_EOI, 0, 0, 0, NULL);
+	}
+	return false;
+}
+
+static void bare_apic_init(struct mv_guest *g, bool x2apic)
+{
+	hw_apic_misc_set_mode(&B(g)->cpu->apic.misc, x2apic);
+}
+
 static const struct mv_guest_ops bare_ops = {
 	.wrmsr = bare_wrmsr, .rdmsr = bare_rdmsr, .rdpmc = bare_rdpmc,
 	.cpuid = bare_cpuid, .run = bare_run, .emulate = bare_emulate,
@@ -141,7 +167,10 @@ static const struct mv_guest_ops bare_ops = {
 	.insn_wrmsr = bare_insn_wrmsr, .insn_rdmsr = bare_insn_rdmsr,
 	.insn_rdpmc = bare_insn_rdpmc, .insn_cpuid = bare_insn_cpuid,
 	.insn_io = bare_insn_io, .insn_hlt = bare_insn_hlt,
-	.headroom = bare_headroom,
+	.headroom = bare_headroom, .insn_mmio = bare_insn_mmio,
+	.apic_init = bare_apic_init,
+	/* insn_ud: a #UD is the guest's (UD2 before "kvm" is an ordinary #UD);
+	 * insn_point: no VM exits to inject on bare metal. */
 };
 
 /* The CPU's interrupt hook: straight to the program's handler, or held

@@ -16,6 +16,8 @@ struct guest_image {
 	struct hw_x86 *cpu;
 	char path[MV_PATH_MAX];
 	char label[MV_NAME_MAX];	/* truth label: the file's base name */
+	char cmdline[MV_CMDLINE_MAX];
+	char modules[MV_MAX_MODULES][MV_PATH_MAX];
 };
 
 struct guest_image *guest_image_new(const struct mv_program *cfg, struct mv_guest *g,
@@ -36,12 +38,29 @@ struct guest_image *guest_image_new(const struct mv_program *cfg, struct mv_gues
 	base = base ? base + 1 : cfg->image;
 	snprintf(im->label, sizeof(im->label), "%.*s", (int)sizeof(im->label) - 1, base);
 	hw_platform_init(&im->plat, sim);
+	hw_platform_set_ram(&im->plat, cfg->mem ? cfg->mem : HW_X86_MEM_DEFAULT);
 	xc = (struct hw_x86_config){
 		.sim = sim, .mem = cfg->mem ? cfg->mem : HW_X86_MEM_DEFAULT,
 		.insn_limit = cfg->insn_limit, .label = im->label,
+		.mboot = { .kernel = im->path, .cmdline = im->cmdline,
+			   .nr_modules = cfg->nr_modules < HW_MBOOT_MAX_MODULES ?
+					 cfg->nr_modules : HW_MBOOT_MAX_MODULES },
 	};
+	memcpy(im->cmdline, cfg->cmdline, sizeof(im->cmdline));
+	im->cmdline[sizeof(im->cmdline) - 1] = '\0';
+	for (unsigned i = 0; i < xc.mboot.nr_modules; i++) {
+		memcpy(im->modules[i], cfg->modules[i], sizeof(im->modules[i]));
+		im->modules[i][sizeof(im->modules[i]) - 1] = '\0';
+		xc.mboot.modules[i] = im->modules[i];
+	}
 	if (hw_elf_open(cfg->image, xc.mem, &im->elf, err, errlen)) {
 		free(im);
+		return NULL;
+	}
+	if (!im->elf->multiboot && (cfg->cmdline_set || cfg->nr_modules)) {
+		snprintf(err, errlen, "%.400s: a command line and modules are for multiboot "
+			 "kernels, and this is an ELF64 image", cfg->image);
+		guest_image_free(im);
 		return NULL;
 	}
 	g->platform = &im->plat;
@@ -56,6 +75,11 @@ struct guest_image *guest_image_new(const struct mv_program *cfg, struct mv_gues
 bool guest_image_step(struct guest_image *im)
 {
 	return hw_x86_step(im->cpu, GUEST_IMAGE_STEP_INSNS);
+}
+
+void guest_image_stop(struct guest_image *im)
+{
+	hw_x86_stop(im->cpu);
 }
 
 static uint64_t sym_total(const struct mv_symbol_result *s)
@@ -126,6 +150,9 @@ void guest_image_report(struct guest_image *im, const char *who, struct mv_resul
 	memset(r, 0, sizeof(*r));
 	snprintf(r->who, sizeof(r->who), "%.*s", (int)sizeof(r->who) - 1, who);
 	memcpy(r->image, im->path, sizeof(r->image));
+	r->multiboot = im->elf->multiboot;
+	if (r->multiboot)
+		snprintf(r->cmdline, sizeof(r->cmdline), "%s %s", im->path, im->cmdline);
 	end = hw_x86_end(im->cpu, &why);
 	snprintf(r->exit, sizeof(r->exit), "%s", hw_x86_end_name(end));
 	snprintf(r->message, sizeof(r->message), "%.*s", (int)sizeof(r->message) - 1, why);

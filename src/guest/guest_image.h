@@ -24,6 +24,8 @@ struct guest_image *guest_image_new(const struct mv_program *cfg, struct mv_gues
 				    struct sim *sim, char *err, size_t errlen);
 /* Runs one slice; false once the guest has ended. */
 bool guest_image_step(struct guest_image *im);
+/* The run's budget ends the guest where it is. */
+void guest_image_stop(struct guest_image *im);
 /* Appends the image's result (serial, exit, truth per symbol) as `who`. */
 void guest_image_report(struct guest_image *im, const char *who, struct mv_result *res);
 void guest_image_free(struct guest_image *im);

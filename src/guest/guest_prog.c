@@ -257,6 +257,12 @@ bool guest_prog_step(struct guest_prog *p)
 	if (p->image) {
 		if (p->state == GP_SETUP)
 			p->irqs0 = p->g->nr_irqs;
+		/* The run's budget stops the guest where it is. */
+		if (p->stop) {
+			guest_image_stop(p->image);
+			p->state = GP_DONE;
+			return false;
+		}
 		p->state = guest_image_step(p->image) ? GP_RUN : GP_DONE;
 		return p->state == GP_RUN;
 	}
@@ -295,7 +301,7 @@ static bool work_left(const struct guest_prog *p)
 
 bool guest_prog_stop(struct guest_prog *p)
 {
-	bool left = p->state == GP_SETUP || (p->state == GP_RUN && work_left(p));
+	bool left = p->state == GP_SETUP || (p->state == GP_RUN && (p->image || work_left(p)));
 
 	p->stop = true;
 	return left;

@@ -76,6 +76,11 @@ void hw_apic_pmi(struct hw_cpu *cpu)
 		sim_trace(cpu->sim, TR_PMI_DROPPED, lvt, 0, 0, "lvtpc masked");
 		return;
 	}
+	/* A globally disabled APIC delivers nothing (SDM 11.4.3). */
+	if (!hw_apic_enabled(&cpu->apic.misc)) {
+		sim_trace(cpu->sim, TR_PMI_DROPPED, lvt, 0, 0, "apic disabled");
+		return;
+	}
 	bool nmi = (lvt & APIC_LVT_DM_MASK) == APIC_DM_NMI;
 	unsigned vector = nmi ? NMI_VECTOR : (lvt & APIC_LVT_VECTOR);
 
@@ -88,74 +93,7 @@ void hw_apic_pmi(struct hw_cpu *cpu)
 	deliver(cpu, vector, nmi);
 }
 
-/* ---- the APIC registers beyond LVTPC, and retiring WRMSRs ---- */
-
-void hw_apic_misc_reset(struct hw_apic_misc *a)
-{
-	a->tpr = 0;
-	a->svr = APIC_SVR_RESET;
-}
-
-bool hw_apic_misc_wrmsr_fault(uint32_t msr, uint64_t val, int *fault)
-{
-	switch (msr) {
-	case MSR_IA32_APIC_BASE:
-		/* Only the value it has (BSP is read-only): the APIC cannot be
-		 * moved, disabled or taken out of x2APIC mode here. */
-		*fault = (val & ~APIC_BASE_BSP) == (APIC_BASE_DEFAULT | APIC_BASE_EN | APIC_BASE_EXTD)
-			 ? X86_OK : X86_GP;
-		return true;
-	case MSR_X2APIC_ID:
-	case MSR_X2APIC_VERSION:
-		*fault = X86_GP;	/* read-only in x2APIC mode (SDM 11.12.1.2) */
-		return true;
-	case MSR_X2APIC_TPR:
-		*fault = (val & ~0xFFULL) ? X86_GP : X86_OK;
-		return true;
-	case MSR_X2APIC_SVR:
-		*fault = (val & ~0x1FFULL) ? X86_GP : X86_OK;
-		return true;
-	}
-	return false;
-}
-
-bool hw_apic_misc_wrmsr(struct hw_apic_misc *a, uint32_t msr, uint64_t val, int *fault)
-{
-	if (!hw_apic_misc_wrmsr_fault(msr, val, fault))
-		return false;
-	if (*fault == X86_OK && msr == MSR_X2APIC_TPR)
-		a->tpr = (uint32_t)val;
-	if (*fault == X86_OK && msr == MSR_X2APIC_SVR)
-		a->svr = (uint32_t)val;
-	return true;
-}
-
-bool hw_apic_misc_rdmsr(const struct hw_apic_misc *a, unsigned apic_id, uint32_t msr,
-			uint64_t *val, int *fault)
-{
-	switch (msr) {
-	case MSR_IA32_APIC_BASE:
-		*val = APIC_BASE_DEFAULT | APIC_BASE_EN | APIC_BASE_EXTD |
-		       (apic_id == 0 ? APIC_BASE_BSP : 0);
-		break;
-	case MSR_X2APIC_ID:
-		*val = apic_id;
-		break;
-	case MSR_X2APIC_VERSION:
-		*val = APIC_VERSION;
-		break;
-	case MSR_X2APIC_TPR:
-		*val = a->tpr;
-		break;
-	case MSR_X2APIC_SVR:
-		*val = a->svr;
-		break;
-	default:
-		return false;
-	}
-	*fault = X86_OK;
-	return true;
-}
+/* ---- retiring WRMSRs ---- */
 
 /* The fault a write would take, found on a scratch copy of the CPU (the
  * vendor ops touch nothing but the CPU's own state, and trace nothing). */
@@ -164,7 +102,7 @@ static int wrmsr_fault(const struct hw_cpu *cpu, uint32_t msr, uint64_t val)
 	struct hw_cpu tmp = *cpu;
 	int fault = X86_GP;
 
-	if (hw_common_wrmsr_fault(msr, val, &fault))
+	if (hw_common_wrmsr_fault(cpu, msr, val, &fault))
 		return fault;
 	fault = tmp.ops->wrmsr(&tmp, msr, val);
 	return fault == HW_MSR_NOT_MINE ? X86_GP : fault;
@@ -180,45 +118,14 @@ int hw_wrmsr_retire(struct hw_cpu *cpu, uint32_t msr, uint64_t val,
 
 /* ---- CPUID (MSRs and RDPMC are inline in hw_cpu.h) ---- */
 
-static void vendor_string(const struct hw_model *m, uint32_t r[4])
-{
-	/* CPUID leaf 0 spells the vendor in EBX, EDX, ECX order. */
-	const char *s = m->vendor == HW_INTEL ? "GenuineIntel" : "AuthenticAMD";
-
-	memcpy(&r[1], s, 4);
-	memcpy(&r[3], s + 4, 4);
-	memcpy(&r[2], s + 8, 4);
-}
-
-/* CPUID.1:EAX signature: family above 0xF goes to the extended family
- * field, the model's high nibble to the extended model field. */
-static uint32_t signature(const struct hw_model *m)
-{
-	uint32_t fam = m->family > 0xF ? 0xF : m->family;
-	uint32_t ext_fam = m->family > 0xF ? m->family - 0xF : 0;
-
-	return (ext_fam << 20) | ((m->model_id >> 4) << 16) | (fam << 8) |
-	       ((m->model_id & 0xF) << 4);
-}
-
 void hw_cpuid(struct hw_cpu *cpu, uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
 	const struct hw_model *m = cpu->model;
 
 	hw_cpu_enter(cpu, m->cost.cpuid);
 	memset(r, 0, 4 * sizeof(r[0]));
-	if (leaf == 0) {
-		r[0] = 0xD;
-		vendor_string(m, r);
-	} else if (leaf == 1) {
-		r[0] = signature(m);
-		r[1] = (uint32_t)cpu->id << 24;		/* initial APIC ID */
-		r[2] = CPUID_1_ECX_X2APIC;
-		r[3] = CPUID_1_EDX_TSC | CPUID_1_EDX_MSR | CPUID_1_EDX_APIC;
-	} else if (leaf == 0x80000000) {
-		r[0] = 0x80000022;
-		vendor_string(m, r);
-	}
+	leaf = hw_cpuid_leaf(m, leaf);
+	hw_cpuid_base(cpu, leaf, sub, r);
 	cpu->ops->cpuid(cpu, leaf, sub, r);
 	sim_trace(cpu->sim, TR_CPUID, leaf, ((uint64_t)r[0] << 32) | r[1],
 		  ((uint64_t)r[2] << 32) | r[3], NULL);

@@ -10,6 +10,7 @@
 
 #include "mvpmu/events.h"
 #include "mvpmu/x86.h"
+#include "hw_apic.h"
 #include "hw_model.h"
 #include "sim/sim.h"
 
@@ -26,12 +27,6 @@ struct hw_pmu {
 	uint64_t global_status;
 	uint64_t debugctl;
 	uint64_t perf_caps;
-};
-
-/* The x2APIC registers besides LVTPC and EOI that a guest kernel sets
- * up (read back as written; they change nothing else in the model). */
-struct hw_apic_misc {
-	uint32_t tpr, svr;
 };
 
 struct hw_apic {
@@ -132,6 +127,10 @@ void hw_cpu_init(struct hw_cpu *cpu, int id, struct sim *sim,
 		 const struct hw_model *model);
 
 void hw_cpuid(struct hw_cpu *cpu, uint32_t leaf, uint32_t sub, uint32_t r[4]);
+/* hw_cpuid.c: the leaf a query is answered from (Intel's highest basic
+ * leaf for one out of range), and the leaves outside the PMU's. */
+uint32_t hw_cpuid_leaf(const struct hw_model *m, uint32_t leaf);
+void hw_cpuid_base(const struct hw_cpu *cpu, uint32_t leaf, uint32_t sub, uint32_t r[4]);
 
 /* ---- architectural accessors: X86_OK or the fault vector (X86_GP) ----
  * Inline: the PMU switch makes dozens per VM exit, and a call layer costs
@@ -189,13 +188,8 @@ HW_ALWAYS_INLINE void hw_trace_access(struct hw_cpu *cpu, enum sim_trace_kind ki
  * Delivery status (bit 12) is read-only (SDM vol. 3, 11.5.1). */
 #define HW_LVT_WRITABLE (APIC_LVT_VECTOR | APIC_LVT_DM_MASK | APIC_LVT_MASKED)
 
-/* The x2APIC registers beyond LVTPC and EOI, and APIC_BASE (hw_cpu.c):
- * the same rules serve KVM's virtual APIC. */
-void hw_apic_misc_reset(struct hw_apic_misc *a);
-bool hw_apic_misc_wrmsr_fault(uint32_t msr, uint64_t val, int *fault);
-bool hw_apic_misc_wrmsr(struct hw_apic_misc *a, uint32_t msr, uint64_t val, int *fault);
-bool hw_apic_misc_rdmsr(const struct hw_apic_misc *a, unsigned apic_id, uint32_t msr,
-			uint64_t *val, int *fault);
+/* The APIC registers beyond LVTPC and EOI, and APIC_BASE: hw_apic.h (the
+ * same rules serve KVM's virtual APIC). */
 
 /* The MSRs every CPU has outside its PMU (hw_common_wrmsr/rdmsr) that a
  * caller may name as a constant (the fast dispatch in hw_wrmsr). */
@@ -205,27 +199,29 @@ static inline bool hw_msr_is_common(uint32_t msr)
 }
 
 /* Whether `msr` is one of the common MSRs, and the fault a write of `val`
- * to it takes. */
-static inline bool hw_common_wrmsr_fault(uint32_t msr, uint64_t val, int *fault)
+ * to it takes (the x2APIC ones exist in x2APIC mode only). */
+static inline bool hw_common_wrmsr_fault(const struct hw_cpu *cpu, uint32_t msr, uint64_t val,
+					 int *fault)
 {
 	switch (msr) {
 	case MSR_X2APIC_LVTPC:
-		*fault = (val >> 32) ? X86_GP : X86_OK;
+		*fault = (val >> 32) || !hw_apic_x2apic(&cpu->apic.misc) ? X86_GP : X86_OK;
 		return true;
 	case MSR_X2APIC_EOI:
-		*fault = val ? X86_GP : X86_OK;	/* x2APIC EOI takes only 0 */
+		/* x2APIC EOI takes only 0 */
+		*fault = val || !hw_apic_x2apic(&cpu->apic.misc) ? X86_GP : X86_OK;
 		return true;
 	case MSR_EFER:
 		*fault = X86_OK;
 		return true;
 	}
-	return hw_apic_misc_wrmsr_fault(msr, val, fault);
+	return hw_apic_misc_wrmsr_fault(&cpu->apic.misc, msr, val, fault);
 }
 
 /* A faulting WRMSR changes nothing. */
 static inline bool hw_common_wrmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t val, int *fault)
 {
-	if (!hw_common_wrmsr_fault(msr, val, fault))
+	if (!hw_common_wrmsr_fault(cpu, msr, val, fault))
 		return false;
 	if (*fault != X86_OK)
 		return true;
@@ -251,6 +247,10 @@ static inline bool hw_common_rdmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t *v
 {
 	switch (msr) {
 	case MSR_X2APIC_LVTPC:
+		if (!hw_apic_x2apic(&cpu->apic.misc)) {
+			*fault = X86_GP;
+			return true;
+		}
 		*val = cpu->apic.lvtpc;
 		break;
 	case MSR_EFER:

@@ -65,20 +65,26 @@ static int read_file(struct ctx *c, struct hw_elf *e)
 	return 0;
 }
 
+static bool is_elf(const struct hw_elf *e)
+{
+	return e->size >= EI_NIDENT && !memcmp(e->data, ELFMAG, SELFMAG);
+}
+
 /* The ELF header before libelf: its own checks are not all one-line. */
 static int check_ident(struct ctx *c, const struct hw_elf *e)
 {
 	const unsigned char *d = e->data;
 
-	if (e->size < EI_NIDENT || memcmp(d, ELFMAG, SELFMAG))
+	if (!is_elf(e))
 		return fail(c, "not an ELF file");
-	if (d[EI_CLASS] == ELFCLASS32)
-		return fail(c, "a 32-bit ELF file; images are ELF64 (multiboot kernels are not supported)");
-	if (d[EI_CLASS] != ELFCLASS64)
+	if (d[EI_CLASS] == ELFCLASS32 && !e->multiboot)
+		return fail(c, "a 32-bit ELF file without a multiboot header in its first 8 KiB "
+			    "(32-bit kernels boot as multiboot v1 kernels)");
+	if (d[EI_CLASS] != ELFCLASS64 && d[EI_CLASS] != ELFCLASS32)
 		return fail(c, "unknown ELF class %u", d[EI_CLASS]);
 	if (d[EI_DATA] != ELFDATA2LSB)
 		return fail(c, "not a little-endian ELF file");
-	if (e->size < sizeof(Elf64_Ehdr))
+	if (e->size < (d[EI_CLASS] == ELFCLASS32 ? sizeof(Elf32_Ehdr) : sizeof(Elf64_Ehdr)))
 		return fail(c, "truncated ELF header");
 	return 0;
 }
@@ -94,7 +100,9 @@ static int check_header(struct ctx *c, Elf *elf, struct hw_elf *e)
 
 	if (!gelf_getehdr(elf, &eh))
 		return fail(c, "bad ELF header (%s)", elf_errmsg(-1));
-	if (eh.e_machine != EM_X86_64)
+	if (gelf_getclass(elf) == ELFCLASS32 && eh.e_machine != EM_386)
+		return fail(c, "not an i386 ELF32 file (machine %u)", eh.e_machine);
+	if (gelf_getclass(elf) == ELFCLASS64 && eh.e_machine != EM_X86_64)
 		return fail(c, "not an x86-64 ELF file (machine %u)", eh.e_machine);
 	if (eh.e_type == ET_DYN)
 		return fail(c, "position-independent (ET_DYN); link the image at a fixed address (-static -no-pie)");
@@ -116,7 +124,13 @@ static int check_segment(struct ctx *c, const GElf_Phdr *ph, size_t i,
 		return fail(c, "segment %zu: physical 0x%" PRIx64 "+0x%" PRIx64
 			    " is outside guest RAM (0x%" PRIx64 " bytes; see --mem)",
 			    i, (uint64_t)ph->p_paddr, (uint64_t)ph->p_memsz, ram);
-	if (ph->p_vaddr != ph->p_paddr)
+	if (e->multiboot && ((ph->p_paddr < HW_MBOOT_LOW_END &&
+			      ph->p_paddr + ph->p_memsz > HW_MBOOT_MMAP_ADDR) ||
+			     (ph->p_paddr < 0x100000 && ph->p_paddr + ph->p_memsz > HW_MBOOT_GDT_ADDR)))
+		return fail(c, "segment %zu: physical 0x%" PRIx64 "+0x%" PRIx64 " overlaps what the "
+			    "loader uses (the multiboot information at 0x9000-0x9FFF, the BIOS area "
+			    "at 0xF0000-0xFFFFF)", i, (uint64_t)ph->p_paddr, (uint64_t)ph->p_memsz);
+	if (ph->p_vaddr != ph->p_paddr && !e->multiboot)
 		return fail(c, "segment %zu: virtual address 0x%" PRIx64 " differs from physical 0x%" PRIx64
 			    "; ELF64 images run identity-mapped", i, (uint64_t)ph->p_vaddr,
 			    (uint64_t)ph->p_paddr);
@@ -125,6 +139,7 @@ static int check_segment(struct ctx *c, const GElf_Phdr *ph, size_t i,
 
 static int read_segments(struct ctx *c, Elf *elf, struct hw_elf *e, uint64_t ram)
 {
+	uint64_t entry_virt = UINT64_MAX;
 	size_t n;
 	int rc;
 
@@ -154,13 +169,26 @@ static int read_segments(struct ctx *c, Elf *elf, struct hw_elf *e, uint64_t ram
 			.paddr = ph.p_paddr, .filesz = ph.p_filesz, .memsz = ph.p_memsz,
 			.offset = ph.p_offset, .flags = ph.p_flags,
 		};
+		/* A multiboot kernel is entered with paging off: an entry given
+		 * as a virtual address of a segment linked elsewhere is
+		 * translated, as GRUB does. */
+		if (e->multiboot && ph.p_vaddr != ph.p_paddr && e->entry >= ph.p_vaddr &&
+		    e->entry < ph.p_vaddr + ph.p_memsz)
+			entry_virt = e->entry - ph.p_vaddr + ph.p_paddr;
+		if (ph.p_paddr + ph.p_memsz > e->load_end)
+			e->load_end = ph.p_paddr + ph.p_memsz;
 	}
 	if (!e->nr_seg)
 		return fail(c, "no loadable segment");
-	for (unsigned j = 0; j < e->nr_seg; j++)
-		if ((e->seg[j].flags & PF_X) && e->entry >= e->seg[j].paddr &&
-		    e->entry < e->seg[j].paddr + e->seg[j].memsz)
-			return 0;
+	for (int pass = 0; pass < 2; pass++) {
+		for (unsigned j = 0; j < e->nr_seg; j++)
+			if ((e->seg[j].flags & PF_X) && e->entry >= e->seg[j].paddr &&
+			    e->entry < e->seg[j].paddr + e->seg[j].memsz)
+				return 0;
+		if (pass || entry_virt == UINT64_MAX)
+			break;
+		e->entry = entry_virt;
+	}
 	return fail(c, "entry point 0x%" PRIx64 " is not in an executable segment", e->entry);
 }
 
@@ -305,12 +333,58 @@ static int read_symbols(struct ctx *c, Elf *elf, struct hw_elf *e)
 	return rc;
 }
 
+/* Multiboot flags bit 16: the kernel is the file's bytes from the header's
+ * load_addr on (QEMU's load_multiboot, the header's address fields). */
+static int aout_segment(struct ctx *c, struct hw_elf *e, uint64_t ram)
+{
+	const struct hw_mboot_header *h = &e->mb;
+	uint64_t text, load, size;
+
+	if (e->size < (uint64_t)h->offset + 32)
+		return fail(c, "its multiboot header's address fields run past the end of the file");
+	if (h->header_addr < h->load_addr || h->header_addr - h->load_addr > h->offset)
+		return fail(c, "its multiboot header_addr 0x%x is not inside what load_addr 0x%x loads",
+			    h->header_addr, h->load_addr);
+	text = h->offset - (h->header_addr - h->load_addr);
+	if (h->load_end_addr) {
+		if (h->load_end_addr < h->load_addr)
+			return fail(c, "its multiboot load_end_addr is below load_addr");
+		load = h->load_end_addr - h->load_addr;
+	} else {
+		load = e->size - text;
+	}
+	if (text + load > e->size)
+		return fail(c, "its multiboot load_end_addr is past the end of the file");
+	size = load;
+	if (h->bss_end_addr) {
+		if (h->bss_end_addr < h->load_addr + load)
+			return fail(c, "its multiboot bss_end_addr is below load_end_addr");
+		size = h->bss_end_addr - h->load_addr;
+	}
+	if (!range_ok(h->load_addr, size, ram))
+		return fail(c, "it loads physical 0x%x+0x%" PRIx64 ", outside guest RAM (0x%" PRIx64
+			    " bytes; see --mem)", h->load_addr, size, ram);
+	if ((h->load_addr < HW_MBOOT_LOW_END && h->load_addr + size > HW_MBOOT_MMAP_ADDR) ||
+	    (h->load_addr < 0x100000 && h->load_addr + size > HW_MBOOT_GDT_ADDR))
+		return fail(c, "it loads physical 0x%x+0x%" PRIx64 ", over what the loader uses "
+			    "(0x9000-0x9FFF, 0xF0000-0xFFFFF)", h->load_addr, size);
+	if (h->entry_addr < h->load_addr || h->entry_addr >= h->load_addr + size)
+		return fail(c, "its multiboot entry_addr 0x%x is not in what it loads", h->entry_addr);
+	e->seg[0] = (struct hw_elf_segment){ .paddr = h->load_addr, .filesz = load, .memsz = size,
+					     .offset = text, .flags = PF_R | PF_W | PF_X };
+	e->nr_seg = 1;
+	e->entry = h->entry_addr;
+	e->load_end = h->load_addr + size;
+	return 0;
+}
+
 int hw_elf_open(const char *path, uint64_t ram, struct hw_elf **out,
 		char *err, size_t errlen)
 {
 	struct ctx c = { path, err, errlen };
 	struct hw_elf *e = calloc(1, sizeof(*e));
 	Elf *elf = NULL;
+	const char *why;
 	int rc;
 
 	*out = NULL;
@@ -321,18 +395,37 @@ int hw_elf_open(const char *path, uint64_t ram, struct hw_elf **out,
 		return fail(&c, "libelf is unusable (%s)", elf_errmsg(-1));
 	}
 	rc = read_file(&c, e);
-	if (!rc)
-		rc = check_ident(&c, e);
-	if (!rc && !(elf = elf_memory((char *)e->data, e->size)))
-		rc = fail(&c, "unreadable ELF (%s)", elf_errmsg(-1));
-	if (!rc && elf_kind(elf) != ELF_K_ELF)
-		rc = fail(&c, "not an ELF file");
-	if (!rc)
-		rc = check_header(&c, elf, e);
-	if (!rc)
-		rc = read_segments(&c, elf, e, ram);
-	if (!rc)
-		rc = read_symbols(&c, elf, e);
+	if (!rc && !hw_mboot_find(e->data, e->size, &e->mb)) {
+		e->multiboot = true;
+		e->aout = e->mb.flags & HW_MBOOT_AOUT_KLUDGE;
+		if ((why = hw_mboot_refused(e->mb.flags)))
+			rc = fail(&c, "%s", why);
+	}
+	if (!rc && e->aout) {
+		rc = aout_segment(&c, e, ram);
+		/* Its symbols, when the file is an ELF file too. */
+		if (!rc && is_elf(e) && (elf = elf_memory((char *)e->data, e->size)) &&
+		    elf_kind(elf) == ELF_K_ELF)
+			rc = read_symbols(&c, elf, e);
+		else if (!rc && !(e->sym = calloc(1, sizeof(*e->sym))))
+			rc = fail(&c, "out of memory");
+	} else {
+		if (!rc && !is_elf(e) && e->multiboot)
+			rc = fail(&c, "a multiboot kernel that is not an ELF file and has no load "
+				  "addresses in its header (flags bit 16)");
+		if (!rc)
+			rc = check_ident(&c, e);
+		if (!rc && !(elf = elf_memory((char *)e->data, e->size)))
+			rc = fail(&c, "unreadable ELF (%s)", elf_errmsg(-1));
+		if (!rc && elf_kind(elf) != ELF_K_ELF)
+			rc = fail(&c, "not an ELF file");
+		if (!rc)
+			rc = check_header(&c, elf, e);
+		if (!rc)
+			rc = read_segments(&c, elf, e, ram);
+		if (!rc)
+			rc = read_symbols(&c, elf, e);
+	}
 	if (elf)
 		elf_end(elf);
 	if (rc) {

@@ -23,13 +23,15 @@ struct hw_costs {
 	uint32_t perf_event_read;
 	uint32_t perf_event_update;	/* period change / enable / disable */
 	uint32_t irq_entry;		/* taking an interrupt or NMI */
+	uint32_t port_io;		/* one access to a legacy device's I/O port */
 };
 
 struct hw_model {
 	const char *name;
 	const char *desc;
 	enum hw_vendor vendor;
-	unsigned family, model_id;
+	unsigned family, model_id, stepping;
+	const char *brand;		/* CPUID 0x80000002-4 (at most 47 characters) */
 	/* Intel: architectural PMU version (CPUID 0xA).  AMD: 0. */
 	unsigned pmu_version;
 	unsigned nr_gp, gp_width;

@@ -1,8 +1,9 @@
-/* hw_platform: the devices a real-code guest reaches through port I/O:
- * a 16550 UART at 0x3F8, QEMU's isa-debug-exit at 0xF4, and open bus
- * everywhere else (FACTS.md s.8).  On bare metal they are the machine's
- * devices; in a VM they are the VMM's, reached through an I/O exit to
- * userspace.  The multiboot PC of issue 12 (fw_cfg, PIC) extends this. */
+/* hw_platform: the devices a real-code guest reaches through port I/O,
+ * the minimal PC of FACTS.md s.8: a 16550 UART at 0x3F8, QEMU's
+ * isa-debug-exit at 0xF4, QEMU's fw_cfg at 0x510/0x511, the two 8259 PICs'
+ * ports (their masks), and open bus everywhere else.  On bare metal they
+ * are the machine's devices; in a VM they are the VMM's, reached through
+ * an I/O exit to userspace. */
 #ifndef HW_PLATFORM_H
 #define HW_PLATFORM_H
 
@@ -16,6 +17,9 @@
 
 #define HW_PORT_COM1		0x3F8	/* 16550 UART base */
 #define HW_PORT_DEBUG_EXIT	0xF4	/* isa-debug-exit */
+#define HW_PORT_FW_CFG		0x510	/* selector (16 bits); data at 0x511 */
+#define HW_PORT_PIC1		0x20	/* command; mask at 0x21 */
+#define HW_PORT_PIC2		0xA0	/* command; mask at 0xA1 */
 
 struct hw_platform {
 	struct sim *sim;
@@ -27,9 +31,18 @@ struct hw_platform {
 	bool exited;			/* isa-debug-exit was written */
 	uint32_t exit_status;		/* (value << 1) | 1 */
 	uint64_t nr_unhandled;		/* accesses to ports nothing claims */
+	/* fw_cfg: what it says, and where a read is. */
+	uint64_t ram_size;
+	uint16_t nb_cpus;
+	uint16_t fw_key;
+	uint32_t fw_off;
+	/* The 8259s: the masks, and where an initialization sequence is. */
+	uint8_t pic_imr[2], pic_icw[2], pic_icw4[2];
 };
 
+/* `ram` bytes of RAM and one CPU, as fw_cfg reports them. */
 void hw_platform_init(struct hw_platform *p, struct sim *sim);
+void hw_platform_set_ram(struct hw_platform *p, uint64_t ram);
 
 /* One port access of `size` bytes (1, 2 or 4).  A read fills *val; a
  * write takes val.  Never faults: unclaimed ports read as all ones and

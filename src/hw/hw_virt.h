@@ -27,6 +27,7 @@
 #define VMX_EXIT_CPUID		10
 #define VMX_EXIT_HLT		12
 #define VMX_EXIT_IO		30
+#define VMX_EXIT_APIC_ACCESS	44
 #define VMX_EXIT_RDPMC		15
 #define VMX_EXIT_MSR_READ	31
 #define VMX_EXIT_MSR_WRITE	32
@@ -79,6 +80,7 @@ void hw_vmx_exit(struct hw_cpu *cpu, struct hw_vmcs *vmcs, uint32_t reason,
 		 uint64_t qual);
 
 /* SVM (APM vol. 2, appendix C exit codes; 15.11 MSR permission map) */
+#define SVM_EXIT_EXCP_UD	0x46	/* SVM_EXIT_EXCP_BASE + #UD */
 #define SVM_EXIT_INTR		0x60
 #define SVM_EXIT_NMI		0x61
 #define SVM_EXIT_RDPMC		0x6F

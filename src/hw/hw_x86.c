@@ -87,55 +87,6 @@ uint8_t *x86_phys(struct hw_x86 *x, uint64_t pa, uint64_t len)
 	return NULL;
 }
 
-static uint64_t rd64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return v;
-}
-
-/* SDM vol. 3 4.5: 4-level paging, 4 KiB, 2 MiB and 1 GiB pages. */
-int x86_translate(struct hw_x86 *x, uint64_t va, bool write, bool user,
-		  uint64_t *pa, uint32_t *pf_err)
-{
-	uint64_t cr0 = x86_reg(x, UC_X86_REG_CR0), table, e = 0;
-	bool rw = true, us = true;
-	int level;
-
-	*pf_err = (write ? 2u : 0u) | (user ? 4u : 0u);
-	if (!(cr0 & CR0_PG)) {
-		*pa = va;
-		return 0;
-	}
-	if ((uint64_t)((int64_t)(va << 16) >> 16) != va)
-		return -1;	/* not canonical */
-	table = x86_reg(x, UC_X86_REG_CR3) & PTE_ADDR;
-	for (level = 3; level >= 0; level--) {
-		uint8_t *p = x86_phys(x, table + 8 * ((va >> (12 + 9 * level)) & 511), 8);
-
-		if (!p)
-			return -1;
-		e = rd64(p);
-		if (!(e & PTE_P))
-			return 1;
-		rw = rw && (e & PTE_RW);
-		us = us && (e & PTE_US);
-		if (level == 0 || (level <= 2 && (e & PTE_PS)))
-			break;
-		table = e & PTE_ADDR;
-	}
-	*pf_err |= 1;	/* present: a protection fault from here on */
-	if ((user && !us) || (write && !rw && (user || (cr0 & CR0_WP))))
-		return 1;
-	{
-		uint64_t page = 1ULL << (12 + 9 * (level < 0 ? 0 : level));
-
-		*pa = (e & PTE_ADDR & ~(page - 1)) | (va & (page - 1));
-	}
-	return 0;
-}
-
 static int vaccess(struct hw_x86 *x, uint64_t va, void *buf, size_t len, bool write,
 		   uint32_t *pf_err)
 {
@@ -231,7 +182,7 @@ static void retire_to(struct hw_x86 *x, uint32_t to)
 	x->shadow = last->flags & XF_SHADOW;
 	x->rep_at = (last->flags & XF_REP) ? x86_block_insn_addr(x, b, to - 1) : 0;
 	if (last->flags & XF_CPL)
-		x->cpl_dirty = true;
+		x->cpu_dirty = true;
 	if (last->flags & XF_IRET) {
 		x->nmi_blocked = false;	/* SDM 6.7.1: IRET ends NMI blocking */
 		if (x->frames_depth) {
@@ -239,6 +190,12 @@ static void retire_to(struct hw_x86 *x, uint32_t to)
 			x->frames = x->frames_depth ? x->frames >> 1 : 0;
 		}
 	}
+	/* QEMU ends a block after each XF_TLB instruction; any retired one
+	 * has the paging bridge resync before the next block runs. */
+	if (b->tlb)
+		for (uint32_t i = from; i < to && !x->pg.pending; i++)
+			if (x86_block_insn(x, b, i)->flags & XF_TLB)
+				x->pg.pending = true;
 	x->cur_start = to;
 }
 
@@ -455,7 +412,7 @@ static void on_point(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
 
 	(void)uc;
 	(void)size;
-	if (!x->frames || !b || (i = x86_block_index(x, b, addr)) < 0 ||
+	if (x->one_insn || !x->frames || !b || (i = x86_block_index(x, b, addr)) < 0 ||
 	    (uint32_t)i < x->cur_start)
 		return;
 	retire_to(x, (uint32_t)i);
@@ -486,7 +443,7 @@ static void on_code(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
 
 	(void)uc;
 	(void)size;
-	if (!b || (i = x86_block_index(x, b, addr)) < 0 || (uint32_t)i < x->cur_start)
+	if (x->one_insn || !b || (i = x86_block_index(x, b, addr)) < 0 || (uint32_t)i < x->cur_start)
 		return;
 	retire_to(x, (uint32_t)i);
 	if (x->point_hook_set && point_before(x, addr))
@@ -528,7 +485,8 @@ static void on_code(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
 	}
 	x->room_valid = false;
 	x->shadow = false;
-	if (x->halted || x->stop != STOP_NONE || !x->step_left || irq_ready(x)) {
+	if (x->halted || x->stop != STOP_NONE || !x->step_left || irq_ready(x) ||
+	    x->cfg.sim->cycle >= x->step_cycles_end) {
 		stop(x, STOP_EVENT, addr + in->len);
 		return;
 	}
@@ -580,25 +538,40 @@ static void rerun(struct hw_x86 *x, uint64_t addr, uint32_t size)
 	x86_set_reg(x, UC_X86_REG_RIP, addr);
 }
 
+/* CS changed (a far transfer, IRET, a delivery): CPL and code size. */
+static void reread_cpu(struct hw_x86 *x)
+{
+	unsigned cpl;
+	enum x86_mode mode;
+
+	x->cpu_dirty = false;
+	x86_state_mode(x, &cpl, &mode);
+	x->mode = mode;
+	x86_set_cpl(x, cpl);
+}
+
 static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
 {
 	struct hw_x86 *x = arg;
 	struct x86_block *b;
+	bool rewritten;
 	uint32_t k;
 
 	(void)uc;
+	if (x->one_insn)
+		return;
 	if (x->cur)
 		retire_to(x, x->cur->nr);
 	x->cur = NULL;
 	if (x->stop_hook_set && x->stop_blk_addr != addr)
 		drop_stop_hook(x);
-	if (x->cpl_dirty) {
-		uint16_t cs = 0;
-
-		uc_reg_read(x->uc, UC_X86_REG_CS, &cs);
-		x->cpl_dirty = false;
-		x86_set_cpl(x, cs & 3);
+	/* Paging may have changed: the bridge resyncs outside Unicorn's loop. */
+	if (x->pg.pending) {
+		stop(x, STOP_EVENT, addr);
+		return;
 	}
+	if (x->cpu_dirty)
+		reread_cpu(x);
 	if (room_reached(x)) {
 		x86_flush(x);
 		room_refresh(x);
@@ -622,14 +595,18 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
 		stop(x, STOP_END, addr);
 		return;
 	}
-	if (!x->step_left) {
+	if (!x->step_left || x->cfg.sim->cycle >= x->step_cycles_end) {
 		stop(x, STOP_STEP, addr);
 		return;
 	}
 	/* Unicorn repeats a REP string instruction as a block per iteration;
 	 * it is one instruction, retired once, and not interrupted. */
 	if (x->rep_at == addr) {
-		b = (struct x86_block *)x86_block_get(x, addr, size);
+		b = (struct x86_block *)x86_block_get(x, addr, size, &rewritten);
+		if (b && rewritten) {
+			rerun(x, addr, size);
+			return;
+		}
 		if (b && b->nr && (x86_block_insn(x, b, 0)->flags & XF_REP) &&
 		    (!b->special || b->hooked)) {
 			x->cur = b;
@@ -644,11 +621,19 @@ static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *arg)
 		}
 		x->deliver_after = 1;	/* after the instruction in the shadow */
 	}
-	b = (struct x86_block *)x86_block_get(x, addr, size);
+	b = (struct x86_block *)x86_block_get(x, addr, size, &rewritten);
 	if (!b) {
 		x86_end(x, HW_X86_ERROR, "%s at 0x%" PRIx64,
 			x->decode_err ? x->decode_err : "out of memory decoding code", addr);
 		stop(x, STOP_END, addr);
+		return;
+	}
+	/* Its bytes changed since they were decoded: Unicorn's translation
+	 * may be of the old ones (code written, or its page remapped, through
+	 * another mapping than the one it runs at), so it is made anew. */
+	if (rewritten) {
+		x->st.retranslations++;
+		rerun(x, addr, size);
 		return;
 	}
 	if (b->special && !b->hooked) {
@@ -726,22 +711,78 @@ static bool on_unmapped(uc_engine *uc, uc_mem_type type, uint64_t address, int s
 {
 	struct hw_x86 *x = arg;
 	uint64_t rip = x86_reg(x, UC_X86_REG_RIP);
+	bool fetch = type == UC_MEM_FETCH_UNMAPPED;
 	const char *what = type == UC_MEM_WRITE_UNMAPPED ? "write to" :
-			   type == UC_MEM_FETCH_UNMAPPED ? "instruction fetch from" : "read of";
+			   fetch ? "instruction fetch from" : "read of";
 
 	(void)uc;
 	(void)size;
 	(void)value;
-	close_at(x, rip);
-	if (address >= APIC_BASE_DEFAULT && address < APIC_BASE_DEFAULT + 0x1000) {
-		x86_end(x, HW_X86_ERROR, "%s the xAPIC page (0x%" PRIx64 ", RIP 0x%" PRIx64
-			"): the local APIC is in x2APIC mode; use its MSRs (LVTPC is 0x834)",
-			what, address, rip);
+	if (x->end != HW_X86_RUNNING)
+		return false;
+	/* With paging on, the address is virtual (Unicorn's walk passed, or
+	 * comes after this): the bridge maps what it translates to. */
+	switch (x86_paging_unmapped(x, fetch, address)) {
+	case 1:
+		return true;	/* the access is retried */
+	case 2:
+		/* A fetch is not retried (measured): start again at RIP,
+		 * where the block being translated begins. */
+		close_at(x, rip);
+		x->refetch = true;
+		stop(x, STOP_EVENT, rip);
 		return false;
 	}
-	x86_end(x, HW_X86_ERROR, "%s physical address 0x%" PRIx64 " where nothing is mapped "
-		"(RIP 0x%" PRIx64 "; RAM ends at 0x%" PRIx64 ")", what, address, rip, x->cfg.mem);
+	close_at(x, rip);
+	if (x->end == HW_X86_RUNNING)
+		x86_end(x, HW_X86_ERROR, "%s physical address 0x%" PRIx64 " where nothing is mapped "
+			"(RIP 0x%" PRIx64 "; RAM ends at 0x%" PRIx64 ")", what, address, rip, x->cfg.mem);
 	return false;
+}
+
+/* An access to the xAPIC page (its MMIO at 0xFEE00000, or an alias).
+ * Unicorn does not tell which instruction made it (RIP is the block's
+ * start here, measured): it is the first of the running block's
+ * instructions from the current one whose memory operand is at that
+ * register.  Found, its predecessors retire first and the environment may
+ * retire it (a VM's APIC-access exit: KVM's emulator completes it). */
+void x86_apic_access(struct hw_x86 *x, uint64_t off, unsigned size, bool write, uint64_t *val)
+{
+	const struct x86_block *b = x->cur;
+	int how = x->one_insn ? MV_MMIO_EMULATED : MV_MMIO_HW;
+	long at = -1;
+
+	if (!x->one_insn && b) {
+		for (uint32_t i = x->cur_start; i < b->nr && at < 0; i++) {
+			uint64_t a = x86_block_insn_addr(x, b, i), ea;
+			const struct x86_insn *in = x86_block_insn(x, b, i);
+			unsigned sz;
+			bool wr;
+
+			if (x86_insn_mem(x, a, x->code + b->bytes + (a - b->addr),
+					 b->addr + b->size - a, &ea, &sz, &wr) &&
+			    (ea & 0xFFF) == off && wr == write && in->kind == XK_PLAIN)
+				at = (long)i;
+		}
+		if (at >= 0) {
+			retire_to(x, (uint32_t)at);
+			x86_flush(x);
+			how = MV_MMIO_SKIP;
+		}
+	}
+	x->g->kernel = kernel(x);
+	x->g->label = x->cfg.label;
+	if (x->g->ops->insn_mmio(x->g, (uint32_t)off, size, write, val, how) && at >= 0) {
+		const struct x86_insn *in = x86_block_insn(x, b, (uint32_t)at);
+		int k = kernel(x);
+
+		x->sym[in->sym].insns[k]++;
+		x->insns[k]++;
+		use_step(x, 1);
+		x->cur_start = (uint32_t)at + 1;
+		x->shadow = false;
+	}
+	x->room_valid = false;
 }
 
 /* ---- the guest's interrupts ---- */
@@ -759,6 +800,102 @@ static void x86_irq(struct mv_guest *g, unsigned vector, void *arg)
 		x->irr[vector / 64] |= 1ULL << (vector % 64);
 }
 
+/* KVM's forced-emulation prefix (FACTS.md s.8): UD2 and "kvm" before an
+ * instruction. */
+static const uint8_t kvm_fep[5] = { 0x0F, 0x0B, 0x6B, 0x76, 0x6D };
+
+struct fep_insn {
+	struct hw_x86 *x;
+	uint64_t at;		/* the instruction after the prefix */
+	struct x86_insn in;
+	ZydisDecodedInstruction d;
+};
+
+/* The hypervisor emulates the instruction: it is carried out alone in
+ * Unicorn, counting nothing (KVM's software path counts it).  False when
+ * it faulted (x->ev holds the fault to inject). */
+static bool fep_emulate(void *arg)
+{
+	struct fep_insn *f = arg;
+	struct hw_x86 *x = f->x;
+	uc_err e = UC_ERR_OK;
+
+	if (f->in.kind != XK_PLAIN) {
+		x86_end(x, HW_X86_ERROR, "forced emulation of %s at 0x%" PRIx64 " is not modelled "
+			"(only instructions the CPU emulator executes itself)",
+			ZydisMnemonicGetString(f->d.mnemonic), f->at);
+		return false;
+	}
+	x->one_insn = true;
+	for (int tries = 0; tries < 3; tries++) {
+		/* uc_emu_start's count is exact only on fresh translations. */
+		uc_ctl_remove_cache(x->uc, f->at, f->at + f->in.len);
+		x->refetch = false;
+		x->resume = false;
+		e = uc_emu_start(x->uc, f->at, 0, 0, 1);
+		uc_ctl_remove_cache(x->uc, f->at, f->at + f->in.len);
+		if (x->resume) {
+			x86_set_reg(x, UC_X86_REG_RIP, x->resume_rip);
+			x->resume = false;
+		}
+		if (!x->refetch)
+			break;
+	}
+	x->one_insn = false;
+	x->refetch = false;
+	if (x->ev.pending || x->end != HW_X86_RUNNING)
+		return false;
+	if (e != UC_ERR_OK) {
+		x86_end(x, HW_X86_ERROR, "the CPU emulator could not carry out the emulated "
+			"instruction at 0x%" PRIx64 ": %s", f->at, uc_strerror(e));
+		return false;
+	}
+	return true;
+}
+
+/* A #UD at e->rip goes to the environment first (a VM's #UD intercept).
+ * True when it was consumed: the instruction after a forced-emulation
+ * prefix was emulated (and retired), or its fault now waits in x->ev. */
+static bool undefined(struct hw_x86 *x, const struct x86_event *e)
+{
+	struct fep_insn f = { .x = x, .at = e->rip + sizeof(kvm_fep) };
+	uint8_t b[sizeof(kvm_fep) + 15];
+	uint32_t pf;
+	bool fep = false, branch = false;
+	int r;
+
+	if (!x->g->ops->insn_ud)
+		return false;
+	if (!x86_vread(x, e->rip, b, sizeof(kvm_fep), &pf) && !memcmp(b, kvm_fep, sizeof(kvm_fep))) {
+		size_t n = 15;
+
+		while (n && x86_vread(x, f.at, b + sizeof(kvm_fep), n, &pf))
+			n--;	/* the instruction may end where memory ends */
+		fep = n && x86_decode_one(x, f.at, b + sizeof(kvm_fep), n, &f.in, &f.d);
+		branch = fep && (f.in.flags & XF_BRANCH);
+	}
+	x->g->kernel = kernel(x);
+	x->g->label = x->cfg.label;
+	r = x->g->ops->insn_ud(x->g, fep, branch, fep_emulate, &f);
+	x->room_valid = false;
+	if (r < 0)
+		return false;
+	if (r > 0) {
+		int k = kernel(x);
+
+		x->sym[f.in.sym].insns[k]++;
+		x->sym[f.in.sym].branches[k] += branch;
+		x->insns[k]++;
+		x->branches[k] += branch;
+		use_step(x, 1);
+		if (f.in.flags & XF_CPL)
+			x->cpu_dirty = true;
+		if (f.in.flags & XF_TLB)
+			x->pg.pending = true;
+	}
+	return true;
+}
+
 /* Exceptions, SYSCALL, HLT and interrupts waiting at an instruction
  * boundary; false once the guest has ended. */
 static bool events(struct hw_x86 *x)
@@ -766,6 +903,8 @@ static bool events(struct hw_x86 *x)
 	unsigned v;
 	bool nmi;
 
+	if (x->pg.pending)
+		x86_paging_sync(x);
 	if (x->syscall_pending) {
 		x->syscall_pending = false;
 		x86_do_syscall(x, x->syscall_next);
@@ -774,14 +913,24 @@ static bool events(struct hw_x86 *x)
 		x->sysret_pending = false;
 		x86_do_sysret(x);
 	}
-	if (x->ev.pending) {
+	while (x->ev.pending && x->end == HW_X86_RUNNING) {
 		struct x86_event e = x->ev;
 
 		x->ev.pending = false;
+		if (e.vector == 6 && !e.soft && !e.retire && undefined(x, &e))
+			continue;
+		if (x->end != HW_X86_RUNNING)
+			break;
 		x->st.exceptions++;
+		/* The handler may map the page without a flush. */
+		if (e.vector == 14 && !e.soft)
+			x86_paging_fault(x, x86_reg(x, UC_X86_REG_CR2));
 		x86_deliver(x, e.vector, e.soft ? XD_SOFT : XD_FAULT, e.has_err, e.err, e.rip,
 			    e.retire ? &e : NULL);
+		break;
 	}
+	if (x->pg.pending)
+		x86_paging_sync(x);
 	if (x->end != HW_X86_RUNNING)
 		return false;
 	if (x->halted) {
@@ -828,6 +977,10 @@ static bool step(struct hw_x86 *x, uint64_t max_insns)
 		return false;
 	}
 	x->step_left = max_insns ? max_insns : 1;
+	/* A step also ends after as many simulated cycles, so that a guest
+	 * spinning on exits (a port it polls) comes back to the scheduler
+	 * and its budget as often as one that computes. */
+	x->step_cycles_end = x->cfg.sim->cycle + x->step_left;
 	x->room_valid = false;
 	while (x->end == HW_X86_RUNNING && x->step_left) {
 		uc_err e;
@@ -847,13 +1000,20 @@ static bool step(struct hw_x86 *x, uint64_t max_insns)
 			x86_set_reg(x, UC_X86_REG_RIP, x->resume_rip);
 			x->resume = false;
 		}
-		if (e != UC_ERR_OK && !x->ev.pending)
+		if (x->stop == STOP_NONE && x->cfg.sim->cycle >= x->step_cycles_end)
+			x->stop = STOP_STEP;
+		if (e != UC_ERR_OK && !x->ev.pending && !x->refetch)
 			x86_end(x, HW_X86_ERROR, "the CPU emulator stopped at RIP 0x%" PRIx64 ": %s",
 				x86_reg(x, UC_X86_REG_RIP), uc_strerror(e));
+		x->refetch = false;
 		if (x->stop == STOP_STEP)
 			break;
 	}
 	x86_flush(x);
+	/* Mappings of guest RAM's own addresses elsewhere, made without a
+	 * flush, are found here at the latest (FACTS.md s.9). */
+	if (x->end == HW_X86_RUNNING)
+		x86_paging_check(x);
 	return x->end == HW_X86_RUNNING;
 }
 
@@ -888,11 +1048,11 @@ static uint64_t undefined_far(struct hw_x86 *x, uint64_t rip)
 			len--;	/* the code may end at unmapped memory */
 		if (!len)
 			return 0;
-		if (!ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&x->dec, &dctx, b, len, &d))) {
+		if (!ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&x->dec[x->mode], &dctx, b, len, &d))) {
 			/* Zydis knows these forms are not instructions. */
 			size_t i = 0;
 
-			while (i < len && (b[i] & 0xF0) == 0x40)	/* REX */
+			while (x->mode == X86_MODE_64 && i < len && (b[i] & 0xF0) == 0x40)	/* REX */
 				i++;
 			if (i + 1 < len && b[i] == 0xFF && (b[i + 1] >> 6) == 3 &&
 			    (((b[i + 1] >> 3) & 7) == 3 || ((b[i + 1] >> 3) & 7) == 5))
@@ -979,7 +1139,7 @@ struct hw_x86 *hw_x86_new(struct mv_guest *g, const struct hw_x86_config *cfg,
 	}
 	x->ram = map_memory(x->cfg.mem);
 	x->boot = map_memory(HW_X86_BOOT_SIZE);
-	if (!x->ram || !x->boot || x86_decode_init(x)) {
+	if (!x->ram || !x->boot || x86_decode_init(x) || x86_paging_init(x)) {
 		snprintf(err, errlen, "out of memory for %" PRIu64 " MiB of guest RAM", x->cfg.mem >> 20);
 		hw_x86_free(x);
 		return NULL;
@@ -989,6 +1149,9 @@ struct hw_x86 *hw_x86_new(struct mv_guest *g, const struct hw_x86_config *cfg,
 		e = uc_mem_map_ptr(x->uc, 0, x->cfg.mem, UC_PROT_ALL, x->ram);
 	if (e == UC_ERR_OK)
 		e = uc_mem_map_ptr(x->uc, HW_X86_BOOT_BASE, HW_X86_BOOT_SIZE, UC_PROT_ALL, x->boot);
+	if (e == UC_ERR_OK)
+		e = x86_apic_map(x);
+	x->boot_mapped = x->apic_mapped = e == UC_ERR_OK;
 	if (e != UC_ERR_OK) {
 		snprintf(err, errlen, "cannot start the CPU emulator: %s", uc_strerror(e));
 		hw_x86_free(x);
@@ -1027,6 +1190,7 @@ void hw_x86_free(struct hw_x86 *x)
 	if (x->boot)
 		munmap(x->boot, HW_X86_BOOT_SIZE);
 	x86_decode_free(x);
+	x86_paging_free(x);
 	free(x->special_addr);
 	free(x->sym);
 	free(x);
@@ -1087,6 +1251,53 @@ static void entry_state(struct hw_x86 *x)
 	x86_set_reg(x, UC_X86_REG_RIP, x->elf ? x->elf->entry : 0);
 }
 
+/* QEMU's multiboot option ROM (pc-bios/optionrom/multiboot.S): its GDT,
+ * flat 32-bit code at 0x08 and data at 0x10, 16-bit ones at 0x18/0x20;
+ * CS and the data segments loaded from it; paging and long mode off, IF
+ * clear; EAX the magic, EBX the information structure (Multiboot 0.6.96
+ * 3.2, "Machine state"). */
+static void multiboot_entry(struct hw_x86 *x, uint32_t info)
+{
+	static const uint64_t gdt[] = {
+		0, 0x00CF9A000000FFFFULL, 0x00CF92000000FFFFULL,
+		0x00009E000000FFFFULL, 0x000092000000FFFFULL,
+	};
+	static const int gprs[] = {
+		UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RSI, UC_X86_REG_RDI, UC_X86_REG_RBP,
+		UC_X86_REG_R8, UC_X86_REG_R9, UC_X86_REG_R10, UC_X86_REG_R11, UC_X86_REG_R12,
+		UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15,
+	};
+	/* Hidden flags as loaded: the accessed bit set. */
+	struct x86_seg code = { 0x08, 0, 0xFFFFFFFF, 0x00CF9B00 };
+	struct x86_seg data = { 0x10, 0, 0xFFFFFFFF, 0x00CF9300 };
+	const struct x86_seg *segs[6] = { &data, &code, &data, &data, &data, &data };
+	uc_x86_mmr gdtr = { .base = HW_MBOOT_GDT_ADDR, .limit = sizeof(gdt) - 1 }, zero = { 0 };
+
+	memcpy(x->ram + HW_MBOOT_GDT_ADDR, gdt, sizeof(gdt));
+	x86_set_reg(x, UC_X86_REG_CR0, CR0_PE | CR0_ET);
+	x86_set_reg(x, UC_X86_REG_CR4, 0);
+	x86_set_reg(x, UC_X86_REG_CR3, 0);
+	x86_set_reg(x, UC_X86_REG_CR2, 0);
+	x86_state_legacy(x);
+	uc_reg_write(x->uc, UC_X86_REG_GDTR, &gdtr);
+	uc_reg_write(x->uc, UC_X86_REG_IDTR, &zero);
+	uc_reg_write(x->uc, UC_X86_REG_LDTR, &zero);
+	uc_reg_write(x->uc, UC_X86_REG_TR, &zero);
+	x86_set_reg(x, UC_X86_REG_RFLAGS, 0x2);
+	x86_state_set(x, segs, 0);
+	for (size_t i = 0; i < sizeof(gprs) / sizeof(gprs[0]); i++)
+		x86_set_reg(x, gprs[i], 0);
+	x86_set_reg(x, UC_X86_REG_FS_BASE, 0);
+	x86_set_reg(x, UC_X86_REG_GS_BASE, 0);
+	x86_set_reg(x, UC_X86_REG_RAX, HW_MBOOT_EAX);
+	x86_set_reg(x, UC_X86_REG_RBX, info);
+	x86_set_reg(x, UC_X86_REG_RSP, HW_MBOOT_STACK);
+	x86_set_reg(x, UC_X86_REG_RIP, x->elf->entry);
+	x->mode = X86_MODE_32;
+	x->lma = false;
+	x->efer = 0;
+}
+
 int hw_x86_load(struct hw_x86 *x, const struct hw_elf *elf, char *err, size_t errlen)
 {
 	for (unsigned i = 0; i < elf->nr_seg; i++) {
@@ -1108,14 +1319,39 @@ int hw_x86_load(struct hw_x86 *x, const struct hw_elf *elf, char *err, size_t er
 		snprintf(err, errlen, "out of memory");
 		return 2;
 	}
-	build_boot_area(x);
-	entry_state(x);
+	if (elf->multiboot) {
+		uint32_t info;
+
+		if (hw_mboot_info(x->ram, x->cfg.mem, elf->load_end, &x->cfg.mboot, &info, err, errlen))
+			return 2;
+		/* No boot area: a multiboot machine has RAM, the BIOS area and
+		 * the APIC page, nothing at 0xFFFF0000. */
+		if (x->boot_mapped && uc_mem_unmap(x->uc, HW_X86_BOOT_BASE, HW_X86_BOOT_SIZE) == UC_ERR_OK)
+			x->boot_mapped = false;
+		multiboot_entry(x, info);
+	} else {
+		build_boot_area(x);
+		entry_state(x);
+		x->mode = X86_MODE_64;
+		x->lma = true;
+		x->efer = 0x500;	/* LME | LMA: long mode */
+	}
+	/* Firmware's local APIC: xAPIC mode for a multiboot kernel, as a PC
+	 * boots; x2APIC for an ELF64 image (its loader's long-mode state). */
+	if (x->g->ops->apic_init)
+		x->g->ops->apic_init(x->g, !elf->multiboot);
 	x->cpl = 0;
-	x->efer = 0x500;	/* LME | LMA: long mode */
+	x->cpu_dirty = false;
 	mv_set_cpl(x->g, 0);
 	mv_set_cr4_pce(x->g, false);
 	x->pce = false;
 	return 0;
+}
+
+void hw_x86_stop(struct hw_x86 *x)
+{
+	x86_end(x, HW_X86_STOPPED, "stopped by the run's budget after %" PRIu64 " instructions",
+		x->total);
 }
 
 /* ---- results ---- */
@@ -1136,6 +1372,8 @@ const char *hw_x86_end_name(enum hw_x86_end e)
 	case HW_X86_TRIPLE_FAULT: return "triple-fault";
 	case HW_X86_LIMIT: return "instruction-limit";
 	case HW_X86_ERROR: return "error";
+	case HW_X86_UNSUPPORTED: return "unsupported-mapping";
+	case HW_X86_STOPPED: return "stopped";
 	}
 	return "?";
 }
@@ -1157,4 +1395,8 @@ const struct hw_x86_symtruth *hw_x86_symbols(const struct hw_x86 *x, size_t *nr)
 void hw_x86_stats(const struct hw_x86 *x, struct hw_x86_stats *st)
 {
 	*st = x->st;
+	st->alias_maps = x->pg.nr_maps;
+	st->alias_drops = x->pg.nr_drops;
+	st->alias_flushes = x->pg.nr_flushes;
+	st->paging_syncs = x->pg.nr_scans;
 }

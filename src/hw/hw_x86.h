@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hw_mboot.h"
 #include "mvpmu/guest.h"
 #include "sim/sim.h"
 
@@ -34,6 +35,8 @@ enum hw_x86_end {
 	HW_X86_TRIPLE_FAULT,	/* a fault while delivering a double fault */
 	HW_X86_LIMIT,		/* its instruction limit */
 	HW_X86_ERROR,		/* something the machine cannot do (see why) */
+	HW_X86_UNSUPPORTED,	/* a mapping the paging bridge cannot serve (see why) */
+	HW_X86_STOPPED,		/* the run's budget stopped it (hw_x86_stop) */
 };
 
 struct hw_x86_config {
@@ -41,6 +44,8 @@ struct hw_x86_config {
 	uint64_t mem;		/* RAM bytes (multiple of 4 KiB) */
 	uint64_t insn_limit;	/* the guest ends after this many instructions */
 	const char *label;	/* truth label of the guest's work (outlives the run) */
+	/* A multiboot kernel's command line and modules (its path first). */
+	struct hw_mboot_config mboot;
 	/* Benchmark reference only: no hooks at all; after hw_x86_load the
 	 * first hw_x86_step runs the code from `raw_from` (RDI = raw_arg)
 	 * as plain Unicorn until it reaches `raw_until`, counting nothing,
@@ -64,12 +69,18 @@ struct hw_x86 *hw_x86_new(struct mv_guest *g, const struct hw_x86_config *cfg,
 void hw_x86_free(struct hw_x86 *x);
 
 /* Copies the image's segments into RAM and sets the documented entry
- * state.  The image must outlive the CPU (its symbols are used). */
+ * state: long mode for an ELF64 image, 32-bit protected mode with the
+ * multiboot information for a multiboot kernel (docs/realcode.md).  The
+ * image must outlive the CPU (its symbols are used).  0, or 2 with one
+ * line in err. */
 int hw_x86_load(struct hw_x86 *x, const struct hw_elf *elf, char *err, size_t errlen);
 
-/* Runs about `max_insns` instructions (the slice of one scheduler step);
- * false once the guest has ended. */
+/* Runs about `max_insns` instructions, or as many simulated cycles when
+ * exits and accesses cost more (the slice of one scheduler step); false
+ * once the guest has ended. */
 bool hw_x86_step(struct hw_x86 *x, uint64_t max_insns);
+/* Ends the guest between two steps (the run's budget). */
+void hw_x86_stop(struct hw_x86 *x);
 
 /* How the guest ended (HW_X86_RUNNING while it runs), with a sentence. */
 enum hw_x86_end hw_x86_end(const struct hw_x86 *x, const char **why);
@@ -82,6 +93,8 @@ const struct hw_x86_symtruth *hw_x86_symbols(const struct hw_x86 *x, size_t *nr)
 /* Engine statistics: decoded blocks, exact stops, deliveries. */
 struct hw_x86_stats {
 	uint64_t blocks, exact_stops, specials, exceptions, interrupts, starts;
+	uint64_t retranslations;	/* blocks run anew because their bytes changed */
+	uint64_t alias_maps, alias_drops, alias_flushes, paging_syncs;
 };
 void hw_x86_stats(const struct hw_x86 *x, struct hw_x86_stats *st);
 

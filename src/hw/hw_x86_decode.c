@@ -14,8 +14,14 @@
 
 int x86_decode_init(struct hw_x86 *x)
 {
-	if (ZYAN_FAILED(ZydisDecoderInit(&x->dec, ZYDIS_MACHINE_MODE_LONG_64,
-					 ZYDIS_STACK_WIDTH_64)))
+	/* The decoding of 32-bit code is the same in legacy protected and in
+	 * compatibility mode: one decoder per code size. */
+	if (ZYAN_FAILED(ZydisDecoderInit(&x->dec[X86_MODE_64], ZYDIS_MACHINE_MODE_LONG_64,
+					 ZYDIS_STACK_WIDTH_64)) ||
+	    ZYAN_FAILED(ZydisDecoderInit(&x->dec[X86_MODE_32], ZYDIS_MACHINE_MODE_LEGACY_32,
+					 ZYDIS_STACK_WIDTH_32)) ||
+	    ZYAN_FAILED(ZydisDecoderInit(&x->dec[X86_MODE_16], ZYDIS_MACHINE_MODE_LEGACY_16,
+					 ZYDIS_STACK_WIDTH_16)))
 		return -1;
 	x->cap_slot = 1 << 12;
 	x->slot = calloc(x->cap_slot, sizeof(*x->slot));
@@ -30,9 +36,9 @@ void x86_decode_free(struct hw_x86 *x)
 	free(x->slot);
 }
 
-static size_t hash(uint64_t addr, uint32_t size, size_t cap)
+static size_t hash(uint64_t addr, uint32_t size, unsigned mode, size_t cap)
 {
-	uint64_t h = (addr ^ ((uint64_t)size << 52)) * 0x9E3779B97F4A7C15ULL;
+	uint64_t h = (addr ^ ((uint64_t)size << 52) ^ ((uint64_t)mode << 50)) * 0x9E3779B97F4A7C15ULL;
 
 	return (size_t)(h >> 20) & (cap - 1);
 }
@@ -68,7 +74,7 @@ static int rehash(struct hw_x86 *x)
 		if (!x->slot[i])
 			continue;
 		b = &x->blk[x->slot[i] - 1];
-		for (h = hash(b->addr, b->size, cap); s[h]; h = (h + 1) & (cap - 1))
+		for (h = hash(b->addr, b->size, b->mode, cap); s[h]; h = (h + 1) & (cap - 1))
 			;
 		s[h] = x->slot[i];
 	}
@@ -156,6 +162,14 @@ static void classify(const ZydisDecodedInstruction *d, struct x86_insn *in)
 		if (d->opcode_map == ZYDIS_OPCODE_MAP_DEFAULT && d->opcode == 0x8E &&
 		    d->raw.modrm.reg == 2)
 			in->flags = XF_SHADOW;
+		/* MOV to CR0, CR3, CR4 (0F 22 /r): paging may change. */
+		if (d->opcode_map == ZYDIS_OPCODE_MAP_0F && d->opcode == 0x22 &&
+		    (d->raw.modrm.reg == 0 || d->raw.modrm.reg == 3 || d->raw.modrm.reg == 4) &&
+		    !(d->attributes & ZYDIS_ATTRIB_HAS_REX && d->raw.rex.R))
+			in->flags = XF_TLB;
+		return;
+	case ZYDIS_MNEMONIC_INVLPG: case ZYDIS_MNEMONIC_INVPCID:
+		in->flags = XF_TLB;
 		return;
 	case ZYDIS_MNEMONIC_WRMSR: in->kind = XK_WRMSR; return;
 	case ZYDIS_MNEMONIC_RDMSR: in->kind = XK_RDMSR; return;
@@ -215,17 +229,6 @@ static const struct x86_block *decode(struct hw_x86 *x, uint64_t addr, uint32_t 
 	struct x86_block *b;
 	uint32_t off = 0;
 
-	uint64_t pa;
-	uint32_t pf;
-
-	/* The cache reads code at the physical address equal to the virtual
-	 * one: real code runs identity-mapped here (other mappings are issue
-	 * 12's); anything else is refused rather than counted wrongly. */
-	if (x86_translate(x, addr, false, false, &pa, &pf) == 0 && pa != addr) {
-		x->decode_err = "code at a virtual address that is not identity-mapped "
-				"(only identity-mapped code is supported)";
-		return NULL;
-	}
 	if (x->nr_blk >= MAX_BLOCKS)
 		reset_cache(x);
 	if (grow((void **)&x->blk, &x->cap_blk, x->nr_blk + 1, sizeof(*x->blk)) ||
@@ -236,6 +239,7 @@ static const struct x86_block *decode(struct hw_x86 *x, uint64_t addr, uint32_t 
 	memset(b, 0, sizeof(*b));
 	b->addr = addr;
 	b->size = size;
+	b->mode = (uint8_t)x->mode;
 	b->first = (uint32_t)x->nr_ins;
 	b->bytes = (uint32_t)x->nr_code;
 	memcpy(x->code + x->nr_code, bytes, size);
@@ -245,7 +249,7 @@ static const struct x86_block *decode(struct hw_x86 *x, uint64_t addr, uint32_t 
 		ZydisDecoderContext dctx;
 
 		memset(in, 0, sizeof(*in));
-		if (ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&x->dec, &dctx, bytes + off,
+		if (ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&x->dec[x->mode], &dctx, bytes + off,
 							      size - off, &d))) {
 			in->len = d.length;
 			classify(&d, in);
@@ -262,6 +266,8 @@ static const struct x86_block *decode(struct hw_x86 *x, uint64_t addr, uint32_t 
 			b->branches++;
 		if (in->flags & XF_COND)
 			b->cond++;
+		if (in->flags & XF_TLB)
+			b->tlb = true;
 		if (in->kind != XK_PLAIN)
 			b->special = true;
 		b->last_flags = in->flags;
@@ -275,14 +281,19 @@ static const struct x86_block *decode(struct hw_x86 *x, uint64_t addr, uint32_t 
 	return b;
 }
 
-const struct x86_block *x86_block_get(struct hw_x86 *x, uint64_t addr, uint32_t size)
+const struct x86_block *x86_block_get(struct hw_x86 *x, uint64_t addr, uint32_t size,
+				      bool *rewritten)
 {
 	uint8_t tmp[4096];
 	const uint8_t *bytes = x86_phys(x, addr, size);
 	const struct x86_block *nb;
+	unsigned mode = x->mode;
 	size_t h;
 
 	x->decode_err = NULL;
+	*rewritten = false;
+	/* Code away from guest RAM's own addresses runs through an alias
+	 * (hw_x86_paging.c): Unicorn reads it where it runs it. */
 	if (!bytes) {
 		if (size > sizeof(tmp) || uc_mem_read(x->uc, addr, tmp, size) != UC_ERR_OK) {
 			x->decode_err = "cannot read the code";
@@ -294,19 +305,21 @@ const struct x86_block *x86_block_get(struct hw_x86 *x, uint64_t addr, uint32_t 
 	if (x->mru) {
 		const struct x86_block *b = &x->blk[x->mru - 1];
 
-		if (b->addr == addr && b->size == size && !memcmp(x->code + b->bytes, bytes, size))
+		if (b->addr == addr && b->size == size && b->mode == mode &&
+		    !memcmp(x->code + b->bytes, bytes, size))
 			return b;
 	}
-	for (h = hash(addr, size, x->cap_slot); x->slot[h]; h = (h + 1) & (x->cap_slot - 1)) {
+	for (h = hash(addr, size, mode, x->cap_slot); x->slot[h]; h = (h + 1) & (x->cap_slot - 1)) {
 		const struct x86_block *b = &x->blk[x->slot[h] - 1];
 
-		if (b->addr != addr || b->size != size)
+		if (b->addr != addr || b->size != size || b->mode != mode)
 			continue;
 		if (!memcmp(x->code + b->bytes, bytes, size)) {
 			x->mru = x->slot[h];
 			return b;
 		}
 		/* The guest rewrote this code: decode it again in place. */
+		*rewritten = true;
 		nb = decode(x, addr, size, bytes);
 		if (nb && x->nr_blk)
 			x->slot[h] = (uint32_t)x->nr_blk;
@@ -317,17 +330,88 @@ const struct x86_block *x86_block_get(struct hw_x86 *x, uint64_t addr, uint32_t 
 	if (!nb)
 		return NULL;
 	x->mru = x->nr_blk;
-	if (x->nr_blk * 2 > x->cap_slot) {
-		if (rehash(x))
-			return NULL;
-		for (h = hash(addr, size, x->cap_slot); x->slot[h]; h = (h + 1) & (x->cap_slot - 1))
-			;
-	} else {
-		for (h = hash(addr, size, x->cap_slot); x->slot[h]; h = (h + 1) & (x->cap_slot - 1))
-			;
-	}
+	if (x->nr_blk * 2 > x->cap_slot && rehash(x))
+		return NULL;
+	for (h = hash(addr, size, mode, x->cap_slot); x->slot[h]; h = (h + 1) & (x->cap_slot - 1))
+		;
 	x->slot[h] = (uint32_t)x->nr_blk;
 	return nb;
+}
+
+bool x86_decode_one(struct hw_x86 *x, uint64_t addr, const uint8_t *bytes, size_t len,
+		    struct x86_insn *in, ZydisDecodedInstruction *d)
+{
+	ZydisDecoderContext dctx;
+
+	memset(in, 0, sizeof(*in));
+	if (ZYAN_FAILED(ZydisDecoderDecodeInstruction(&x->dec[x->mode], &dctx, bytes, len, d)))
+		return false;
+	in->len = d->length;
+	classify(d, in);
+	in->sym = sym_of(x, addr);
+	return true;
+}
+
+/* The Unicorn register holding a Zydis general-purpose register (its
+ * largest enclosing one), -1 when none. */
+static int uc_gpr(ZydisRegister r)
+{
+	static const int gpr[16] = {
+		UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RBX,
+		UC_X86_REG_RSP, UC_X86_REG_RBP, UC_X86_REG_RSI, UC_X86_REG_RDI,
+		UC_X86_REG_R8, UC_X86_REG_R9, UC_X86_REG_R10, UC_X86_REG_R11,
+		UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15,
+	};
+	ZydisRegister big = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, r);
+
+	if (big >= ZYDIS_REGISTER_RAX && big <= ZYDIS_REGISTER_R15)
+		return gpr[big - ZYDIS_REGISTER_RAX];
+	return -1;
+}
+
+static uint64_t reg_value(struct hw_x86 *x, ZydisRegister r)
+{
+	int u = uc_gpr(r);
+	unsigned w = ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, r);
+
+	if (u < 0)
+		return 0;
+	return x86_reg(x, u) & X86_MASK(w);
+}
+
+bool x86_insn_mem(struct hw_x86 *x, uint64_t addr, const uint8_t *bytes, size_t len,
+		  uint64_t *ea, unsigned *size, bool *write)
+{
+	ZydisDecodedInstruction d;
+	ZydisDecodedOperand op[ZYDIS_MAX_OPERAND_COUNT];
+
+	if (ZYAN_FAILED(ZydisDecoderDecodeFull(&x->dec[x->mode], bytes, len, &d, op)))
+		return false;
+	for (unsigned i = 0; i < d.operand_count; i++) {
+		const ZydisDecodedOperand *o = &op[i];
+		uint64_t a;
+
+		if (o->type != ZYDIS_OPERAND_TYPE_MEMORY || o->mem.type != ZYDIS_MEMOP_TYPE_MEM)
+			continue;
+		if (o->mem.base == ZYDIS_REGISTER_RIP || o->mem.base == ZYDIS_REGISTER_EIP)
+			a = addr + d.length;
+		else
+			a = o->mem.base == ZYDIS_REGISTER_NONE ? 0 : reg_value(x, o->mem.base);
+		if (o->mem.index != ZYDIS_REGISTER_NONE)
+			a += reg_value(x, o->mem.index) * o->mem.scale;
+		if (o->mem.disp.has_displacement)
+			a += (uint64_t)o->mem.disp.value;
+		a &= X86_MASK(d.address_width);
+		if (o->mem.segment == ZYDIS_REGISTER_FS)
+			a += x86_reg(x, UC_X86_REG_FS_BASE);
+		else if (o->mem.segment == ZYDIS_REGISTER_GS)
+			a += x86_reg(x, UC_X86_REG_GS_BASE);
+		*ea = a;
+		*size = o->size / 8;
+		*write = (o->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) != 0;
+		return true;
+	}
+	return false;
 }
 
 long x86_block_index(const struct hw_x86 *x, const struct x86_block *b, uint64_t addr)

@@ -106,13 +106,21 @@ static bool do_wrmsr(struct hw_x86 *x, uint64_t addr, const struct x86_insn *in)
 		x86_retire_plain(x, in->sym, false);
 		return true;
 	}
+	/* SDM vol. 4 IA32_EFER: LME may not change while paging is on. */
+	if (msr == MSR_EFER && ((val ^ x86_state_efer(x)) & EFER_LME) &&
+	    (x86_reg(x, UC_X86_REG_CR0) & (1ULL << 31)))
+		return gp0(x, addr);
 	if (x->g->ops->insn_wrmsr(x->g, msr, val))
 		return gp0(x, addr);
 	/* EFER: the environment keeps the value (SVME matters to the PMU);
-	 * the CPU's bits are the engine's, as Unicorn 2.0.1 drops EFER writes
-	 * (SCE is checked by SYSCALL here; NXE has no effect on its paging). */
-	if (msr == MSR_EFER)
-		x->efer = EFER_LMA | (val & EFER_CPU_BITS);
+	 * the CPU's bits go into Unicorn's state, whose WRMSR keeps only some
+	 * of them (x86_state_set_efer).  LME makes the next MOV to CR0 that
+	 * sets PG enter long mode; NXE changes what a page walk means. */
+	if (msr == MSR_EFER) {
+		x86_state_set_efer(x, val & EFER_CPU_BITS);
+		x->efer = (x86_state_efer(x) & EFER_LMA) | (val & EFER_CPU_BITS);
+		x->pg.pending = true;
+	}
 	retired_by_env(x, in);
 	return true;
 }
@@ -133,7 +141,8 @@ static bool do_rdmsr(struct hw_x86 *x, uint64_t addr, const struct x86_insn *in)
 	if (x->g->ops->insn_rdmsr(x->g, msr, &val))
 		return gp0(x, addr);
 	if (msr == MSR_EFER)
-		val |= x->efer;
+		val = (val & ~(EFER_CPU_BITS | EFER_LMA)) |
+		      (x86_state_efer(x) & (EFER_CPU_BITS | EFER_LMA));
 	set_edx_eax(x, val);
 	retired_by_env(x, in);
 	return true;

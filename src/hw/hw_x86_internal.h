@@ -14,6 +14,9 @@
 #include "hw_platform.h"
 #include "hw_x86.h"
 
+/* The code size the CPU runs at (CS.L, CS.D), which Zydis decodes by. */
+enum x86_mode { X86_MODE_16, X86_MODE_32, X86_MODE_64, X86_NR_MODES };
+
 /* What an instruction is to the engine. */
 enum x86_kind {
 	XK_PLAIN,	/* executed by Unicorn, counted by its block */
@@ -34,6 +37,7 @@ enum x86_kind {
 #define XF_IF		0x10	/* may set RFLAGS.IF: STI, POPF, IRET, SYSRET */
 #define XF_SHADOW	0x20	/* STI, MOV SS: blocks interrupts for one instruction */
 #define XF_REP		0x40	/* REP string operation: Unicorn runs it as one block per iteration */
+#define XF_TLB		0x80	/* MOV to CR0/CR3/CR4, INVLPG, INVPCID: translations may change */
 
 /* IO aux bits. */
 #define XIO_IN		0x01
@@ -62,7 +66,9 @@ struct x86_block {
 	uint32_t bytes;		/* copy of its code in the byte arena */
 	uint32_t branches, cond;
 	int32_t sym;		/* symbol of every instruction, -1 when mixed */
+	uint8_t mode;		/* enum x86_mode it was decoded in */
 	uint8_t last_flags;	/* flags of its last instruction */
+	bool tlb;		/* holds an XF_TLB instruction */
 	bool special;		/* holds instructions the engine executes */
 	bool hooked;		/* the code hooks of its specials are in place */
 };
@@ -92,7 +98,32 @@ struct x86_event {
  * 5.0 layout), found and checked at start (hw_x86_state.c). */
 struct x86_layout {
 	size_t data;		/* start of the state inside uc_context */
-	size_t hflags, segs, error_code, old_exception;
+	size_t hflags, segs, efer, error_code, old_exception;
+};
+
+/* The paging bridge (hw_x86_paging.c, FACTS.md s.9): Unicorn 2.0.1 walks
+ * the guest's page tables but then uses the virtual address as the
+ * physical one, so a page mapped away from its own address is served by
+ * an alias, the host memory of its physical page mapped in Unicorn at the
+ * virtual address. */
+enum x86_alias_kind {
+	XA_RAM,		/* guest RAM (or the boot area) */
+	XA_APIC,	/* the local APIC's page: its MMIO registers */
+	XA_JUNK,	/* not present: a throwaway page, so Unicorn raises #PF itself */
+};
+
+struct x86_alias {
+	uint64_t va, len;	/* pages [va, va + len) */
+	uint64_t pa;		/* physical address of va (XA_RAM) */
+	uint8_t kind;
+};
+
+struct x86_paging {
+	struct x86_alias *al;	/* sorted by va, never overlapping */
+	size_t nr, cap;
+	uint8_t *junk;		/* the throwaway page */
+	bool pending;		/* an XF_TLB instruction or EFER write retired: resync */
+	uint64_t nr_maps, nr_drops, nr_flushes, nr_scans;
 };
 
 struct hw_x86 {
@@ -103,7 +134,9 @@ struct hw_x86 {
 	struct hw_x86_config cfg;
 	uint8_t *ram;		/* guest RAM (host memory), physical 0 */
 	uint8_t *boot;		/* the boot area */
-	ZydisDecoder dec;
+	bool boot_mapped;	/* it is in Unicorn's physical space (ELF64 images) */
+	bool apic_mapped;	/* the xAPIC page is MMIO in Unicorn's space */
+	ZydisDecoder dec[X86_NR_MODES];
 	struct x86_layout lay;
 	uc_context *ctx;
 
@@ -125,7 +158,9 @@ struct hw_x86 {
 	const struct x86_block *cur;	/* block running, NULL none */
 	uint32_t cur_start;		/* its first instruction not yet retired */
 	unsigned cpl;
-	bool cpl_dirty;			/* re-read CPL at the next block */
+	enum x86_mode mode;		/* the code size Zydis decodes in */
+	bool lma;			/* long mode active (EFER.LMA) */
+	bool cpu_dirty;			/* CS may have changed: re-read CPL and mode at the next block */
 	bool pce;			/* CR4.PCE as last given to the environment */
 	uint64_t efer;			/* EFER's CPU bits (Unicorn 2.0.1 ignores EFER writes) */
 	bool shadow;			/* the last instruction blocks interrupts */
@@ -171,8 +206,13 @@ struct hw_x86 {
 	bool point_hook_set;
 	uint64_t point_total, point_addr;
 
+	struct x86_paging pg;
+	bool one_insn;			/* running one instruction for the hypervisor, uncounted */
+	bool refetch;			/* a fetch found its page unmapped: restart at RIP */
+
 	/* Progress and truth. */
 	uint64_t step_left;
+	uint64_t step_cycles_end;	/* the step ends at this simulated cycle */
 	uint64_t total;			/* instructions retired */
 	uint64_t insns[2], branches[2];
 	struct hw_x86_symtruth *sym;	/* nr_sym + 1 */
@@ -201,10 +241,44 @@ int x86_translate(struct hw_x86 *x, uint64_t va, bool write, bool user,
 int x86_vread(struct hw_x86 *x, uint64_t va, void *buf, size_t len, uint32_t *pf_err);
 int x86_vwrite(struct hw_x86 *x, uint64_t va, const void *buf, size_t len, uint32_t *pf_err);
 
+/* hw_x86_paging.c */
+int x86_paging_init(struct hw_x86 *x);
+void x86_paging_free(struct hw_x86 *x);
+/* Unicorn found nothing at `addr` (a virtual address: its walk passed):
+ * 1 an alias was mapped (retry the access), 2 the same for a fetch
+ * (restart at RIP), 0 the guest ended (why is set). */
+int x86_paging_unmapped(struct hw_x86 *x, bool fetch, uint64_t addr);
+/* After an XF_TLB instruction, a CR or EFER change: drop the aliases whose
+ * translation changed, and check the mappings Unicorn cannot serve. */
+void x86_paging_sync(struct hw_x86 *x);
+/* The same check of low mappings alone (each slice). */
+void x86_paging_check(struct hw_x86 *x);
+/* A #PF is being delivered for `va`: its throwaway page goes (the handler
+ * may map the page without a flush, as x86 allows). */
+void x86_paging_fault(struct hw_x86 *x, uint64_t va);
+/* Whether `pa` is something in Unicorn's physical space (RAM, the boot
+ * area, the APIC page). */
+bool x86_phys_resource(const struct hw_x86 *x, uint64_t pa);
+/* The xAPIC page as MMIO at its own address (hw_x86_paging.c); an access
+ * to it, or to an alias of it, is x86_apic_access (hw_x86.c). */
+uc_err x86_apic_map(struct hw_x86 *x);
+void x86_apic_access(struct hw_x86 *x, uint64_t off, unsigned size, bool write, uint64_t *val);
+
 /* hw_x86_decode.c */
 int x86_decode_init(struct hw_x86 *x);
 void x86_decode_free(struct hw_x86 *x);
-const struct x86_block *x86_block_get(struct hw_x86 *x, uint64_t addr, uint32_t size);
+/* The block at addr/size decoded in the current mode; *rewritten is set
+ * when its bytes changed since they were decoded (Unicorn's translation
+ * may be stale: code written through another mapping). */
+const struct x86_block *x86_block_get(struct hw_x86 *x, uint64_t addr, uint32_t size,
+				      bool *rewritten);
+/* The effective address and size of the memory operand of the instruction
+ * at `addr` with the registers as they are now; false when it has none. */
+bool x86_insn_mem(struct hw_x86 *x, uint64_t addr, const uint8_t *bytes, size_t len,
+		  uint64_t *ea, unsigned *size, bool *write);
+/* Decodes one instruction at `addr` (bytes given) in the current mode. */
+bool x86_decode_one(struct hw_x86 *x, uint64_t addr, const uint8_t *bytes, size_t len,
+		    struct x86_insn *in, ZydisDecodedInstruction *d);
 long x86_block_index(const struct hw_x86 *x, const struct x86_block *b, uint64_t addr);
 const struct x86_insn *x86_block_insn(const struct hw_x86 *x, const struct x86_block *b,
 				      uint32_t i);
@@ -226,9 +300,17 @@ struct x86_seg {
 #define X86_SEG_FS 4
 #define X86_SEG_GS 5
 /* Loads segment caches and CPL as the hardware would on a far transfer
- * (what the Unicorn API cannot do); resets the "exception in flight" and
- * interrupt-shadow state.  `seg`: NULL entries are left alone. */
+ * (what the Unicorn API cannot do), hflags derived from them as QEMU
+ * does; resets the "exception in flight" and interrupt-shadow state.
+ * `seg`: NULL entries are left alone. */
 void x86_state_set(struct hw_x86 *x, const struct x86_seg *seg[6], int cpl);
+/* CPL and code size from the CPU's hflags (and x->lma). */
+void x86_state_mode(struct hw_x86 *x, unsigned *cpl, enum x86_mode *mode);
+/* EFER as the CPU has it, and written (LMA stays the CPU's). */
+uint64_t x86_state_efer(struct hw_x86 *x);
+void x86_state_set_efer(struct hw_x86 *x, uint64_t efer);
+/* 32-bit protected mode, paging and long mode off (multiboot entry). */
+void x86_state_legacy(struct hw_x86 *x);
 /* The error code of the exception Unicorn raised last. */
 uint32_t x86_state_error_code(struct hw_x86 *x);
 /* Forgets the exception Unicorn raised (else the next becomes #DF). */
@@ -243,6 +325,8 @@ void x86_state_exception_done(struct hw_x86 *x);
 enum x86_deliver { XD_FAULT, XD_SOFT, XD_NMI, XD_EXT };
 /* `rip` is the instruction the event belongs to; `insn` (INT n, INT3,
  * INT1) is retired once delivered and execution returns after it. */
+/* In 64-bit (long) mode through 16-byte gates; in legacy protected mode
+ * through 8-byte 32-bit gates (SDM vol. 3 6.12). */
 void x86_deliver(struct hw_x86 *x, unsigned v, enum x86_deliver kind, bool has_err,
 		 uint32_t err, uint64_t rip, const struct x86_event *insn);
 void x86_do_syscall(struct hw_x86 *x, uint64_t next);

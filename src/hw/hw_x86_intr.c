@@ -1,7 +1,8 @@
 /* hw_x86_intr: exceptions and interrupts delivered through the guest's
  * IDT as an x86-64 CPU delivers them (SDM vol. 3 6.14 "Exception and
- * Interrupt Handling in 64-bit Mode"; 6.15 double-fault rules), and
- * SYSCALL (SDM vol. 2 SYSCALL), which Unicorn 2.0.1 does not perform. */
+ * Interrupt Handling in 64-bit Mode", in long mode; 6.12 with 32-bit
+ * gates in legacy protected mode; 6.15 double-fault rules), and SYSCALL
+ * (SDM vol. 2 SYSCALL), which Unicorn 2.0.1 does not perform. */
 #include <inttypes.h>
 #include <string.h>
 
@@ -213,6 +214,122 @@ static int try_deliver(struct hw_x86 *x, const struct delivery *d, struct fault 
 	return 0;
 }
 
+/* The hidden part of a segment from its descriptor (SDM vol. 3 3.4.5),
+ * the accessed bit set as loading sets it. */
+static struct x86_seg seg_of(uint16_t sel, uint64_t d)
+{
+	uint32_t limit = (uint32_t)((d & 0xFFFF) | ((d >> 32) & 0xF0000));
+
+	if ((d >> 55) & 1)
+		limit = (limit << 12) | 0xFFF;
+	return (struct x86_seg){
+		.selector = sel,
+		.base = ((d >> 16) & 0xFFFFFF) | (((d >> 56) & 0xFF) << 24),
+		.limit = limit,
+		.flags = (uint32_t)(d >> 32) | (1u << 8),
+	};
+}
+
+/* Legacy protected mode: 8-byte 32-bit interrupt and trap gates, a stack
+ * switch through the 32-bit TSS's SS0:ESP0 (SS1/SS2) when the privilege
+ * changes, a frame of 32-bit words: [SS, ESP,] EFLAGS, CS, EIP[, error]. */
+static int try_deliver32(struct hw_x86 *x, const struct delivery *d, struct fault *f)
+{
+	uc_x86_mmr idtr, tr;
+	uint8_t g[8], t[8];
+	uint64_t lo, desc, rflags, sdesc = 0;
+	uint32_t ext = d->ext ? 1 : 0, pf, e2, frame[5], off, esp, old_esp;
+	unsigned type, gdpl, cpl = x->cpl, new_cpl, n = 0;
+	uint16_t sel, old_cs = 0, old_ss = 0, ss_sel = 0;
+	struct x86_seg cs, ss;
+	int r;
+
+	uc_reg_read(x->uc, UC_X86_REG_IDTR, &idtr);
+	if ((uint64_t)d->vector * 8 + 7 > idtr.limit)
+		return raise_fault(f, VEC_GP, d->vector * 8 + 2 + ext, "vector beyond the IDT limit");
+	r = x86_vread(x, idtr.base + (uint64_t)d->vector * 8, g, 8, &pf);
+	if (r)
+		return mem_fault(f, r, pf, "reading the IDT");
+	lo = u64(g);
+	type = (lo >> 40) & 0xF;
+	gdpl = (lo >> 45) & 3;
+	sel = (uint16_t)(lo >> 16);
+	off = (uint32_t)((lo & 0xFFFF) | ((lo >> 32) & 0xFFFF0000ULL));
+	if (type != GATE_INTR && type != GATE_TRAP)
+		return raise_fault(f, VEC_GP, d->vector * 8 + 2 + ext,
+				   "not a 32-bit interrupt or trap gate (task and 16-bit gates are not modelled)");
+	if (d->kind == XD_SOFT && gdpl < cpl)
+		return raise_fault(f, VEC_GP, d->vector * 8 + 2, "gate DPL below CPL for INT n");
+	if (!((lo >> 47) & 1))
+		return raise_fault(f, VEC_NP, d->vector * 8 + 2 + ext, "gate not present");
+	if (!(sel & ~3u))
+		return raise_fault(f, VEC_GP, ext, "null code selector in the gate");
+	if ((r = read_desc(x, sel, ext, &desc, f)))
+		return r;
+	e2 = (uint32_t)(desc >> 32);
+	if ((e2 & (DESC_S | DESC_CODE)) != (DESC_S | DESC_CODE))
+		return raise_fault(f, VEC_GP, (sel & ~3u) | ext, "gate target is not code");
+	new_cpl = (e2 & DESC_CONFORM) ? cpl : (e2 >> 13) & 3;
+	if (new_cpl > cpl)
+		return raise_fault(f, VEC_GP, (sel & ~3u) | ext, "gate target less privileged");
+	if (!(e2 & DESC_P))
+		return raise_fault(f, VEC_NP, (sel & ~3u) | ext, "gate target not present");
+	old_esp = esp = (uint32_t)x86_reg(x, UC_X86_REG_RSP);
+	if (new_cpl < cpl) {
+		uc_reg_read(x->uc, UC_X86_REG_TR, &tr);
+		if (!(tr.selector & ~3u) || 8 * (uint64_t)new_cpl + 11 > tr.limit)
+			return raise_fault(f, VEC_TS, (tr.selector & ~3u) | ext, "no usable TSS for the stack switch");
+		r = x86_vread(x, tr.base + 4 + 8 * (uint64_t)new_cpl, t, 8, &pf);
+		if (r)
+			return mem_fault(f, r, pf, "reading the TSS");
+		esp = (uint32_t)u64(t);
+		ss_sel = (uint16_t)(u64(t) >> 32);
+		if (!(ss_sel & ~3u))
+			return raise_fault(f, VEC_TS, ext, "null SS in the TSS");
+		if ((r = read_desc(x, ss_sel, ext, &sdesc, f)))
+			return r;
+	}
+	uc_reg_read(x->uc, UC_X86_REG_CS, &old_cs);
+	uc_reg_read(x->uc, UC_X86_REG_SS, &old_ss);
+	rflags = x86_reg(x, UC_X86_REG_RFLAGS);
+	if (d->has_err)
+		frame[n++] = d->err;
+	frame[n++] = (uint32_t)d->ret_rip;
+	frame[n++] = old_cs;
+	frame[n++] = (uint32_t)rflags;
+	if (new_cpl < cpl) {
+		frame[n++] = old_esp;
+		frame[n++] = old_ss;
+	}
+	esp -= 4 * n;
+	{
+		uint32_t lin = esp;
+
+		if (new_cpl < cpl)
+			lin += (uint32_t)seg_of(ss_sel, sdesc).base;
+		if ((r = x86_vwrite(x, lin, frame, 4 * n, &pf)))
+			return mem_fault(f, r, pf, "pushing the frame");
+	}
+	if (d->soft)
+		x86_retire_plain(x, d->soft->sym, true);
+	cs = seg_of((uint16_t)((sel & ~3u) | new_cpl), desc);
+	ss = seg_of((uint16_t)((ss_sel & ~3u) | new_cpl), sdesc);
+	{
+		const struct x86_seg *segs[6] = { NULL, &cs, new_cpl < cpl ? &ss : NULL,
+						  NULL, NULL, NULL };
+
+		x86_set_cpl(x, new_cpl);
+		x86_state_set(x, segs, (int)new_cpl);
+	}
+	rflags &= ~(RFLAGS_TF | RFLAGS_NT | RFLAGS_RF | RFLAGS_VM);
+	if (type == GATE_INTR)
+		rflags &= ~RFLAGS_IF;
+	x86_set_reg(x, UC_X86_REG_RSP, esp);
+	x86_set_reg(x, UC_X86_REG_RFLAGS, rflags);
+	x86_set_reg(x, UC_X86_REG_RIP, off);
+	return 0;
+}
+
 void x86_deliver(struct hw_x86 *x, unsigned v, enum x86_deliver kind, bool has_err,
 		 uint32_t err, uint64_t rip, const struct x86_event *insn)
 {
@@ -224,6 +341,11 @@ void x86_deliver(struct hw_x86 *x, unsigned v, enum x86_deliver kind, bool has_e
 	};
 	unsigned first = v;
 
+	if (!(x86_reg(x, UC_X86_REG_CR0) & 1)) {
+		x86_end(x, HW_X86_ERROR, "vector %u at RIP 0x%" PRIx64 " in real mode (real-mode "
+			"interrupts are not modelled)", v, rip);
+		return;
+	}
 	/* A handler that faults at once (its gate points at a UD2, or SMEP
 	 * forbids fetching it) brings the exception back for ever, and a CPU
 	 * would spin there retiring nothing, which no instruction limit
@@ -241,7 +363,7 @@ void x86_deliver(struct hw_x86 *x, unsigned v, enum x86_deliver kind, bool has_e
 	for (;;) {
 		struct fault f;
 
-		if (!try_deliver(x, &d, &f))
+		if (!(x->lma ? try_deliver(x, &d, &f) : try_deliver32(x, &d, &f)))
 			break;
 		if (d.vector == VEC_DF) {
 			x86_end(x, HW_X86_TRIPLE_FAULT,

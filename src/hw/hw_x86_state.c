@@ -25,6 +25,7 @@
 #define OFF_HFLAGS	176
 #define OFF_SEGS	184
 #define SEG_SIZE	24
+#define OFF_EFER	560
 #define OFF_ERROR_CODE	5352
 #define OFF_OLD_EXC	5464
 
@@ -33,10 +34,17 @@
 #define HF_INHIBIT_IRQ	(1u << 3)
 #define HF_CS32		(1u << 4)
 #define HF_SS32		(1u << 5)
+#define HF_ADDSEG	(1u << 6)
+#define HF_PE		(1u << 7)
 #define HF_LMA		(1u << 14)
 #define HF_CS64		(1u << 15)
+#define HF_SVME		(1u << 20)
 
+#define DESC_B		(1u << 22)
 #define DESC_L		(1u << 21)
+#define CR0_PE		0x1u
+#define EFER_LMA	(1ULL << 10)
+#define RFLAGS_VM	(1ULL << 17)
 
 static uint8_t *state(struct hw_x86 *x)
 {
@@ -79,8 +87,36 @@ static void wr64(uint8_t *p, size_t off, uint64_t v)
 	memcpy(p + off, &v, 8);
 }
 
+/* hflags as QEMU's cpu_x86_load_seg_cache derives them from the segment
+ * caches: CS64 (and CS32, SS32) for a long-mode code segment with L set,
+ * else CS32 from CS.D; SS32 from SS.B; ADDSEG unless every base of DS,
+ * ES and SS is 0 in 32-bit protected mode. */
+static uint32_t derive_hflags(const uint8_t *p, const struct x86_layout *lay, uint32_t hf,
+			      uint64_t cr0, uint64_t rflags)
+{
+	uint32_t cs = rd32(p, lay->segs + (size_t)X86_SEG_CS * SEG_SIZE + 20);
+	uint32_t ss = rd32(p, lay->segs + (size_t)X86_SEG_SS * SEG_SIZE + 20);
+	uint64_t bases = rd64(p, lay->segs + (size_t)X86_SEG_DS * SEG_SIZE + 8) |
+			 rd64(p, lay->segs + (size_t)X86_SEG_ES * SEG_SIZE + 8) |
+			 rd64(p, lay->segs + (size_t)X86_SEG_SS * SEG_SIZE + 8);
+
+	hf &= ~(HF_CS32 | HF_SS32 | HF_CS64 | HF_ADDSEG);
+	if ((hf & HF_LMA) && (cs & DESC_L))
+		hf |= HF_CS64 | HF_CS32;
+	else if (cs & DESC_B)
+		hf |= HF_CS32;
+	if (ss & DESC_B)
+		hf |= HF_SS32;
+	if (hf & HF_CS64)
+		return hf;
+	if (!(cr0 & CR0_PE) || (rflags & RFLAGS_VM) || !(hf & HF_CS32) || bases)
+		hf |= HF_ADDSEG;
+	return hf;
+}
+
 void x86_state_set(struct hw_x86 *x, const struct x86_seg *seg[6], int cpl)
 {
+	uint64_t cr0 = x86_reg(x, UC_X86_REG_CR0), rflags = x86_reg(x, UC_X86_REG_RFLAGS);
 	uint8_t *p;
 	uint32_t hf;
 
@@ -96,17 +132,66 @@ void x86_state_set(struct hw_x86 *x, const struct x86_seg *seg[6], int cpl)
 		wr64(p, o + 8, seg[i]->base);
 		wr32(p, o + 16, seg[i]->limit);
 		wr32(p, o + 20, seg[i]->flags);
-		/* QEMU cpu_x86_load_seg_cache: a 64-bit code segment in long
-		 * mode makes the CPU 64-bit (CS64, CS32 and SS32). */
-		if (i == X86_SEG_CS && (hf & HF_LMA) && (seg[i]->flags & DESC_L))
-			hf |= HF_CS64 | HF_CS32 | HF_SS32;
 	}
+	hf = derive_hflags(p, &x->lay, hf, cr0, rflags);
 	if (cpl >= 0)
 		hf = (hf & ~HF_CPL_MASK) | (uint32_t)cpl;
 	hf &= ~HF_INHIBIT_IRQ;
 	wr32(p, x->lay.hflags, hf);
 	wr32(p, x->lay.old_exception, 0xFFFFFFFFu);
 	restore(x);
+	x->cpu_dirty = true;
+}
+
+void x86_state_mode(struct hw_x86 *x, unsigned *cpl, enum x86_mode *mode)
+{
+	uint32_t hf;
+
+	save(x);
+	hf = rd32(state(x), x->lay.hflags);
+	*cpl = hf & HF_CPL_MASK;
+	*mode = (hf & HF_CS64) ? X86_MODE_64 : (hf & HF_CS32) ? X86_MODE_32 : X86_MODE_16;
+	x->lma = (hf & HF_LMA) != 0;
+}
+
+uint64_t x86_state_efer(struct hw_x86 *x)
+{
+	save(x);
+	return rd64(state(x), x->lay.efer);
+}
+
+/* Unicorn 2.0.1's WRMSR keeps only the EFER bits its CPU model lists
+ * (measured: SCE and NXE are dropped), so the engine writes EFER into the
+ * state itself.  LMA is the CPU's: it follows CR0.PG with LME (QEMU's
+ * cpu_x86_update_cr0 sets it on MOV to CR0).  SVME is not given to the
+ * emulator: its SVM instructions are not the model's. */
+void x86_state_set_efer(struct hw_x86 *x, uint64_t efer)
+{
+	uint8_t *p;
+	uint64_t cur;
+
+	save(x);
+	p = state(x);
+	cur = rd64(p, x->lay.efer);
+	wr64(p, x->lay.efer, (efer & ~(EFER_LMA | EFER_SVME)) | (cur & EFER_LMA));
+	restore(x);
+}
+
+/* 32-bit protected mode with paging off, as a multiboot loader leaves the
+ * CPU: EFER 0, so no long mode, and hflags without LMA and CS64 (the
+ * Unicorn API cannot clear LMA: its CR0 write does not see a transition). */
+void x86_state_legacy(struct hw_x86 *x)
+{
+	uint8_t *p;
+	uint32_t hf;
+
+	save(x);
+	p = state(x);
+	wr64(p, x->lay.efer, 0);
+	hf = rd32(p, x->lay.hflags) & ~(HF_LMA | HF_CS64 | HF_SVME);
+	wr32(p, x->lay.hflags, hf | HF_PE);
+	restore(x);
+	x->lma = false;
 }
 
 uint32_t x86_state_error_code(struct hw_x86 *x)
@@ -181,6 +266,7 @@ int x86_state_init(struct hw_x86 *x, char *err, size_t errlen)
 	p = state(x);
 	x->lay.hflags = OFF_HFLAGS;
 	x->lay.segs = OFF_SEGS;
+	x->lay.efer = OFF_EFER;
 	x->lay.error_code = OFF_ERROR_CODE;
 	x->lay.old_exception = OFF_OLD_EXC;
 	uc_reg_read(x->uc, UC_X86_REG_CS, &cs);
@@ -192,6 +278,25 @@ int x86_state_init(struct hw_x86 *x, char *err, size_t errlen)
 		return fail(err, errlen, "segment registers");
 	if (rd32(p, OFF_OLD_EXC) != 0xFFFFFFFFu)
 		return fail(err, errlen, "exception state");
+	/* EFER: the API's view, and a change of LME through the API seen there. */
+	{
+		uc_x86_msr m = { .rid = 0xC0000080 };
+		uint64_t before;
+
+		uc_reg_read(x->uc, UC_X86_REG_MSR, &m);
+		before = m.value;
+		if (rd64(p, OFF_EFER) != before || !(before & EFER_LMA))
+			return fail(err, errlen, "EFER");
+		m.value = before ^ (1ULL << 8);
+		uc_reg_write(x->uc, UC_X86_REG_MSR, &m);
+		save(x);
+		m.value = before;
+		uc_reg_write(x->uc, UC_X86_REG_MSR, &m);
+		if (rd64(state(x), OFF_EFER) != (before ^ (1ULL << 8)))
+			return fail(err, errlen, "EFER write");
+		save(x);
+		p = state(x);
+	}
 
 	/* Two #DE in a row: the second is a #DE again only if resetting the
 	 * exception state works; then a #GP whose error code is the selector. */

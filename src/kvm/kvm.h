@@ -23,6 +23,7 @@ struct kvm_vcpu;
 struct kvm_params {
 	bool enable_pmu;		/* default true */
 	bool enable_mediated_pmu;	/* default false, as upstream */
+	bool force_emulation_prefix;	/* kvm.force_emulation_prefix, default false */
 	uint32_t patches;
 };
 

@@ -23,6 +23,8 @@ enum kvm_exit {
 	KVM_EXIT_MSR_READ, KVM_EXIT_MSR_WRITE, KVM_EXIT_RDPMC, KVM_EXIT_CPUID,
 	KVM_EXIT_HLT, KVM_EXIT_EXTINT, KVM_EXIT_NMI, KVM_EXIT_EMULATE,
 	KVM_EXIT_IO,	/* port I/O of real code: to the VMM's devices */
+	KVM_EXIT_APIC,	/* real code's xAPIC page: APIC access (VMX), NPF (SVM) */
+	KVM_EXIT_UD,	/* #UD, which KVM intercepts (forced emulation) */
 	KVM_EXIT_NR
 };
 

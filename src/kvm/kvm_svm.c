@@ -8,7 +8,8 @@ static const uint32_t svm_codes[KVM_EXIT_NR] = {
 	[KVM_EXIT_RDPMC] = SVM_EXIT_RDPMC, [KVM_EXIT_CPUID] = SVM_EXIT_CPUID,
 	[KVM_EXIT_HLT] = SVM_EXIT_HLT, [KVM_EXIT_EXTINT] = SVM_EXIT_INTR,
 	[KVM_EXIT_NMI] = SVM_EXIT_NMI, [KVM_EXIT_EMULATE] = SVM_EXIT_NPF,
-	[KVM_EXIT_IO] = SVM_EXIT_IOIO,
+	[KVM_EXIT_IO] = SVM_EXIT_IOIO, [KVM_EXIT_APIC] = SVM_EXIT_NPF,
+	[KVM_EXIT_UD] = SVM_EXIT_EXCP_UD,
 };
 
 static const char *const svm_names[KVM_EXIT_NR] = {
@@ -16,7 +17,8 @@ static const char *const svm_names[KVM_EXIT_NR] = {
 	[KVM_EXIT_RDPMC] = "RDPMC", [KVM_EXIT_CPUID] = "CPUID",
 	[KVM_EXIT_HLT] = "HLT", [KVM_EXIT_EXTINT] = "INTR",
 	[KVM_EXIT_NMI] = "NMI", [KVM_EXIT_EMULATE] = "NPF",
-	[KVM_EXIT_IO] = "IOIO",
+	[KVM_EXIT_IO] = "IOIO", [KVM_EXIT_APIC] = "NPF",
+	[KVM_EXIT_UD] = "UD_EXCP",
 };
 
 static uint32_t svm_exit_code(enum kvm_exit r)

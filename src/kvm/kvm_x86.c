@@ -307,6 +307,47 @@ static int kvm_get_msr(struct kvm_vcpu *v, uint32_t msr, uint64_t *val)
 	return kvm_pmu_get_msr(v, msr, val);
 }
 
+/* ---- CPUID ---- */
+
+#define CPUID_1_ECX_TSC_DEADLINE X86_BIT(24)
+#define CPUID_1_ECX_HYPERVISOR	X86_BIT(31)
+
+/* KVM's CPUID for the guest (the VMM passes the host's on, filtered by
+ * what KVM supports, as QEMU's -cpu host): the hypervisor bit and KVM's
+ * leaves at 0x40000000 ("KVMKVMKVM"), the x2APIC and TSC-deadline timer
+ * KVM's local APIC emulates on any host, the vCPU's APIC ID and the APIC
+ * bit of its own APIC base (kvm_update_cpuid_runtime), and the vPMU's
+ * leaves (kvm_pmu_cpuid).  KVM answers a leaf out of range as Intel does
+ * for an Intel guest (get_out_of_range_cpuid_entry), as hw_cpuid does. */
+static void kvm_cpuid(struct kvm_vcpu *v, uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+	uint32_t eff;
+
+	if (leaf >= 0x40000000u && leaf <= 0x400000FFu) {
+		kvm_charge(v, vcpu_host_model(v)->cost.cpuid);
+		memset(r, 0, 4 * sizeof(r[0]));
+		if (leaf == 0x40000000u) {
+			r[0] = 0x40000001u;
+			memcpy(&r[1], "KVMK", 4);
+			memcpy(&r[2], "VMKV", 4);
+			memcpy(&r[3], "M\0\0\0", 4);
+		}
+		return;
+	}
+	eff = hw_cpuid_leaf(vcpu_host_model(v), leaf);
+	hw_cpuid(v->cpu, leaf, sub, r);
+	kvm_pmu_cpuid(v, eff, r);
+	if (eff == 1) {
+		r[1] = (r[1] & 0x00FFFFFFu) | (uint32_t)v->idx << 24;
+		r[2] |= (uint32_t)(CPUID_1_ECX_HYPERVISOR | CPUID_1_ECX_TSC_DEADLINE | CPUID_1_ECX_X2APIC);
+		r[3] &= ~(uint32_t)CPUID_1_EDX_APIC;
+		if (hw_apic_enabled(&v->apic_misc))
+			r[3] |= (uint32_t)CPUID_1_EDX_APIC;
+	}
+	if (eff == 0xB)
+		r[3] = (uint32_t)v->idx;
+}
+
 /* ---- the guest API of a vCPU ---- */
 
 /* Guest code called while the vCPU is not running (a guest kernel's
@@ -415,8 +456,7 @@ static void vcpu_cpuid_in(struct mv_guest *g, uint32_t leaf, uint32_t sub, uint3
 	step_point(v, "vmexit/cpuid", "vmexit/pmi-handler cpuid");
 	exit_begin(v, KVM_EXIT_CPUID, leaf, false, 0);
 	exit_slow(v, KVM_EXIT_CPUID);
-	hw_cpuid(v->cpu, leaf, sub, r);
-	kvm_pmu_cpuid(v, leaf, r);
+	kvm_cpuid(v, leaf, sub, r);
 	vcpu_enter(v);
 }
 
@@ -548,6 +588,9 @@ static int insn_set_msr(struct kvm_vcpu *v, uint32_t msr, uint64_t val)
 
 	if (hw_apic_misc_wrmsr(&v->apic_misc, msr, val, &fault))
 		return fault;
+	/* kvm_x2apic_msr_write: no x2APIC MSRs outside x2APIC mode. */
+	if (hw_apic_x2apic_msr(msr) && !hw_apic_x2apic(&v->apic_misc))
+		return X86_GP;
 	return kvm_set_msr(v, msr, val, false);
 }
 
@@ -555,8 +598,11 @@ static int insn_get_msr(struct kvm_vcpu *v, uint32_t msr, uint64_t *val)
 {
 	int fault;
 
+	*val = 0;
 	if (hw_apic_misc_rdmsr(&v->apic_misc, (unsigned)v->idx, msr, val, &fault))
 		return fault;
+	if (hw_apic_x2apic_msr(msr) && !hw_apic_x2apic(&v->apic_misc))
+		return X86_GP;
 	return kvm_get_msr(v, msr, val);
 }
 
@@ -646,8 +692,7 @@ static void vcpu_insn_cpuid(struct mv_guest *g, uint32_t leaf, uint32_t sub, uin
 
 	exit_begin(v, KVM_EXIT_CPUID, leaf, false, 0);
 	exit_slow(v, KVM_EXIT_CPUID);
-	hw_cpuid(v->cpu, leaf, sub, r);
-	kvm_pmu_cpuid(v, leaf, r);
+	kvm_cpuid(v, leaf, sub, r);
 	retire_skipped(v);
 	vcpu_enter(v);
 	end_call(v, own);
@@ -690,6 +735,77 @@ static void vcpu_headroom(struct mv_guest *g, struct hw_headroom *h)
 	hw_pmu_headroom(V(g)->cpu, g->kernel, h);
 }
 
+/* KVM's emulated local APIC behind the xAPIC page (apic_mmio_read/write):
+ * the same virtual LVTPC the x2APIC MSR reaches. */
+static void kvm_apic_mmio(struct kvm_vcpu *v, uint32_t off, unsigned size, bool write,
+			  uint64_t *val)
+{
+	hw_apic_mmio(&v->apic_misc, &v->lvtpc, (unsigned)v->idx, off, size, write, val);
+	sim_trace(v->vm->kvm->sim, TR_NOTE, off, *val, write, write ? "xapic write" : "xapic read");
+}
+
+/* An access to the xAPIC page exits (VMX APIC access with the APIC-access
+ * page, SVM NPF without AVIC); KVM's emulator completes the instruction
+ * and skips it, counted in software (x86_emulate_instruction ->
+ * kvm_pmu_instruction_retired), like the other instructions it completes. */
+static bool vcpu_insn_mmio(struct mv_guest *g, uint32_t off, unsigned size, bool write,
+			   uint64_t *val, int how)
+{
+	struct kvm_vcpu *v = V(g);
+	bool own;
+
+	if (how == MV_MMIO_EMULATED) {	/* inside KVM's emulation already */
+		kvm_apic_mmio(v, off, size, write, val);
+		return false;
+	}
+	own = begin_call(v);
+	exit_begin(v, KVM_EXIT_APIC, APIC_BASE_DEFAULT + off, false, 0);
+	exit_slow(v, KVM_EXIT_APIC);
+	kvm_apic_mmio(v, off, size, write, val);
+	if (how == MV_MMIO_SKIP)
+		retire_skipped(v);
+	vcpu_enter(v);
+	end_call(v, own);
+	return how == MV_MMIO_SKIP;
+}
+
+/* KVM intercepts #UD (its exception bitmap always has it).  handle_ud:
+ * with force_emulation_prefix and the prefix at RIP, RIP moves past it and
+ * the instruction is emulated (kvm_emulate_instruction with
+ * EMULTYPE_TRAP_UD_FORCED), which counts it in software, a branch as a
+ * branch (x86_emulate_instruction -> kvm_pmu_instruction_retired and
+ * kvm_pmu_branch_retired); otherwise the #UD is injected back. */
+static int vcpu_insn_ud(struct mv_guest *g, bool fep, bool branch,
+			bool (*emulate)(void *arg), void *arg)
+{
+	struct kvm_vcpu *v = V(g);
+	bool own = begin_call(v);
+	int r = -1;
+
+	exit_begin(v, KVM_EXIT_UD, 6, false, 0);
+	exit_slow(v, KVM_EXIT_UD);
+	if (fep && v->vm->kvm->params.force_emulation_prefix) {
+		r = emulate(arg);
+		if (r > 0) {
+			uint64_t ev[MV_EV_NR] = { 0 };
+
+			ev[MV_EV_INSTRUCTIONS] = 1;
+			ev[MV_EV_BRANCHES] = branch;
+			sim_truth_add(&v->vm->kvm->sim->truth, v->ctx, g->kernel, g->label, ev);
+			sim_trace(v->vm->kvm->sim, TR_NOTE, branch, 0, 0, "forced emulation");
+			kvm_pmu_instruction_retired(v, branch);
+		}
+	}
+	vcpu_enter(v);
+	end_call(v, own);
+	return r;
+}
+
+static void vcpu_apic_init(struct mv_guest *g, bool x2apic)
+{
+	hw_apic_misc_set_mode(&V(g)->apic_misc, x2apic);
+}
+
 /* Each instruction of real code's interrupt handler (in this model, the
  * guest's PMI handler): the points exploration may exit at. */
 static bool vcpu_insn_point(struct mv_guest *g)
@@ -704,7 +820,8 @@ static const struct mv_guest_ops vcpu_ops = {
 	.insn_wrmsr = vcpu_insn_wrmsr, .insn_rdmsr = vcpu_insn_rdmsr,
 	.insn_rdpmc = vcpu_insn_rdpmc, .insn_cpuid = vcpu_insn_cpuid,
 	.insn_io = vcpu_insn_io, .insn_hlt = vcpu_insn_hlt,
-	.headroom = vcpu_headroom, .insn_point = vcpu_insn_point,
+	.headroom = vcpu_headroom, .insn_mmio = vcpu_insn_mmio, .insn_ud = vcpu_insn_ud,
+	.apic_init = vcpu_apic_init, .insn_point = vcpu_insn_point,
 };
 
 /* ---- running ---- */

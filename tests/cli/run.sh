@@ -496,7 +496,7 @@ bad_file bare-two-vms 3 "one VM with one vCPU, or a bare: program" \
 bad_file bare-two-vcpus 3 "one VM with one vCPU" 'vpmu: none\nvms:\n  - {name: a, vcpus: 2}\n'
 bad_file unknown-patch 1 "a patch name (fixed-counter-3, nested-amd-host-guest-only)" \
 	'patches: [fixed-counter-4]\n'
-bad_file kvm-bad-key 1 "a key of kvm (enable_pmu, enable_mediated_pmu)" 'kvm: {mediated: true}\n'
+bad_file kvm-bad-key 1 "a key of kvm (enable_pmu, enable_mediated_pmu, force_emulation_prefix)" 'kvm: {mediated: true}\n'
 bad_file irqchip-bool 2 "true or false" 'vms:\n  - {irqchip: no}\n'
 two_vms='name: two\ncpu: sapphirerapids\npcpus: 2\nvms:\n'
 two_vms="$two_vms  - {name: a, vpmu: VP, programs: [{kind: stat, events: [instructions], work: {segments: [{label: w, instructions: 100000}]}}]}\n"
@@ -720,5 +720,84 @@ cp "$img" "$tmp/check.elf"
 bad_file image-two-vcpus 3 "kind: image on a VM of one vCPU" 'name: x\nvms:\n  - vcpus: 2\n    programs:\n      - {kind: image, image: check.elf}\n'
 bad_file image-with-work 4 "no work or events for kind: image" 'name: x\nvms:\n  - programs:\n      - kind: image\n        image: check.elf\n        events: [instructions]\n'
 
+# ---- issue 12: multiboot kernels ----
+
+mb=$gdir/multiboot/mb_check.elf
+cp "$mb" "$tmp/sc/mb.elf"
+# The kernel prints what it got and exits with (0x21 << 1) | 1 = 67; in a
+# VM with the host option, the forced-emulation prefix works.
+for m in sapphirerapids zen4; do
+	for v in none emulated mediated; do
+		if check 0 "issue 12: mb_check $m $v" "$mvpmu" run --image "$mb" --cpu "$m" --vpmu "$v" \
+			--cmdline "a b=c" --force-emulation-prefix --json; then
+			python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1])); vm = sys.argv[2] != "none"
+im = d["guest"]["images"][0]
+assert im["kind"] == "multiboot", im["kind"]
+assert im["cmdline"] == sys.argv[3] + " a b=c", im["cmdline"]
+assert im["exit"] == "exit" and im["exit_status"] == 67, (im["exit"], im["exit_status"])
+s = im["serial"]
+assert "cmdline=[a b=c]\n" in s, s
+assert "fwcfg_sig=QEMU fwcfg_ram=0x10000000 fwcfg_cpus=1 fwcfg_unknown=0x0\n" in s, s
+assert ("fep=emulated fep_insns=13 fep_branches=3\n" if vm else "fep=unavailable\n") in s, s
+assert "\ndone\n" in s, s
+' "$tmp/out" "$v" "$mb" && ok || bad "issue 12: mb_check $m $v: JSON"
+		fi
+	done
+done
+# Without the host option the prefix is a #UD in a VM too.
+check 0 "issue 12: no fep option" "$mvpmu" run --image "$mb" --cpu zen4 --vpmu mediated &&
+	has "issue 12: no fep option" "$tmp/out" "fep=unavailable"
+# The text report names the kernel and its command line.
+check 0 "issue 12: text" "$mvpmu" run --image "$mb" --cmdline "x y" &&
+	has "issue 12: text" "$tmp/out" "(multiboot kernel)" &&
+	has "issue 12: text" "$tmp/out" "command line: $mb x y" &&
+	has "issue 12: text" "$tmp/out" "exit status 67"
+# Scenario keys cmdline and kvm.force_emulation_prefix.
+printf 'name: mbk\nvpmu: emulated\nkvm:\n  force_emulation_prefix: true\nvms:\n  - programs:\n      - {kind: image, image: mb.elf, cmdline: from-file}\n' >"$tmp/sc/mb.yaml"
+check 0 "issue 12: scenario cmdline" "$mvpmu" run "$tmp/sc/mb.yaml" &&
+	has "issue 12: scenario cmdline" "$tmp/out" "cmdline=[from-file]" &&
+	has "issue 12: scenario fep" "$tmp/out" "fep=emulated"
+# Runaways: HLT with IF=0 ends the guest (exit 0, "halted"); polling a port
+# forever and a jmp-to-itself loop are stopped by the run's budget or the
+# image's insn_limit: a partial result, exit 3, with the reason on stderr.
+check 0 "issue 12: halt-cli" "$mvpmu" run --image "$mb" --cmdline halt-cli &&
+	has "issue 12: halt-cli" "$tmp/out" "ended: halted (halted at RIP"
+check 3 "issue 12: spin-lsr --max-insns" "$mvpmu" run --image "$mb" --cmdline spin-lsr --vpmu emulated \
+	--max-insns 200000 &&
+	has "issue 12: spin-lsr" "$tmp/err" "partial result: reached max_insns 200000" &&
+	has "issue 12: spin-lsr" "$tmp/out" "ended: stopped (stopped by the run's budget"
+printf 'name: spin\nvms:\n  - programs:\n      - {kind: image, image: mb.elf, cmdline: spin, insn_limit: 300000}\n' >"$tmp/sc/spin.yaml"
+check 3 "issue 12: spin insn_limit" "$mvpmu" run "$tmp/sc/spin.yaml" &&
+	has "issue 12: spin insn_limit" "$tmp/err" "partial result: ended image vm0/vcpu0 at its insn_limit (reached its limit of 300000 instructions)" &&
+	has "issue 12: spin insn_limit" "$tmp/out" "PARTIAL"
+# An unsupported mapping ends the guest naming the address.
+check 0 "issue 12: unsupported mapping" "$mvpmu" run --image "$mb" --cmdline unsupported &&
+	has "issue 12: unsupported mapping" "$tmp/out" "ended: unsupported-mapping (unsupported mapping: virtual 0x200000"
+# --cmdline and cmdline are for multiboot kernels only.
+check 2 "issue 12: --cmdline on ELF64" "$mvpmu" run --image "$img" --cmdline x &&
+	one_line_err "issue 12: --cmdline on ELF64" "multiboot"
+check 2 "issue 12: --cmdline without image" "$mvpmu" run rr-ticks --cmdline x &&
+	one_line_err "issue 12: --cmdline without image" "--cmdline"
+printf 'name: x\nvms:\n  - programs:\n      - {kind: image, image: check.elf, cmdline: x}\n' >"$tmp/sc/elfcmd.yaml"
+check 2 "issue 12: cmdline key on ELF64" "$mvpmu" run "$tmp/sc/elfcmd.yaml" &&
+	one_line_err "issue 12: cmdline key on ELF64" "elfcmd.yaml:4: expected cmdline and modules only for a multiboot kernel"
+
+# --module: loaded page-aligned, its whole string as its command line; a
+# module that cannot be read is one error line, exit 2.
+printf 'Zmodule data\n' >"$tmp/sc/mod.txt"
+check 0 "issue 12: --module" "$mvpmu" run --image "$mb" --module "$tmp/sc/mod.txt a1" &&
+	has "issue 12: --module" "$tmp/out" "module0 size=13 aligned=1 first=Z cmdline=[$tmp/sc/mod.txt a1]"
+check 2 "issue 12: --module missing" "$mvpmu" run --image "$mb" --module "$tmp/sc/none.txt" &&
+	one_line_err "issue 12: --module missing" "none.txt: cannot open the module"
+# The scenario key modules: paths relative to the scenario's directory,
+# checked when the file is read (FILE:LINE).
+printf 'name: mbm\nvms:\n  - programs:\n      - {kind: image, image: mb.elf, modules: ["mod.txt k=v"]}\n' >"$tmp/sc/mbm.yaml"
+check 0 "issue 12: scenario modules" "$mvpmu" run "$tmp/sc/mbm.yaml" &&
+	has "issue 12: scenario modules" "$tmp/out" "module0 size=13 aligned=1 first=Z cmdline=[$tmp/sc/mod.txt k=v]"
+printf 'name: mbm\nvms:\n  - programs:\n      - kind: image\n        image: mb.elf\n        modules: [none.txt]\n' >"$tmp/sc/mbm2.yaml"
+check 2 "issue 12: scenario module missing" "$mvpmu" run "$tmp/sc/mbm2.yaml" &&
+	one_line_err "issue 12: scenario module missing" "mbm2.yaml:6: expected a module file mvpmu can read"
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]

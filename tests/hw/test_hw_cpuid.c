@@ -132,12 +132,94 @@ static void test_cpuid_v5_bitmap(void **state)
 	rig_free(&r);
 }
 
+/* CPUID.1:EAX of the real parts the models stand for (SDM vol. 2 CPUID,
+ * AMD APM vol. 3 E.3.2): Skylake-SP 06_55 stepping 4, Ice Lake-SP 06_6A
+ * stepping 6, Sapphire Rapids 06_8F stepping 8, Milan family 19h model
+ * 01h, Genoa 19h model 11h, Turin 1Ah model 02h, stepping 1. */
+static uint32_t real_signature(const char *name)
+{
+	static const struct { const char *name; uint32_t sig; } t[] = {
+		{ "skylake", 0x50654 }, { "icelake", 0x606A6 }, { "sapphirerapids", 0x806F8 },
+		{ "zen3", 0xA00F11 }, { "zen4", 0xA10F11 }, { "zen5", 0xB00F21 },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (!strcmp(t[i].name, name))
+			return t[i].sig;
+	fail_msg("no signature for %s", name);
+	return 0;
+}
+
+/* The leaves a bare-metal test kernel reads besides the PMU's: the
+ * signature, the feature bits this machine implements and no others,
+ * x2APIC on every model, the brand, and 0 for what is not modelled. */
+static void test_cpuid_platform(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < NR_FACT_MODELS; i++) {
+		struct rig r;
+		uint32_t c[4], d[4];
+		char brand[49];
+
+		rig_init(&r, &fact_models[i]);
+		cpuid(&r, 0, c);
+		assert_int_equal(c[0], 0xD);			/* highest basic leaf */
+		cpuid(&r, 1, c);
+		assert_int_equal(c[0], real_signature(fact_models[i].name));
+		assert_int_equal(c[1] >> 24, 0);		/* APIC ID of CPU 0 */
+		assert_true(c[2] & (1u << 21));			/* x2APIC */
+		assert_true(c[3] & (1u << 9));			/* APIC, enabled at reset */
+		assert_true(c[3] & (1u << 4));			/* MSR */
+		assert_true(c[3] & (1u << 5));			/* TSC */
+		/* Not implemented here, so not advertised: MONITOR (#UD),
+		 * XSAVE, AVX, RDRAND (#UD), hypervisor (bare metal), TSC
+		 * deadline (no timer); SEP (SYSENTER #UDs), MTRR, MCE/MCA
+		 * (no such MSRs), HTT (one logical CPU). */
+		assert_int_equal(c[2] & ((1u << 3) | (1u << 26) | (1u << 28) | (1u << 30) |
+					 (1u << 31) | (1u << 24)), 0);
+		assert_int_equal(c[3] & ((1u << 11) | (1u << 12) | (1u << 7) | (1u << 14) |
+					 (1u << 28)), 0);
+		cpuid(&r, 0x80000001, c);
+		assert_true(c[3] & (1u << 29));			/* long mode */
+		assert_true(c[3] & (1u << 11));			/* SYSCALL */
+		/* Leaves not modelled read 0 (caches, power, topology 4). */
+		for (uint32_t leaf = 2; leaf <= 6; leaf++) {
+			cpuid(&r, leaf, c);
+			assert_true(!c[0] && !c[1] && !c[2] && !c[3]);
+		}
+		cpuid(&r, 0x80000005, c);
+		assert_true(!c[0] && !c[1] && !c[2] && !c[3]);
+		/* Beyond the highest leaf: Intel answers with the highest basic
+		 * leaf, AMD with 0 (SDM vol. 2 CPUID). */
+		cpuid(&r, 0x40000000, c);
+		cpuid(&r, 0xD, d);
+		assert_int_equal(hw_cpuid_leaf(r.cpu.model, 0x40000000),
+				 fact_models[i].intel ? 0xD : 0x40000000);
+		assert_int_equal(hw_cpuid_leaf(r.cpu.model, 0x80000001), 0x80000001);
+		if (fact_models[i].intel)
+			assert_memory_equal(c, d, sizeof(c));
+		else
+			assert_true(!c[0] && !c[1] && !c[2] && !c[3]);
+		/* The brand string, 48 bytes NUL-terminated, the vendor's. */
+		for (uint32_t k = 0; k < 3; k++) {
+			cpuid(&r, 0x80000002 + k, c);
+			memcpy(brand + 16 * k, c, 16);
+		}
+		brand[48] = '\0';
+		assert_int_equal(brand[47], '\0');
+		assert_int_equal(strncmp(brand, fact_models[i].intel ? "Intel" : "AMD",
+					 fact_models[i].intel ? 5 : 3), 0);
+		rig_free(&r);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_model_table),
 		cmocka_unit_test(test_cpuid_leaves),
 		cmocka_unit_test(test_cpuid_v5_bitmap),
+		cmocka_unit_test(test_cpuid_platform),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -266,6 +266,78 @@ static void test_symbols(void **state)
 	hw_elf_free(e);
 }
 
+/* ---- multiboot kernels ---- */
+
+/* A raw multiboot kernel with the header's address fields (flags bit 16,
+ * the "a.out kludge"): loaded at load_addr 1 MiB, entered at entry_addr
+ * in 32-bit protected mode with EAX = 0x2BADB002 and EBX = the
+ * information's address 0x9500 (docs/multiboot.md).  Its 32-bit code:
+ *   cmp eax, 0x2BADB002; jne bad; cmp ebx, 0x9500; jne bad;
+ *   mov al, 'k'; jmp out; bad: mov al, 'f';
+ *   out: mov dx, 0x3F8; out dx, al; mov al, 42; out 0xF4, al; hlt */
+#define MB_HDR_FLAGS 0x00010000u
+static const unsigned char mb_code[] = {
+	0x3D, 0x02, 0xB0, 0xAD, 0x2B, 0x75, 0x0C, 0x81, 0xFB, 0x00, 0x95, 0x00, 0x00,
+	0x75, 0x04, 0xB0, 'k', 0xEB, 0x02, 0xB0, 'f', 0x66, 0xBA, 0xF8, 0x03, 0xEE,
+	0xB0, 0x2A, 0xE6, 0xF4, 0xF4,
+};
+
+static size_t mb_raw(unsigned char *b, uint32_t flags, uint32_t entry)
+{
+	uint32_t h[8] = {
+		0x1BADB002u, flags, 0u - (0x1BADB002u + flags),
+		0x100000, 0x100000, 0, 0, entry,	/* header, load, load_end (file), bss_end, entry */
+	};
+
+	memset(b, 0, 64);
+	memcpy(b, h, sizeof(h));
+	memcpy(b + 32, mb_code, sizeof(mb_code));
+	return 32 + sizeof(mb_code);
+}
+
+static void test_multiboot_aout(void **state)
+{
+	unsigned char b[64];
+	const struct mv_image_result *im;
+	const char *path;
+
+	(void)state;
+	path = write_file("mb-aout.bin", b, mb_raw(b, MB_HDR_FLAGS, 0x100020));
+	for (size_t v = 0; v < 3; v++) {
+		rc_scenario_path(path, v == 1 ? "zen4" : "skylake", rc_vpmus[v]);
+		im = rc_go();
+		assert_true(im->multiboot);
+		assert_true(im->exited);
+		assert_int_equal(im->exit_status, (42 << 1) | 1);
+		assert_string_equal(rc_text, "k");
+	}
+}
+
+/* What a multiboot loader must refuse, each as one line naming the file:
+ * a video mode (there is no display), undefined requirement bits, an
+ * entry outside what the header loads, a raw file without address
+ * fields, and an ELF32 file with no multiboot header. */
+static void test_multiboot_refused(void **state)
+{
+	unsigned char b[64];
+	struct image im;
+
+	(void)state;
+	expect_refused(write_file("mb-video.bin", b, mb_raw(b, MB_HDR_FLAGS | 4, 0x100020)),
+		       "video mode");
+	expect_refused(write_file("mb-req.bin", b, mb_raw(b, MB_HDR_FLAGS | 0x100, 0x100020)),
+		       "requirement flags");
+	expect_refused(write_file("mb-entry.bin", b, mb_raw(b, MB_HDR_FLAGS, 0x200000)),
+		       "entry_addr 0x200000 is not in what it loads");
+	expect_refused(write_file("mb-noaddr.bin", b, mb_raw(b, 0, 0x100020)),
+		       "not an ELF file and has no load addresses");
+	image_init(&im);
+	im.eh->e_ident[EI_CLASS] = ELFCLASS32;
+	im.eh->e_machine = EM_386;
+	expect_refused(write_file("elf32-nomb.elf", im.buf, im.size),
+		       "without a multiboot header");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -274,6 +346,8 @@ int main(void)
 		cmocka_unit_test(test_not_elf),
 		cmocka_unit_test(test_ram_edge_fits),
 		cmocka_unit_test(test_symbols),
+		cmocka_unit_test(test_multiboot_aout),
+		cmocka_unit_test(test_multiboot_refused),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
