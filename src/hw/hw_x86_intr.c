@@ -124,6 +124,28 @@ struct delivery {
 	const struct x86_event *soft;	/* INT n to retire once delivered */
 };
 
+/* The delivery is committed (the frame is pushed): an INT n retires,
+ * then the CPU enters the handler: CS (and SS on a privilege change),
+ * CPL, RFLAGS without TF/NT/RF/VM (and IF through an interrupt gate),
+ * the stack and the entry point.  SDM vol. 3 6.12.1. */
+static void enter_handler(struct hw_x86 *x, const struct delivery *d, const struct x86_seg *cs,
+			  const struct x86_seg *ss, unsigned new_cpl, uint64_t rflags,
+			  bool intr_gate, uint64_t sp, uint64_t ip)
+{
+	const struct x86_seg *segs[6] = { NULL, cs, ss, NULL, NULL, NULL };
+
+	if (d->soft)
+		x86_retire_plain(x, d->soft->sym, true);
+	x86_set_cpl(x, new_cpl);
+	x86_state_set(x, segs, (int)new_cpl);
+	rflags &= ~(RFLAGS_TF | RFLAGS_NT | RFLAGS_RF | RFLAGS_VM);
+	if (intr_gate)
+		rflags &= ~RFLAGS_IF;
+	x86_set_reg(x, UC_X86_REG_RSP, sp);
+	x86_set_reg(x, UC_X86_REG_RFLAGS, rflags);
+	x86_set_reg(x, UC_X86_REG_RIP, ip);
+}
+
 static int try_deliver(struct hw_x86 *x, const struct delivery *d, struct fault *f)
 {
 	uc_x86_mmr idtr;
@@ -193,24 +215,13 @@ static int try_deliver(struct hw_x86 *x, const struct delivery *d, struct fault 
 	if ((r = x86_vwrite(x, rsp, frame, 8 * n, &pf)))
 		return mem_fault(f, r, pf, "pushing the frame");
 
-	/* Committed: the INT n retires, then the CPU changes state. */
-	if (d->soft)
-		x86_retire_plain(x, d->soft->sym, true);
 	{
 		struct x86_seg cs = { (sel & ~3u) | new_cpl, 0, 0xFFFFFFFF, e2 | (1u << 8) };
 		struct x86_seg ss = { new_cpl, 0, 0, new_cpl << 13 };
-		const struct x86_seg *segs[6] = { NULL, &cs, new_cpl < cpl ? &ss : NULL,
-						  NULL, NULL, NULL };
 
-		x86_set_cpl(x, new_cpl);
-		x86_state_set(x, segs, (int)new_cpl);
+		enter_handler(x, d, &cs, new_cpl < cpl ? &ss : NULL, new_cpl, rflags,
+			      type == GATE_INTR, rsp, off);
 	}
-	rflags &= ~(RFLAGS_TF | RFLAGS_NT | RFLAGS_RF | RFLAGS_VM);
-	if (type == GATE_INTR)
-		rflags &= ~RFLAGS_IF;
-	x86_set_reg(x, UC_X86_REG_RSP, rsp);
-	x86_set_reg(x, UC_X86_REG_RFLAGS, rflags);
-	x86_set_reg(x, UC_X86_REG_RIP, off);
 	return 0;
 }
 
@@ -310,23 +321,10 @@ static int try_deliver32(struct hw_x86 *x, const struct delivery *d, struct faul
 		if ((r = x86_vwrite(x, lin, frame, 4 * n, &pf)))
 			return mem_fault(f, r, pf, "pushing the frame");
 	}
-	if (d->soft)
-		x86_retire_plain(x, d->soft->sym, true);
 	cs = seg_of((uint16_t)((sel & ~3u) | new_cpl), desc);
 	ss = seg_of((uint16_t)((ss_sel & ~3u) | new_cpl), sdesc);
-	{
-		const struct x86_seg *segs[6] = { NULL, &cs, new_cpl < cpl ? &ss : NULL,
-						  NULL, NULL, NULL };
-
-		x86_set_cpl(x, new_cpl);
-		x86_state_set(x, segs, (int)new_cpl);
-	}
-	rflags &= ~(RFLAGS_TF | RFLAGS_NT | RFLAGS_RF | RFLAGS_VM);
-	if (type == GATE_INTR)
-		rflags &= ~RFLAGS_IF;
-	x86_set_reg(x, UC_X86_REG_RSP, esp);
-	x86_set_reg(x, UC_X86_REG_RFLAGS, rflags);
-	x86_set_reg(x, UC_X86_REG_RIP, off);
+	enter_handler(x, d, &cs, new_cpl < cpl ? &ss : NULL, new_cpl, rflags, type == GATE_INTR,
+		      esp, off);
 	return 0;
 }
 
