@@ -20,6 +20,12 @@
 #define MSR_IA32_PMC0			0xC1
 #define MSR_IA32_PERFEVTSEL0		0x186
 #define MSR_IA32_DEBUGCTL		0x1D9
+/* IA32_MISC_ENABLE (SDM vol. 4 table 2-2): bit 7 performance monitoring
+ * available, bits 11/12 BTS/PEBS unavailable, all three read-only. */
+#define MSR_IA32_MISC_ENABLE		0x1A0
+#define MISC_ENABLE_EMON		(1ULL << 7)
+#define MISC_ENABLE_BTS_UNAVAIL		(1ULL << 11)
+#define MISC_ENABLE_PEBS_UNAVAIL	(1ULL << 12)
 #define MSR_IA32_FIXED_CTR0		0x309
 #define MSR_IA32_PERF_CAPABILITIES	0x345
 #define MSR_IA32_FIXED_CTR_CTRL		0x38D

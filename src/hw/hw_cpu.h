@@ -26,6 +26,7 @@ struct hw_pmu {
 	uint64_t global_ctrl;
 	uint64_t global_status;
 	uint64_t debugctl;
+	uint64_t misc_enable;		/* Intel's IA32_MISC_ENABLE */
 	uint64_t perf_caps;
 };
 

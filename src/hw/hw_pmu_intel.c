@@ -127,6 +127,10 @@ static inline int write_gp(struct hw_cpu *cpu, unsigned i, uint64_t val, bool fu
 	return X86_OK;
 }
 
+#define MISC_ENABLE_RW (X86_BIT(0) | X86_BIT(3) | X86_BIT(16) | X86_BIT(18) | X86_BIT(22) | \
+			X86_BIT(23) | X86_BIT(34) | X86_BIT(38))
+#define MISC_ENABLE_RO (MISC_ENABLE_EMON | MISC_ENABLE_BTS_UNAVAIL | MISC_ENABLE_PEBS_UNAVAIL)
+
 /* The global registers, by address; false when `msr` is none of them (or
  * does not exist on this version). */
 static bool intel_wrmsr_global(struct hw_cpu *cpu, uint32_t msr, uint64_t val, int *f)
@@ -164,6 +168,16 @@ static bool intel_wrmsr_global(struct hw_cpu *cpu, uint32_t msr, uint64_t val, i
 		return true;
 	case MSR_IA32_PERF_CAPABILITIES:
 		*f = X86_GP;	/* read-only */
+		return true;
+	case MSR_IA32_MISC_ENABLE:
+		/* The bits software may write (SDM vol. 4 table 2-2: fast
+		 * strings, automatic TCC, EIST, MONITOR, CPUID limit, xTPR,
+		 * XD disable, turbo disable) are kept, without effect here;
+		 * the read-only ones keep their value; any other bit #GPs. */
+		if (val & ~(MISC_ENABLE_RW | MISC_ENABLE_RO))
+			*f = X86_GP;
+		else
+			p->misc_enable = (val & MISC_ENABLE_RW) | (p->misc_enable & MISC_ENABLE_RO);
 		return true;
 	case MSR_IA32_DEBUGCTL:
 		/* LBR, BTF, TR/BTS bits, FREEZE_* and RTM_DEBUG (bits 0,1,6-15). */
@@ -264,6 +278,8 @@ static int intel_rdmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t *val)
 		*val = p->perf_caps;
 	} else if (msr == MSR_IA32_DEBUGCTL) {
 		*val = p->debugctl;
+	} else if (msr == MSR_IA32_MISC_ENABLE) {
+		*val = p->misc_enable;
 	} else if (msr == MSR_IA32_PERF_METRICS && has_metrics(cpu)) {
 		*val = 0;
 	} else {
@@ -392,6 +408,11 @@ static bool intel_overflow(struct hw_cpu *cpu, bool fixed, unsigned i)
  * fixed enables clear, so v1 software keeps working. */
 static void intel_reset(struct hw_cpu *cpu)
 {
+	/* Fast strings on, performance monitoring available; BTS and PEBS
+	 * reported unavailable because the model has neither (real parts
+	 * clear these two bits: docs/multiboot.md, "MSRs"). */
+	cpu->pmu.misc_enable = X86_BIT(0) | (M(cpu)->pmu_version ? MISC_ENABLE_EMON : 0) |
+			       MISC_ENABLE_BTS_UNAVAIL | MISC_ENABLE_PEBS_UNAVAIL;
 	cpu->pmu.global_ctrl = M(cpu)->pmu_version >= 2 ? gp_bits(cpu) : 0;
 	cpu->pmu.perf_caps = M(cpu)->perf_caps;
 	cpu->valid = (struct hw_pmu_valid){

@@ -147,6 +147,7 @@ struct kvm_vcpu {
 	bool cr4_pce;
 	uint32_t lvtpc;		/* the guest's virtual LVTPC */
 	struct hw_apic_misc apic_misc;	/* its APIC base, ID, TPR, SVR (real code) */
+	uint64_t misc_enable;	/* IA32_MISC_ENABLE as KVM keeps it (kvm_pmu_init) */
 	uint64_t guest_efer;	/* L1's EFER (SVME for Host/Guest bits) */
 	bool nested_svm;	/* nested SVM exposed to L1 (kvm_nested.c) */
 	bool in_l2;		/* L1's guest (L2) runs on this vCPU */

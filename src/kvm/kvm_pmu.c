@@ -102,6 +102,11 @@ void kvm_pmu_init(struct kvm_vcpu *v, const struct mv_vm_config *cfg)
 	/* Module-wide: with enable_mediated_pmu every VM that has a PMU has
 	 * the mediated one (kvm_vcpu_has_mediated_pmu). */
 	pmu->mediated = pmu->enabled && v->vm->effective == MV_VPMU_MEDIATED;
+	/* KVM keeps IA32_MISC_ENABLE for every vCPU, either vendor (x86.c),
+	 * BTS and PEBS unavailable; Intel's refresh adds EMON when the guest
+	 * has a PMU.  No PEBS is virtualized here, 7.0's mediated PMU
+	 * included (PERF_CAPABILITIES FW_WRITES only). */
+	v->misc_enable = MISC_ENABLE_BTS_UNAVAIL | MISC_ENABLE_PEBS_UNAVAIL;
 	if (pmu->enabled)
 		vcpu_pmu_ops(v)->refresh(v, cfg);
 	/* The counters' MSRs follow from the host model and the index

@@ -50,6 +50,8 @@ static void intel_refresh(struct kvm_vcpu *v, const struct mv_vm_config *cfg)
 	pmu->status_rsvd = ~(counter_bits(pmu) | GLOBAL_STATUS_BUFFER | GLOBAL_STATUS_COND_CHGD);
 	/* GLOBAL_CTRL resets with the GP enables set, as the hardware does. */
 	pmu->global_ctrl = pmu->version >= 2 ? X86_MASK(pmu->nr_gp) : 0;
+	if (pmu->version)
+		v->misc_enable |= MISC_ENABLE_EMON;	/* intel_pmu_refresh */
 }
 
 static bool in_range(uint32_t msr, uint32_t base, unsigned n, unsigned *i)

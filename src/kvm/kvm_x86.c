@@ -283,6 +283,16 @@ static int kvm_set_msr(struct kvm_vcpu *v, uint32_t msr, uint64_t val, bool host
 	case MSR_IA32_DEBUGCTL:
 		/* KVM does not virtualize FREEZE_PERFMON_ON_PMI (docs/kvm.md). */
 		return (val & ~0x3ULL) ? X86_GP : X86_OK;
+	case MSR_IA32_MISC_ENABLE:
+		/* kvm_set_msr_common: changing BTS/PEBS_UNAVAIL #GPs, EMON is
+		 * kept whatever is written, the rest is stored. */
+		if (!host) {
+			if ((v->misc_enable ^ val) & (MISC_ENABLE_BTS_UNAVAIL | MISC_ENABLE_PEBS_UNAVAIL))
+				return X86_GP;
+			val = (val & ~MISC_ENABLE_EMON) | (v->misc_enable & MISC_ENABLE_EMON);
+		}
+		v->misc_enable = val;
+		return X86_OK;
 	}
 	return kvm_pmu_set_msr(v, msr, val, host);	/* X86_GP when not the PMU's */
 }
@@ -302,6 +312,9 @@ static int kvm_get_msr(struct kvm_vcpu *v, uint32_t msr, uint64_t *val)
 		return X86_OK;
 	case MSR_EFER:
 		*val = v->guest_efer;
+		return X86_OK;
+	case MSR_IA32_MISC_ENABLE:
+		*val = v->misc_enable;
 		return X86_OK;
 	}
 	return kvm_pmu_get_msr(v, msr, val);

@@ -271,6 +271,69 @@ static void test_perf_caps_mediated(void **state)
 	perf_caps_on(MV_VPMU_MEDIATED);
 }
 
+/* ---- IA32_MISC_ENABLE as KVM keeps it ---- */
+
+struct misc {
+	uint64_t first, after_rw, after_emon;
+	int rd, clear_pebs, clear_bts, rw, emon;
+};
+
+static void misc_guest(struct mv_guest *g, void *arg)
+{
+	struct misc *m = arg;
+
+	m->rd = mv_rdmsr_safe(g, MSR_IA32_MISC_ENABLE, &m->first);
+	m->clear_pebs = mv_wrmsr_safe(g, MSR_IA32_MISC_ENABLE, m->first & ~MISC_ENABLE_PEBS_UNAVAIL);
+	m->clear_bts = mv_wrmsr_safe(g, MSR_IA32_MISC_ENABLE, m->first & ~MISC_ENABLE_BTS_UNAVAIL);
+	m->rw = mv_wrmsr_safe(g, MSR_IA32_MISC_ENABLE, m->first | X86_BIT(0));
+	mv_rdmsr_safe(g, MSR_IA32_MISC_ENABLE, &m->after_rw);
+	m->emon = mv_wrmsr_safe(g, MSR_IA32_MISC_ENABLE, m->after_rw ^ MISC_ENABLE_EMON);
+	mv_rdmsr_safe(g, MSR_IA32_MISC_ENABLE, &m->after_emon);
+}
+
+/* KVM emulates IA32_MISC_ENABLE for every vCPU, AMD ones too (x86.c
+ * kvm_get/set_msr_common): BTS and PEBS unavailable from reset, EMON
+ * added by intel_pmu_refresh when the guest has a PMU.  A guest write
+ * that changes BTS/PEBS_UNAVAIL #GPs; one that changes EMON is taken
+ * with EMON kept; other bits are stored. */
+static void misc_enable_on(const char *model, enum mv_vpmu vp, bool pmu_disabled)
+{
+	struct mv_vm_config cfg = kt_vm_config();
+	uint64_t ro = MISC_ENABLE_BTS_UNAVAIL | MISC_ENABLE_PEBS_UNAVAIL;
+	char err[160];
+	struct misc m;
+	struct kt t;
+
+	kt_machine(&t, model, false, vp);
+	t.vm = kvm_vm_create(t.kvm, 0, &cfg, err, sizeof(err));
+	assert_non_null(t.vm);
+	if (pmu_disabled)
+		assert_int_equal(kvm_vm_disable_pmu(t.vm), 0);
+	t.vcpu = kvm_vcpu_create(t.vm, 0, 0);
+	assert_non_null(t.vcpu);
+	t.g = kvm_vcpu_guest(t.vcpu);
+	kt_run(&t, misc_guest, &m);
+	assert_int_equal(m.rd, X86_OK);
+	assert_int_equal(m.first, ro | (is_intel(&t) && !pmu_disabled ? MISC_ENABLE_EMON : 0));
+	assert_int_equal(m.clear_pebs, X86_GP);
+	assert_int_equal(m.clear_bts, X86_GP);
+	assert_int_equal(m.rw, X86_OK);
+	assert_int_equal(m.after_rw, m.first | X86_BIT(0));
+	assert_int_equal(m.emon, X86_OK);
+	assert_int_equal(m.after_emon, m.after_rw);
+	kt_teardown(&t);
+}
+
+static void test_misc_enable(void **state)
+{
+	(void)state;
+	misc_enable_on("sapphirerapids", MV_VPMU_MEDIATED, false);
+	misc_enable_on("skylake", MV_VPMU_EMULATED, false);
+	misc_enable_on("skylake", MV_VPMU_MEDIATED, true);
+	misc_enable_on("zen4", MV_VPMU_MEDIATED, false);
+	misc_enable_on("zen3", MV_VPMU_EMULATED, false);
+}
+
 /* ---- 6: KVM_CAP_PMU_CAPABILITY disable, enable_pmu ---- */
 
 struct nopmu {
@@ -804,6 +867,7 @@ int main(void)
 		cmocka_unit_test(test_pmi_mediated),
 		cmocka_unit_test(test_perf_caps_emulated),
 		cmocka_unit_test(test_perf_caps_mediated),
+		cmocka_unit_test(test_misc_enable),
 		cmocka_unit_test(test_disable_pmu),
 		cmocka_unit_test(test_ebusy_eopnotsupp),
 		cmocka_unit_test(test_cpuid_intel),
