@@ -131,10 +131,14 @@ $(BUILD)/guest/bench/loop.elf: guest/bench/loop.c guest/bench/loop_body.S $(GUES
 
 $(BUILD)/guest/multiboot/%.elf: guest/multiboot/%.c $(MB_LIB) guest/multiboot/mb_lib.h guest/multiboot/mb.ld
 	@mkdir -p $(dir $@)
-	$(GUEST_CC) $(MB_CFLAGS) $< $(MB_LIB) -nostdlib -static -no-pie -Wl,-T,guest/multiboot/mb.ld \
+	$(GUEST_CC) $(MB_CFLAGS) $< $(MB_LIB) -nostdlib -static -no-pie -Wl,-T,guest/multiboot/mb.ld -Wl,-z,noseparate-code \
 	  -Wl,--build-id=none -Wl,-z,noexecstack -lgcc -o $@.64
 	objcopy -O elf32-i386 $@.64 $@
 
+# kut kernels keep binutils' default layout, as kvm-unit-tests' builds do:
+# the ELF headers get a load segment of their own, without sections, which
+# objcopy warns about ("empty loadable segment") and the loader must take.
+# mb_check is linked with -z noseparate-code instead, so both layouts boot.
 $(BUILD)/guest/kut/%.elf: guest/kut/%.S guest/multiboot/mb.ld
 	@mkdir -p $(dir $@)
 	$(GUEST_CC) -nostdlib -static -no-pie -Wl,-T,guest/multiboot/mb.ld -Wl,-e,start \
