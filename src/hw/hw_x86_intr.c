@@ -146,49 +146,79 @@ static void enter_handler(struct hw_x86 *x, const struct delivery *d, const stru
 	x86_set_reg(x, UC_X86_REG_RIP, ip);
 }
 
-static int try_deliver(struct hw_x86 *x, const struct delivery *d, struct fault *f)
+/* An IDT gate and the code segment it names, as both modes check them
+ * (SDM vol. 3 6.12.1): the entry within the IDT limit (16 bytes in long
+ * mode, 8 in legacy mode), an interrupt or trap gate, DPL >= CPL for
+ * INT n, present, a non-null selector to present code (64-bit code in
+ * long mode) no less privileged than CPL. */
+struct gate {
+	uint64_t lo, hi;	/* the entry (hi: long mode only) */
+	uint64_t desc;		/* the target's descriptor */
+	uint16_t sel;
+	unsigned type, new_cpl;
+};
+
+static int read_gate(struct hw_x86 *x, const struct delivery *d, bool lm, struct gate *gt,
+		     struct fault *f)
 {
+	unsigned size = lm ? 16 : 8, cpl = x->cpl;
+	uint32_t ext = d->ext ? 1 : 0, pf, e2;
 	uc_x86_mmr idtr;
 	uint8_t g[16];
-	uint64_t lo, hi, off, desc, rsp = 0, old_rsp, rflags;
-	uint32_t ext = d->ext ? 1 : 0, pf, e2;
-	unsigned type, gdpl, ist, cpl = x->cpl, new_cpl;
-	uint16_t sel, old_cs = 0, old_ss = 0;
+	int r;
+
+	uc_reg_read(x->uc, UC_X86_REG_IDTR, &idtr);
+	if ((uint64_t)d->vector * size + size - 1 > idtr.limit)
+		return raise_fault(f, VEC_GP, d->vector * 8 + 2 + ext, "vector beyond the IDT limit");
+	r = x86_vread(x, idtr.base + (uint64_t)d->vector * size, g, size, &pf);
+	if (r)
+		return mem_fault(f, r, pf, "reading the IDT");
+	gt->lo = u64(g);
+	gt->hi = lm ? u64(g + 8) : 0;
+	gt->type = (gt->lo >> 40) & 0xF;
+	gt->sel = (uint16_t)(gt->lo >> 16);
+	if (gt->type != GATE_INTR && gt->type != GATE_TRAP)
+		return raise_fault(f, VEC_GP, d->vector * 8 + 2 + ext, lm ?
+				   "not an interrupt or trap gate" :
+				   "not a 32-bit interrupt or trap gate (task and 16-bit gates are not modelled)");
+	if (d->kind == XD_SOFT && ((gt->lo >> 45) & 3) < cpl)
+		return raise_fault(f, VEC_GP, d->vector * 8 + 2, "gate DPL below CPL for INT n");
+	if (!((gt->lo >> 47) & 1))
+		return raise_fault(f, VEC_NP, d->vector * 8 + 2 + ext, "gate not present");
+	if (!(gt->sel & ~3u))
+		return raise_fault(f, VEC_GP, ext, "null code selector in the gate");
+	if ((r = read_desc(x, gt->sel, ext, &gt->desc, f)))
+		return r;
+	e2 = (uint32_t)(gt->desc >> 32);
+	if ((e2 & (DESC_S | DESC_CODE)) != (DESC_S | DESC_CODE))
+		return raise_fault(f, VEC_GP, (gt->sel & ~3u) | ext, lm ?
+				   "gate target is not 64-bit code" : "gate target is not code");
+	if (lm && (!(e2 & DESC_L) || (e2 & DESC_DB)))
+		return raise_fault(f, VEC_GP, (gt->sel & ~3u) | ext, "gate target is not 64-bit code");
+	gt->new_cpl = (e2 & DESC_CONFORM) ? cpl : (e2 >> 13) & 3;
+	if (gt->new_cpl > cpl)
+		return raise_fault(f, VEC_GP, (gt->sel & ~3u) | ext, "gate target less privileged");
+	if (!(e2 & DESC_P))
+		return raise_fault(f, VEC_NP, (gt->sel & ~3u) | ext, "gate target not present");
+	return 0;
+}
+
+static int try_deliver(struct hw_x86 *x, const struct delivery *d, struct fault *f)
+{
+	struct gate gt;
+	uint64_t off, rsp = 0, old_rsp, rflags;
+	uint32_t ext = d->ext ? 1 : 0, pf;
+	unsigned ist, cpl = x->cpl, new_cpl;
+	uint16_t old_cs = 0, old_ss = 0;
 	uint64_t frame[6];
 	unsigned n = 0;
 	int r;
 
-	uc_reg_read(x->uc, UC_X86_REG_IDTR, &idtr);
-	if ((uint64_t)d->vector * 16 + 15 > idtr.limit)
-		return raise_fault(f, VEC_GP, d->vector * 8 + 2 + ext, "vector beyond the IDT limit");
-	r = x86_vread(x, idtr.base + (uint64_t)d->vector * 16, g, 16, &pf);
-	if (r)
-		return mem_fault(f, r, pf, "reading the IDT");
-	lo = u64(g);
-	hi = u64(g + 8);
-	type = (lo >> 40) & 0xF;
-	gdpl = (lo >> 45) & 3;
-	ist = (lo >> 32) & 7;
-	sel = (uint16_t)(lo >> 16);
-	off = (lo & 0xFFFF) | ((lo >> 32) & 0xFFFF0000ULL) | (hi << 32);
-	if (type != GATE_INTR && type != GATE_TRAP)
-		return raise_fault(f, VEC_GP, d->vector * 8 + 2 + ext, "not an interrupt or trap gate");
-	if (d->kind == XD_SOFT && gdpl < cpl)
-		return raise_fault(f, VEC_GP, d->vector * 8 + 2, "gate DPL below CPL for INT n");
-	if (!((lo >> 47) & 1))
-		return raise_fault(f, VEC_NP, d->vector * 8 + 2 + ext, "gate not present");
-	if (!(sel & ~3u))
-		return raise_fault(f, VEC_GP, ext, "null code selector in the gate");
-	if ((r = read_desc(x, sel, ext, &desc, f)))
+	if ((r = read_gate(x, d, true, &gt, f)))
 		return r;
-	e2 = (uint32_t)(desc >> 32);
-	if ((e2 & (DESC_S | DESC_CODE)) != (DESC_S | DESC_CODE) || !(e2 & DESC_L) || (e2 & DESC_DB))
-		return raise_fault(f, VEC_GP, (sel & ~3u) | ext, "gate target is not 64-bit code");
-	new_cpl = (e2 & DESC_CONFORM) ? cpl : (e2 >> 13) & 3;
-	if (new_cpl > cpl)
-		return raise_fault(f, VEC_GP, (sel & ~3u) | ext, "gate target less privileged");
-	if (!(e2 & DESC_P))
-		return raise_fault(f, VEC_NP, (sel & ~3u) | ext, "gate target not present");
+	new_cpl = gt.new_cpl;
+	ist = (gt.lo >> 32) & 7;
+	off = (gt.lo & 0xFFFF) | ((gt.lo >> 32) & 0xFFFF0000ULL) | (gt.hi << 32);
 	if (!canonical(off))
 		return raise_fault(f, VEC_GP, 0, "gate offset not canonical");
 	old_rsp = x86_reg(x, UC_X86_REG_RSP);
@@ -216,11 +246,12 @@ static int try_deliver(struct hw_x86 *x, const struct delivery *d, struct fault 
 		return mem_fault(f, r, pf, "pushing the frame");
 
 	{
-		struct x86_seg cs = { (sel & ~3u) | new_cpl, 0, 0xFFFFFFFF, e2 | (1u << 8) };
+		struct x86_seg cs = { (gt.sel & ~3u) | new_cpl, 0, 0xFFFFFFFF,
+				      (uint32_t)(gt.desc >> 32) | (1u << 8) };
 		struct x86_seg ss = { new_cpl, 0, 0, new_cpl << 13 };
 
 		enter_handler(x, d, &cs, new_cpl < cpl ? &ss : NULL, new_cpl, rflags,
-			      type == GATE_INTR, rsp, off);
+			      gt.type == GATE_INTR, rsp, off);
 	}
 	return 0;
 }
@@ -246,45 +277,20 @@ static struct x86_seg seg_of(uint16_t sel, uint64_t d)
  * changes, a frame of 32-bit words: [SS, ESP,] EFLAGS, CS, EIP[, error]. */
 static int try_deliver32(struct hw_x86 *x, const struct delivery *d, struct fault *f)
 {
-	uc_x86_mmr idtr, tr;
-	uint8_t g[8], t[8];
-	uint64_t lo, desc, rflags, sdesc = 0;
-	uint32_t ext = d->ext ? 1 : 0, pf, e2, frame[5], off, esp, old_esp;
-	unsigned type, gdpl, cpl = x->cpl, new_cpl, n = 0;
-	uint16_t sel, old_cs = 0, old_ss = 0, ss_sel = 0;
+	uc_x86_mmr tr;
+	uint8_t t[8];
+	struct gate gt;
+	uint64_t rflags, sdesc = 0;
+	uint32_t ext = d->ext ? 1 : 0, pf, frame[5], off, esp, old_esp;
+	unsigned cpl = x->cpl, new_cpl, n = 0;
+	uint16_t old_cs = 0, old_ss = 0, ss_sel = 0;
 	struct x86_seg cs, ss;
 	int r;
 
-	uc_reg_read(x->uc, UC_X86_REG_IDTR, &idtr);
-	if ((uint64_t)d->vector * 8 + 7 > idtr.limit)
-		return raise_fault(f, VEC_GP, d->vector * 8 + 2 + ext, "vector beyond the IDT limit");
-	r = x86_vread(x, idtr.base + (uint64_t)d->vector * 8, g, 8, &pf);
-	if (r)
-		return mem_fault(f, r, pf, "reading the IDT");
-	lo = u64(g);
-	type = (lo >> 40) & 0xF;
-	gdpl = (lo >> 45) & 3;
-	sel = (uint16_t)(lo >> 16);
-	off = (uint32_t)((lo & 0xFFFF) | ((lo >> 32) & 0xFFFF0000ULL));
-	if (type != GATE_INTR && type != GATE_TRAP)
-		return raise_fault(f, VEC_GP, d->vector * 8 + 2 + ext,
-				   "not a 32-bit interrupt or trap gate (task and 16-bit gates are not modelled)");
-	if (d->kind == XD_SOFT && gdpl < cpl)
-		return raise_fault(f, VEC_GP, d->vector * 8 + 2, "gate DPL below CPL for INT n");
-	if (!((lo >> 47) & 1))
-		return raise_fault(f, VEC_NP, d->vector * 8 + 2 + ext, "gate not present");
-	if (!(sel & ~3u))
-		return raise_fault(f, VEC_GP, ext, "null code selector in the gate");
-	if ((r = read_desc(x, sel, ext, &desc, f)))
+	if ((r = read_gate(x, d, false, &gt, f)))
 		return r;
-	e2 = (uint32_t)(desc >> 32);
-	if ((e2 & (DESC_S | DESC_CODE)) != (DESC_S | DESC_CODE))
-		return raise_fault(f, VEC_GP, (sel & ~3u) | ext, "gate target is not code");
-	new_cpl = (e2 & DESC_CONFORM) ? cpl : (e2 >> 13) & 3;
-	if (new_cpl > cpl)
-		return raise_fault(f, VEC_GP, (sel & ~3u) | ext, "gate target less privileged");
-	if (!(e2 & DESC_P))
-		return raise_fault(f, VEC_NP, (sel & ~3u) | ext, "gate target not present");
+	new_cpl = gt.new_cpl;
+	off = (uint32_t)((gt.lo & 0xFFFF) | ((gt.lo >> 32) & 0xFFFF0000ULL));
 	old_esp = esp = (uint32_t)x86_reg(x, UC_X86_REG_RSP);
 	if (new_cpl < cpl) {
 		uc_reg_read(x->uc, UC_X86_REG_TR, &tr);
@@ -321,9 +327,9 @@ static int try_deliver32(struct hw_x86 *x, const struct delivery *d, struct faul
 		if ((r = x86_vwrite(x, lin, frame, 4 * n, &pf)))
 			return mem_fault(f, r, pf, "pushing the frame");
 	}
-	cs = seg_of((uint16_t)((sel & ~3u) | new_cpl), desc);
+	cs = seg_of((uint16_t)((gt.sel & ~3u) | new_cpl), gt.desc);
 	ss = seg_of((uint16_t)((ss_sel & ~3u) | new_cpl), sdesc);
-	enter_handler(x, d, &cs, new_cpl < cpl ? &ss : NULL, new_cpl, rflags, type == GATE_INTR,
+	enter_handler(x, d, &cs, new_cpl < cpl ? &ss : NULL, new_cpl, rflags, gt.type == GATE_INTR,
 		      esp, off);
 	return 0;
 }

@@ -150,20 +150,31 @@ void kvm_mediated_check_entry(struct kvm_vcpu *v)
 }
 
 /* KVM's own writes during the switch are the ones invariant 4 watches
- * (not those of a host NMI handler that interrupts the switch).  Inline
- * in this file's loops, where most of them are. */
-static inline __attribute__((always_inline)) void mediated_wrmsr(struct kvm_vcpu *v,
-								  uint32_t msr, uint64_t val)
+ * (not those of a host NMI handler that interrupts the switch).  A
+ * counter's or selector's own MSR (pmc->msr[]) is guest state, so its
+ * check needs no lookup of the MSR's kind.  Inline in this file's loops,
+ * where most of them are; `pmc` is a constant at every call. */
+static inline __attribute__((always_inline)) void switch_wrmsr(struct kvm_vcpu *v, uint32_t msr,
+								uint64_t val, bool pmc)
 {
 	int fault;
 
 	v->vm->kvm->switch_wrmsrs++;
-	kvm_check_switch_write(v, msr);
+	if (pmc)
+		kvm_check_switch_state_write(v, msr);
+	else
+		kvm_check_switch_write(v, msr);
 	fault = hw_wrmsr(v->cpu, msr, val);
 
 	if (fault)
 		sim_trace(v->vm->kvm->sim, TR_NOTE, msr, val, (uint64_t)fault,
 			  "mediated switch wrmsr faulted");
+}
+
+static inline __attribute__((always_inline)) void mediated_wrmsr(struct kvm_vcpu *v,
+								  uint32_t msr, uint64_t val)
+{
+	switch_wrmsr(v, msr, val, false);
 }
 
 void kvm_mediated_wrmsr(struct kvm_vcpu *v, uint32_t msr, uint64_t val)
@@ -171,20 +182,10 @@ void kvm_mediated_wrmsr(struct kvm_vcpu *v, uint32_t msr, uint64_t val)
 	mediated_wrmsr(v, msr, val);
 }
 
-/* The same for a counter's or selector's own MSR (pmc->msr[]), which is
- * guest state: the check needs no lookup of the MSR's kind. */
 static inline __attribute__((always_inline)) void mediated_wrmsr_pmc(struct kvm_vcpu *v,
 								      uint32_t msr, uint64_t val)
 {
-	int fault;
-
-	v->vm->kvm->switch_wrmsrs++;
-	kvm_check_switch_state_write(v, msr);
-	fault = hw_wrmsr(v->cpu, msr, val);
-
-	if (fault)
-		sim_trace(v->vm->kvm->sim, TR_NOTE, msr, val, (uint64_t)fault,
-			  "mediated switch wrmsr faulted");
+	switch_wrmsr(v, msr, val, true);
 }
 
 /* The GLOBAL_CTRL the hardware runs the guest with: the guest's own when
